@@ -1,0 +1,156 @@
+// The private PostgreSQL 15 cluster that tests, type generation and benchmarks run against.
+// It lives in a git-ignored data directory, on its own port and socket directory, and never touches the
+// machine's own server on 5432.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+export const CRON_DATABASE = 'pgcache';
+
+export interface ClusterInfo {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Connection string to the given database on the private cluster. */
+  url(database?: string): string;
+}
+
+export class ClusterError extends Error {}
+
+export function clusterInfo(): ClusterInfo {
+  const base = resolve(process.env.PGCACHE_CLUSTER_DIR ?? join(repoRoot, '.pgcache'));
+  const port = Number(process.env.PGCACHE_TEST_PORT ?? 54329);
+  const host = '127.0.0.1';
+  return {
+    port,
+    host,
+    dataDir: join(base, 'data'),
+    url: (database = 'postgres') => `postgres://postgres@${host}:${port}/${database}`,
+  };
+}
+
+const runsAsRoot = process.getuid?.() === 0;
+
+/** Runs a PostgreSQL binary, as the `postgres` OS user when we are root (initdb and postgres refuse root). */
+function pgRun(binary: string, args: string[], opts: { allowFail?: boolean } = {}): { status: number; out: string } {
+  const [cmd, argv] = runsAsRoot
+    ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN, binary), ...args]]
+    : [join(PG_BIN, binary), args];
+  const result = spawnSync(cmd, argv, { encoding: 'utf8', cwd: '/' });
+  if (result.status !== 0 && !opts.allowFail) {
+    throw new ClusterError(`pgcache: ${binary} failed: ${(result.stderr || result.stdout).trim().split('\n').pop()}`);
+  }
+  return { status: result.status ?? 1, out: result.stdout };
+}
+
+function checkInstalled(): void {
+  for (const file of [
+    join(PG_BIN, 'initdb'),
+    '/usr/lib/postgresql/15/lib/pg_cron.so',
+    '/usr/share/postgresql/15/extension/vector.control',
+  ]) {
+    if (!existsSync(file)) {
+      throw new ClusterError(
+        `pgcache: ${file} is missing; run \`npm run provision\` (as root) to install PostgreSQL 15, pg_cron and pgvector`,
+      );
+    }
+  }
+}
+
+function isRunning(dataDir: string): boolean {
+  if (!existsSync(join(dataDir, 'postmaster.pid'))) return false;
+  return pgRun('pg_ctl', ['status', '-D', dataDir], { allowFail: true }).status === 0;
+}
+
+function portInUse(port: number, host: string): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const socket = net.connect({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolvePort(true);
+    });
+    socket.once('error', () => resolvePort(false));
+  });
+}
+
+function initDataDir(info: ClusterInfo): void {
+  const base = dirname(info.dataDir);
+  mkdirSync(base, { recursive: true });
+  if (runsAsRoot) chownSync(base, pgUid(), pgGid());
+  pgRun('initdb', [
+    '-D',
+    info.dataDir,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '--encoding=UTF8',
+    '--locale=C.UTF-8',
+    '--no-instructions',
+  ]);
+  const socketDir = join(base, 'run');
+  mkdirSync(socketDir, { recursive: true });
+  if (runsAsRoot) chownSync(socketDir, pgUid(), pgGid());
+  const conf = [
+    '# pgcache private test cluster',
+    `port = ${info.port}`,
+    `listen_addresses = '${info.host}'`,
+    `unix_socket_directories = '${socketDir}'`,
+    "shared_preload_libraries = 'pg_cron'",
+    `cron.database_name = '${CRON_DATABASE}'`,
+    // Jobs run in background workers, so pg_cron needs no password or host route to connect back.
+    'cron.use_background_workers = on',
+    'max_worker_processes = 32',
+    'max_connections = 200',
+    "log_min_messages = 'warning'",
+    'logging_collector = off',
+    '',
+  ].join('\n');
+  writeFileSync(join(info.dataDir, 'postgresql.auto.conf'), conf);
+  if (runsAsRoot) chownSync(join(info.dataDir, 'postgresql.auto.conf'), pgUid(), pgGid());
+}
+
+function pgUid(): number {
+  return Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+}
+function pgGid(): number {
+  return Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+}
+
+/**
+ * Starts the private cluster unless it already runs. Returns whether this call started it, so the caller
+ * that started it is the one that stops it.
+ */
+export async function startCluster(info = clusterInfo()): Promise<{ started: boolean }> {
+  checkInstalled();
+  if (isRunning(info.dataDir)) return { started: false };
+
+  if (existsSync(info.dataDir)) {
+    const versionFile = join(info.dataDir, 'PG_VERSION');
+    const version = existsSync(versionFile) ? readFileSync(versionFile, 'utf8').trim() : 'none';
+    if (version !== '15') {
+      throw new ClusterError(
+        `pgcache: stale data directory ${info.dataDir} (PG_VERSION ${version}); remove it with: rm -rf ${dirname(info.dataDir)}`,
+      );
+    }
+  } else {
+    initDataDir(info);
+  }
+
+  if (await portInUse(info.port, info.host)) {
+    throw new ClusterError(
+      `pgcache: port ${info.port} is in use by another server; set PGCACHE_TEST_PORT to a free port`,
+    );
+  }
+  const logFile = join(dirname(info.dataDir), 'postgres.log');
+  pgRun('pg_ctl', ['start', '-w', '-t', '60', '-D', info.dataDir, '-l', logFile, '-o', `-p ${info.port}`]);
+  return { started: true };
+}
+
+export function stopCluster(info = clusterInfo()): void {
+  if (!isRunning(info.dataDir)) return;
+  pgRun('pg_ctl', ['stop', '-w', '-m', 'fast', '-D', info.dataDir], { allowFail: true });
+}

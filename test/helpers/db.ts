@@ -1,0 +1,44 @@
+// Each test file gets its own database, cloned from a template (fast), dropped when the file ends.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { clusterInfo } from '../../scripts/lib/cluster.js';
+import { cloneDatabase, dropDatabase } from '../../scripts/lib/databases.js';
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  pool: pg.Pool;
+}
+
+/**
+ * Registers beforeAll/afterAll hooks that clone a database for this file. `installed` (default) has pgcache
+ * in schema `pgcache`; `bare` has only pgvector.
+ */
+export function useDatabase(template: 'installed' | 'bare' = 'installed'): TestDatabase {
+  const info = clusterInfo();
+  const db = { name: `t_${randomBytes(6).toString('hex')}` } as TestDatabase;
+  beforeAll(async () => {
+    db.url = await cloneDatabase(
+      info,
+      template === 'installed' ? 'pgcache_tpl_installed' : 'pgcache_tpl_bare',
+      db.name,
+    );
+    db.pool = new pg.Pool({ connectionString: db.url, max: 20 });
+  });
+  afterAll(async () => {
+    await db.pool?.end();
+    await dropDatabase(info, db.name);
+  });
+  return db;
+}
+
+/** The SQLSTATE a promise rejects with (fails the test if it resolves). */
+export async function sqlState(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as { code?: string }).code ?? `no code: ${String(error)}`;
+  }
+  throw new Error('expected the call to fail');
+}
