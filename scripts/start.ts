@@ -1,9 +1,9 @@
 // `npm start`: the main job. Until the embedded (PGlite) default lands, it runs on the private PostgreSQL
 // cluster: starts it, installs pgcache, runs a short LLM-app workload and prints the stats table.
 import pg from 'pg';
-import { CRON_DATABASE, ClusterError, clusterInfo, startCluster } from './lib/cluster.js';
-import { ensureDatabase } from './lib/databases.js';
 import { migrate } from '../src/install/migrate.js';
+import { ClusterError, CRON_DATABASE, clusterInfo, startCluster } from './lib/cluster.js';
+import { ensureDatabase } from './lib/databases.js';
 
 const info = clusterInfo();
 try {

@@ -182,12 +182,15 @@ CREATE OR REPLACE FUNCTION _set_many(p_type text, p_kind text, p_keys text[], p_
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   n integer := cardinality(p_keys);
+  i bigint;
 BEGIN
   PERFORM _check_batch('keys', n, 1000);
   IF n <> coalesce(cardinality(p_jsons), cardinality(p_texts), cardinality(p_bytes), -1) THEN
     RAISE EXCEPTION 'pgcache: arguments "keys" and "values" must have the same length' USING ERRCODE = 'PC010';
   END IF;
-  FOR i IN 1 .. n LOOP
+  -- Rows are locked in key order (as prefix deletes lock them), so concurrent batches cannot deadlock.
+  -- Within one key, the later element wins.
+  FOR i IN SELECT u.o FROM unnest(p_keys) WITH ORDINALITY AS u(k, o) ORDER BY u.k COLLATE "C", u.o LOOP
     PERFORM _set_entry(p_type, p_keys[i], p_kind, p_jsons[i], p_texts[i], p_bytes[i], NULL, p_ttl, NULL, NULL);
   END LOOP;
   RETURN n;

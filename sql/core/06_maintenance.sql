@@ -17,13 +17,14 @@ BEGIN
   END IF;
   FOR t IN SELECT * FROM cache_types WHERE p_type IS NULL OR name = p_type ORDER BY id LOOP
     EXIT WHEN deleted >= p_batch;
-    DELETE FROM entries e
-     WHERE e.type_id = t.id AND e.key IN (
-       SELECT s.key FROM entries s
-        WHERE s.type_id = t.id
-          AND ((s.version = t.version AND s.expires_at <= now()) OR s.version < t.version)
-        LIMIT p_batch - deleted
-        FOR UPDATE SKIP LOCKED);
+    -- Materialized, so the LIMIT picks one set of rows (a correlated IN could re-run it per row).
+    WITH doomed AS MATERIALIZED (
+      SELECT s.key FROM entries s
+       WHERE s.type_id = t.id
+         AND ((s.version = t.version AND s.expires_at <= now()) OR s.version < t.version)
+       LIMIT p_batch - deleted
+       FOR UPDATE SKIP LOCKED)
+    DELETE FROM entries e USING doomed d WHERE e.type_id = t.id AND e.key = d.key;
     GET DIAGNOSTICS n = ROW_COUNT;
     deleted := deleted + n;
   END LOOP;
@@ -79,10 +80,14 @@ BEGIN
                           CASE WHEN policy = 'lfu' THEN hit_count END,
                           CASE WHEN policy = 'ttl' THEN expires_at END,
                           created_at, key)
+  ),
+  -- Rows that writers hold are skipped, not waited for: eviction never blocks or deadlocks a writer.
+  doomed AS MATERIALIZED (
+    SELECT e.key FROM entries e JOIN ranked r ON r.key = e.key
+     WHERE e.type_id = t.id AND (r.position <= excess_entries OR r.bytes_before < excess_bytes)
+     FOR UPDATE OF e SKIP LOCKED
   )
-  DELETE FROM entries e USING ranked r
-   WHERE e.type_id = t.id AND e.key = r.key
-     AND (r.position <= excess_entries OR r.bytes_before < excess_bytes);
+  DELETE FROM entries e USING doomed d WHERE e.type_id = t.id AND e.key = d.key;
   GET DIAGNOSTICS deleted = ROW_COUNT;
   RETURN deleted;
 END $$;
