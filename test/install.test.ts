@@ -97,3 +97,17 @@ describe('managed-style database: no superuser, no pgvector, no pg_cron', () => 
     }
   });
 });
+
+describe('migrations and sql/install.sql', () => {
+  it('apply the same files: every file install.sql lists is applied by some migration, and no other', async () => {
+    const { installFiles } = await import('../migrations/lib/install-files.js');
+    const { readdirSync } = await import('node:fs');
+    const applied = new Set<string>();
+    for (const name of readdirSync(`${repoRoot}/migrations`).filter((f) => /^\d{4}_.*\.js$/.test(f))) {
+      const migration = await import(`../migrations/${name}`);
+      for (const file of migration.files as string[]) applied.add(file);
+    }
+    const listed = installFiles().filter((f: string) => f !== 'prelude.sql');
+    expect([...applied].sort()).toEqual([...listed].sort());
+  });
+});
