@@ -1,6 +1,7 @@
 // Install, re-install, uninstall through both paths (node-pg-migrate and psql), into a chosen schema,
 // and an install as a plain database owner on a database without pgvector or pg_cron.
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clusterInfo, repoRoot } from '../scripts/lib/cluster.js';
@@ -9,6 +10,10 @@ import { migrate, uninstall } from '../src/install/migrate.js';
 import { useDatabase } from './helpers/db.js';
 
 const db = useDatabase('bare');
+const MIGRATIONS = readdirSync(`${repoRoot}/migrations`)
+  .filter((f) => /^\d{4}_.*\.js$/.test(f))
+  .map((f) => f.replace(/\.js$/, ''))
+  .sort();
 
 const psql = (url: string, ...args: string[]) =>
   execFileSync('psql', [url, '-X', '-q', ...args], {
@@ -32,15 +37,15 @@ async function shape(schema: string): Promise<string[]> {
 
 describe('node-pg-migrate install', () => {
   it('installs into a chosen schema, is a no-op the second time, and uninstalls', async () => {
-    expect(await migrate({ databaseUrl: db.url, schema: 'cache_a' })).toEqual(['0001_install']);
+    expect(await migrate({ databaseUrl: db.url, schema: 'cache_a' })).toEqual(MIGRATIONS);
     expect(await migrate({ databaseUrl: db.url, schema: 'cache_a' })).toEqual([]);
     await db.pool.query(`SELECT cache_a.cache_set('default', 'k', '1'::jsonb)`);
     expect((await db.pool.query(`SELECT cache_a.cache_get('default', 'k') AS v`)).rows[0].v).toBe(1);
     const migrations = await db.pool.query(`SELECT name FROM cache_a.pgcache_migrations`);
-    expect(migrations.rows).toEqual([{ name: '0001_install' }]);
+    expect(migrations.rows.map((r) => r.name)).toEqual(MIGRATIONS);
     await uninstall({ databaseUrl: db.url, schema: 'cache_a' });
     expect((await db.pool.query(`SELECT to_regnamespace('cache_a') AS s`)).rows[0].s).toBeNull();
-    expect(await migrate({ databaseUrl: db.url, schema: 'cache_a' })).toEqual(['0001_install']);
+    expect(await migrate({ databaseUrl: db.url, schema: 'cache_a' })).toEqual(MIGRATIONS);
   });
 
   it('rejects a schema name that is not a plain identifier', async () => {
@@ -83,7 +88,7 @@ describe('managed-style database: no superuser, no pgvector, no pg_cron', () => 
     client.on('notice', (n) => notices.push(n.message ?? ''));
     await client.connect();
     try {
-      expect(await migrate({ client })).toEqual(['0001_install']);
+      expect(await migrate({ client })).toEqual(MIGRATIONS);
       expect(notices.join('\n')).toMatch(/pgvector is available but this role may not create it/);
       const ext = await client.query(`SELECT extname FROM pg_extension ORDER BY 1`);
       expect(ext.rows.map((r) => r.extname)).toEqual(['plpgsql']);
@@ -101,7 +106,6 @@ describe('managed-style database: no superuser, no pgvector, no pg_cron', () => 
 describe('migrations and sql/install.sql', () => {
   it('apply the same files: every file install.sql lists is applied by some migration, and no other', async () => {
     const { installFiles } = await import('../migrations/lib/install-files.js');
-    const { readdirSync } = await import('node:fs');
     const applied = new Set<string>();
     for (const name of readdirSync(`${repoRoot}/migrations`).filter((f) => /^\d{4}_.*\.js$/.test(f))) {
       const migration = await import(`../migrations/${name}`);

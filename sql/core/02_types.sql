@@ -90,3 +90,11 @@ BEGIN
   RETURN true;
 END $$;
 COMMENT ON FUNCTION cache_drop_type(text) IS 'Drops a cache type with its table and all its entries. Raises PC001 if it does not exist.';
+
+-- The default TTL of a type, for calls that pass model or attributes but no TTL of their own.
+CREATE OR REPLACE FUNCTION cache_default_ttl(p_type text) RETURNS interval
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN (_type(p_type)).default_ttl;
+END $$;
+COMMENT ON FUNCTION cache_default_ttl(text) IS 'The default TTL of a cache type. Raises PC001 if it does not exist.';

@@ -116,3 +116,23 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_get_many(text, text[]) IS
   'The live entries for up to 10000 keys in one call (rows of entries; pick value_json/value_text/...). Missing keys are not returned.';
+
+-- Live entries in key order, a page at a time (like Redis SCAN, but consistent): pass the last key of a
+-- page as p_after to get the next. Reads never count as hits and never touch.
+CREATE OR REPLACE FUNCTION cache_scan(p_type text, p_prefix text DEFAULT NULL, p_after text DEFAULT NULL,
+                                      p_limit integer DEFAULT 1000) RETURNS SETOF entries
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+DECLARE
+  t cache_types := _type(p_type);
+BEGIN
+  PERFORM _check_batch('limit', p_limit);
+  RETURN QUERY
+    SELECT * FROM entries
+     WHERE type_id = t.id AND version = t.version AND expires_at > now()
+       AND (p_prefix IS NULL OR key LIKE _like_prefix(p_prefix))
+       AND (p_after IS NULL OR key > p_after)
+     ORDER BY key
+     LIMIT p_limit;
+END $$;
+COMMENT ON FUNCTION cache_scan(text, text, text, integer) IS
+  'Live entries of a type in key order, optionally under a literal prefix, after a key, at most limit (<= 10000) per page.';

@@ -1,12 +1,13 @@
 -- The write path: one validated upsert per entry.
 
--- Rejects vectors that pgvector could not hold: NULL or non-finite elements, several dimensions, empty.
+-- Rejects vectors that pgvector could not hold: NULL or non-finite elements, several dimensions, empty, > 16000.
 CREATE OR REPLACE FUNCTION _check_vector(p_name text, p_vector real[]) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
   IF array_ndims(p_vector) IS DISTINCT FROM 1 OR array_position(p_vector, NULL) IS NOT NULL
+     OR cardinality(p_vector) > 16000
      OR EXISTS (SELECT 1 FROM unnest(p_vector) x WHERE x IN ('NaN', 'Infinity', '-Infinity')) THEN
-    RAISE EXCEPTION 'pgcache: argument "%" must be a non-empty one-dimensional array of finite numbers', p_name
+    RAISE EXCEPTION 'pgcache: argument "%" must be a one-dimensional array of 1 to 16000 finite numbers', p_name
       USING ERRCODE = 'PC010';
   END IF;
 END $$;

@@ -1,0 +1,12 @@
+// pgcache 0.2: cache_scan() pages through live entries in key order (the Keyv iterator uses it);
+// cache_default_ttl() gives a type's default TTL; vectors over 16000 dimensions are rejected with PC010.
+import { applySqlFiles } from './lib/install-files.js';
+
+export const files = ['core/02_types.sql', 'core/03_read.sql', 'core/04_write.sql'];
+
+/** @param {import('node-pg-migrate').MigrationBuilder} pgm */
+export async function up(pgm) {
+  await applySqlFiles(pgm, files);
+}
+
+export const down = false;

@@ -1,0 +1,158 @@
+// createCache(): a pool, the install schema, and one typed accessor per registered cache type.
+import pg from 'pg';
+import { type AccessorFor, CacheTypeAccessor } from './accessor.js';
+import { PgcacheError, translateError, UnknownCacheTypeError } from './errors.js';
+import { buildStatements, type Statements } from './statements.js';
+import type {
+  CacheStats,
+  CacheTypeDefinition,
+  CacheTypeMap,
+  CacheTypeRow,
+  SeedCacheTypes,
+  ValueKind,
+} from './types.js';
+
+export interface CacheOptions {
+  /** Your pool (pgcache never ends it), or a connection string (pgcache owns that pool). */
+  pool?: pg.Pool;
+  connectionString?: string;
+  /** The schema pgcache was installed in. Default `pgcache`. */
+  schema?: string;
+}
+
+/** Names of the types whose values are jsonb, which take a caller-chosen value type. */
+type JsonTypeName<Types extends CacheTypeMap> = {
+  [N in keyof Types]: Types[N] extends 'jsonb' ? N : never;
+}[keyof Types] &
+  string;
+
+export class Cache<Types extends CacheTypeMap = SeedCacheTypes> {
+  private readonly accessors = new Map<string, CacheTypeAccessor<unknown>>();
+  private kinds = new Map<string, ValueKind>();
+
+  constructor(
+    readonly pool: pg.Pool,
+    private readonly sql: Statements,
+    private readonly ownsPool: boolean,
+  ) {}
+
+  private async query(statement: { name: string; text: string }, values: unknown[] = []) {
+    try {
+      return (await this.pool.query({ ...statement, values })).rows;
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  /** Re-reads the registry of cache types (after types were created elsewhere). */
+  async refreshTypes(): Promise<void> {
+    const rows = await this.query(this.sql.kinds);
+    this.kinds = new Map(rows.map((r) => [r.name as string, r.value_kind as ValueKind]));
+  }
+
+  /** The accessor of a cache type: values typed by its kind (jsonb: `type<MyValue>('name')`). */
+  type<N extends keyof Types & string>(name: N): AccessorFor<Types[N]>;
+  type<T>(name: JsonTypeName<Types>): CacheTypeAccessor<T>;
+  type(name: string): CacheTypeAccessor<unknown> {
+    let accessor = this.accessors.get(name);
+    if (!accessor) {
+      const kind = this.kinds.get(name);
+      if (!kind) {
+        throw new UnknownCacheTypeError(
+          'PC001',
+          `pgcache: cache type "${name}" does not exist (or refreshTypes() first)`,
+        );
+      }
+      accessor = new CacheTypeAccessor(this.pool, this.sql, name, kind);
+      this.accessors.set(name, accessor);
+    }
+    return accessor;
+  }
+
+  /** Per type: entries, live entries, bytes, exact hits and misses, hit rate. `cache_stats` */
+  async stats(): Promise<CacheStats[]> {
+    const rows = await this.query(this.sql.stats);
+    const num = (v: unknown) => (v === null ? null : Number(v));
+    return rows.map((r) => ({
+      cacheType: r.cache_type,
+      valueKind: r.value_kind,
+      entries: Number(r.entries),
+      validEntries: Number(r.valid_entries),
+      bytes: Number(r.bytes),
+      hits: Number(r.hits),
+      misses: Number(r.misses),
+      hitRate: r.hit_rate,
+      version: r.version,
+      evictionPolicy: r.eviction_policy,
+      maxEntries: num(r.max_entries),
+      maxBytes: num(r.max_bytes),
+    }));
+  }
+
+  /** Registers a cache type and creates its table. `cache_create_type` */
+  async createType(def: CacheTypeDefinition): Promise<CacheTypeRow> {
+    const [row] = await this.query(this.sql.createType, [
+      def.name,
+      def.valueKind ?? 'jsonb',
+      def.defaultTtl ?? 3600,
+      def.maxEntries ?? null,
+      def.maxBytes ?? null,
+      def.evictionPolicy ?? 'lru',
+      def.unlogged ?? false,
+      def.maxValueBytes ?? 1048576,
+      JSON.stringify(def.attributes ?? {}),
+      def.description ?? '',
+    ]);
+    this.kinds.set(def.name, row?.value_kind);
+    return row as CacheTypeRow;
+  }
+
+  /** Drops a cache type with all its entries. `cache_drop_type` */
+  async dropType(name: string): Promise<void> {
+    await this.query(this.sql.dropType, [name]);
+    this.kinds.delete(name);
+    this.accessors.delete(name);
+  }
+
+  /** Deletes up to `batch` expired or invalidated entries (all types when none given). `cache_cleanup_expired` */
+  async cleanupExpired(options: { type?: string; batch?: number } = {}): Promise<number> {
+    const [row] = await this.query(this.sql.cleanupExpired, [options.type ?? null, options.batch ?? 10000]);
+    return Number(row?.n);
+  }
+
+  /** Evicts entries of a type down to its budgets (or the given ones) under a policy. `cache_evict` */
+  async evict(
+    type: string,
+    options: { maxEntries?: number; maxBytes?: number; policy?: CacheStats['evictionPolicy'] } = {},
+  ): Promise<number> {
+    const [row] = await this.query(this.sql.evict, [
+      type,
+      options.maxEntries ?? null,
+      options.maxBytes ?? null,
+      options.policy ?? null,
+    ]);
+    return Number(row?.n);
+  }
+
+  /** Ends the pool if pgcache created it. */
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+}
+
+/** Connects to an installed pgcache and loads its registry of cache types. */
+export async function createCache<Types extends CacheTypeMap = SeedCacheTypes>(
+  options: CacheOptions,
+): Promise<Cache<Types>> {
+  const schema = options.schema ?? 'pgcache';
+  if (!options.pool && !options.connectionString) throw new TypeError('pgcache: pass pool or connectionString');
+  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+  const cache = new Cache<Types>(pool, buildStatements(schema), !options.pool);
+  try {
+    await cache.refreshTypes();
+  } catch (error) {
+    await cache.close();
+    throw error;
+  }
+  return cache;
+}

@@ -1,0 +1,73 @@
+// pgcache's SQLSTATEs and the error classes the client raises for them. This table is the one place the
+// codes are listed in TypeScript; a test checks it against the codes the SQL raises and the README table.
+import type { DatabaseError } from 'pg';
+
+export const SQLSTATES = {
+  PC001: 'unknown cache type',
+  PC002: 'NULL or empty key',
+  PC003: 'key longer than 1024 bytes',
+  PC004: 'TTL NULL, not positive, over 100 years, or an unknown TTL class',
+  PC005: 'value of the wrong kind for the type, or NULL',
+  PC006: "vector width differs from the model's registered width",
+  PC007: "value larger than the type's max_value_bytes",
+  PC008: 'invalid cache type definition (name, kind, policy, budgets, attributes)',
+  PC009: 'cache type already exists',
+  PC010: 'invalid argument (model, meta attribute, vector, prefix, pattern, batch lengths, policy, budget)',
+  PC011: 'feature unavailable on this database (pgvector or pg_cron missing)',
+  PC012: 'batch larger than its limit',
+} as const;
+
+export type PgcacheSqlState = keyof typeof SQLSTATES;
+
+/** Base class of every error pgcache raises on purpose. `argument` names the bad argument when known. */
+export class PgcacheError extends Error {
+  readonly code: PgcacheSqlState;
+  readonly argument: string | undefined;
+  readonly cause: unknown;
+  constructor(code: PgcacheSqlState, message: string, cause?: unknown) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.argument = /argument "([^"]+)"/.exec(message)?.[1];
+    this.cause = cause;
+  }
+}
+
+export class UnknownCacheTypeError extends PgcacheError {}
+export class InvalidKeyError extends PgcacheError {}
+export class KeyTooLongError extends PgcacheError {}
+export class InvalidTtlError extends PgcacheError {}
+export class WrongValueKindError extends PgcacheError {}
+export class VectorWidthMismatchError extends PgcacheError {}
+export class ValueTooLargeError extends PgcacheError {}
+export class InvalidTypeDefinitionError extends PgcacheError {}
+export class CacheTypeExistsError extends PgcacheError {}
+export class InvalidArgumentError extends PgcacheError {}
+export class FeatureUnavailableError extends PgcacheError {}
+export class BatchTooLargeError extends PgcacheError {}
+
+const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: string, cause?: unknown) => PgcacheError> =
+  {
+    PC001: UnknownCacheTypeError,
+    PC002: InvalidKeyError,
+    PC003: KeyTooLongError,
+    PC004: InvalidTtlError,
+    PC005: WrongValueKindError,
+    PC006: VectorWidthMismatchError,
+    PC007: ValueTooLargeError,
+    PC008: InvalidTypeDefinitionError,
+    PC009: CacheTypeExistsError,
+    PC010: InvalidArgumentError,
+    PC011: FeatureUnavailableError,
+    PC012: BatchTooLargeError,
+  };
+
+/** Turns a pgcache SQLSTATE into its error class; anything else (connection errors too) passes unchanged. */
+export function translateError(error: unknown): unknown {
+  const code = (error as Partial<DatabaseError> | undefined)?.code;
+  if (code && code in CLASSES) {
+    const Class = CLASSES[code as PgcacheSqlState];
+    return new Class(code as PgcacheSqlState, (error as Error).message, error);
+  }
+  return error;
+}

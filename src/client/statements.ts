@@ -1,0 +1,95 @@
+// The SQL the client sends: one call of a pgcache function per statement, named so each connection
+// prepares it once (the named-prepared-statement path is measurably faster than re-parsing).
+import pg from 'pg';
+import type { ValueKind } from './types.js';
+
+const GETTERS: Record<ValueKind, string> = {
+  jsonb: 'cache_get',
+  text: 'cache_get_text',
+  bytea: 'cache_get_bytea',
+  vector: 'cache_get_real_array',
+};
+const CASTS: Record<ValueKind, string> = { jsonb: 'jsonb', text: 'text', bytea: 'bytea', vector: 'real[]' };
+
+export type Statements = ReturnType<typeof buildStatements>;
+
+/** Every statement text for one install schema. `n` names a statement uniquely per schema. */
+export function buildStatements(schema: string) {
+  const S = pg.escapeIdentifier(schema);
+  const n = (name: string) => `pgcache:${schema}:${name}`;
+  const perKind = <T>(build: (kind: ValueKind) => T) =>
+    Object.fromEntries((['jsonb', 'text', 'bytea', 'vector'] as const).map((k) => [k, build(k)])) as Record<
+      ValueKind,
+      T
+    >;
+
+  return {
+    // `v IS NULL` tells a miss from a stored JSON null.
+    get: perKind((k) => ({
+      name: n(`get:${k}`),
+      text: `SELECT v, v IS NULL AS miss FROM ${S}.${GETTERS[k]}($1, $2) AS v`,
+    })),
+    getEntry: { name: n('get_entry'), text: `SELECT * FROM ${S}.cache_get_entry($1, $2)` },
+    getMany: {
+      name: n('get_many'),
+      text: `SELECT key, value_json, value_text, value_bytes, value_vector FROM ${S}.cache_get_many($1, $2)`,
+    },
+    // TTL variants: `seconds` takes $4 in seconds (NULL for a non-finite number: the SQL rejects it, PC004);
+    // `class` takes a TTL class name; `typeDefault` passes model and meta with the type's default TTL.
+    set: {
+      default: perKind((k) =>
+        k === 'vector'
+          ? { name: n('set:default:vector'), text: `SELECT ${S}.cache_set($1, $2, $3::real[], $4::text) AS expires_at` }
+          : { name: n(`set:default:${k}`), text: `SELECT ${S}.cache_set($1, $2, $3::${CASTS[k]}) AS expires_at` },
+      ),
+      typeDefault: perKind((k) => ({
+        name: n(`set:type_default:${k}`),
+        text: `SELECT ${S}.cache_set($1, $2, $3::${CASTS[k]}, ${S}.cache_default_ttl($1), $4::text, $5::jsonb) AS expires_at`,
+      })),
+      seconds: perKind((k) => ({
+        name: n(`set:seconds:${k}`),
+        text: `SELECT ${S}.cache_set($1, $2, $3::${CASTS[k]}, $4::float8 * interval '1 second', $5::text, $6::jsonb) AS expires_at`,
+      })),
+      class: perKind((k) => ({
+        name: n(`set:class:${k}`),
+        text: `SELECT ${S}.cache_set($1, $2, $3::${CASTS[k]}, ${S}.cache_ttl($4), $5::text, $6::jsonb) AS expires_at`,
+      })),
+    },
+    setMany: {
+      default: perKind((k) => ({
+        name: n(`set_many:default:${k}`),
+        text: `SELECT ${S}.cache_set_many($1, $2, $3::${CASTS[k]}[]) AS n`,
+      })),
+      seconds: perKind((k) => ({
+        name: n(`set_many:seconds:${k}`),
+        text: `SELECT ${S}.cache_set_many($1, $2, $3::${CASTS[k]}[], $4::float8 * interval '1 second') AS n`,
+      })),
+      class: perKind((k) => ({
+        name: n(`set_many:class:${k}`),
+        text: `SELECT ${S}.cache_set_many($1, $2, $3::${CASTS[k]}[], ${S}.cache_ttl($4)) AS n`,
+      })),
+    },
+    touch: {
+      default: { name: n('touch:default'), text: `SELECT ${S}.cache_touch($1, $2) AS ok` },
+      seconds: {
+        name: n('touch:seconds'),
+        text: `SELECT ${S}.cache_touch($1, $2, $3::float8 * interval '1 second') AS ok`,
+      },
+      class: { name: n('touch:class'), text: `SELECT ${S}.cache_touch($1, $2, ${S}.cache_ttl($3)) AS ok` },
+    },
+    delete: { name: n('delete'), text: `SELECT ${S}.cache_delete($1, $2) AS ok` },
+    invalidatePrefix: { name: n('invalidate_prefix'), text: `SELECT ${S}.cache_invalidate_prefix($1, $2) AS n` },
+    invalidatePattern: { name: n('invalidate_pattern'), text: `SELECT ${S}.cache_invalidate_pattern($1, $2) AS n` },
+    bumpVersion: { name: n('bump_version'), text: `SELECT ${S}.cache_bump_version($1) AS v` },
+    scan: { name: n('scan'), text: `SELECT * FROM ${S}.cache_scan($1, $2, $3, $4)` },
+    stats: { name: n('stats'), text: `SELECT * FROM ${S}.cache_stats()` },
+    kinds: { name: n('kinds'), text: `SELECT name, value_kind FROM ${S}.cache_types` },
+    createType: {
+      name: n('create_type'),
+      text: `SELECT * FROM ${S}.cache_create_type($1, $2, $3::float8 * interval '1 second', $4, $5, $6, $7, $8, $9::jsonb, $10)`,
+    },
+    dropType: { name: n('drop_type'), text: `SELECT ${S}.cache_drop_type($1) AS ok` },
+    cleanupExpired: { name: n('cleanup_expired'), text: `SELECT ${S}.cache_cleanup_expired($1, $2) AS n` },
+    evict: { name: n('evict'), text: `SELECT ${S}.cache_evict($1, $2, $3, $4) AS n` },
+  };
+}

@@ -1,0 +1,78 @@
+// The client's types, derived from the Zapatos schema generated from the SQL (src/generated).
+import type * as s from 'zapatos/schema';
+
+export type EntryRow = s.pgcache.entries.Selectable;
+export type CacheTypeRow = s.pgcache.cache_types.Selectable;
+export type ModelRow = s.pgcache.cache_models.Selectable;
+
+/** What a cache type stores; the CHECK constraint on cache_types.value_kind. */
+export type ValueKind = 'jsonb' | 'text' | 'bytea' | 'vector';
+export type EvictionPolicy = 'lru' | 'lfu' | 'fifo' | 'ttl';
+
+/** The TypeScript value of each kind. jsonb values are the caller's own type (see JsonAccessor). */
+export interface KindValue {
+  jsonb: unknown;
+  text: string;
+  bytea: Buffer;
+  vector: number[];
+}
+
+/** The types every install registers (sql/core/08_seed_types.sql). Extend it for your own types. */
+export type SeedCacheTypes = {
+  default: 'jsonb';
+  embeddings: 'vector';
+  llm_responses: 'text';
+  vector_search: 'jsonb';
+  audio_chunks: 'bytea';
+};
+
+export type CacheTypeMap = Record<string, ValueKind>;
+
+/** Named TTL classes (cache_settings ttl.*). */
+export type TtlClass = 'short' | 'medium' | 'long';
+/** A TTL in seconds (fractions allowed), or a named class. Omitted: the type's default TTL. */
+export type Ttl = number | TtlClass;
+
+export interface SetOptions {
+  ttl?: Ttl;
+  /** The model that produced the value (required for vector types; checked against its width). */
+  model?: string;
+  /** Attributes the type declares, e.g. { tokens_used: 812 } for llm_responses. */
+  meta?: Record<string, unknown>;
+}
+
+/** A live entry with its value decoded. */
+export type CacheEntry<V> = Omit<EntryRow, 'type_id' | 'value_json' | 'value_text' | 'value_bytes' | 'value_vector'> & {
+  value: V;
+};
+
+/** One row of cache_stats(), with counts as numbers. */
+export interface CacheStats {
+  cacheType: string;
+  valueKind: ValueKind;
+  entries: number;
+  validEntries: number;
+  bytes: number;
+  hits: number;
+  misses: number;
+  /** hits / (hits + misses), or null before the first read. */
+  hitRate: number | null;
+  version: CacheTypeRow['version'];
+  evictionPolicy: EvictionPolicy;
+  maxEntries: number | null;
+  maxBytes: number | null;
+}
+
+export interface CacheTypeDefinition {
+  name: string;
+  valueKind?: ValueKind;
+  /** Default TTL in seconds. */
+  defaultTtl?: number;
+  maxEntries?: number;
+  maxBytes?: number;
+  evictionPolicy?: EvictionPolicy;
+  unlogged?: boolean;
+  maxValueBytes?: number;
+  attributes?: Record<string, 'string' | 'number' | 'boolean' | 'object' | 'array'>;
+  description?: string;
+}

@@ -1,0 +1,7 @@
+// pgcache: a Postgres-native cache. The SQL functions are the product; this is their typed client.
+export { CacheTypeAccessor } from './client/accessor.js';
+export { Cache, type CacheOptions, createCache } from './client/cache.js';
+export * from './client/errors.js';
+export { cacheKey } from './client/key.js';
+export type * from './client/types.js';
+export { type MigrateOptions, migrate, uninstall } from './install/migrate.js';
