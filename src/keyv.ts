@@ -1,0 +1,113 @@
+// A Keyv store backed by pgcache, so Keyv and cache-manager users switch by changing one line:
+//   new Keyv({ store: new KeyvPgcache({ connectionString }) })
+// Entries live in a jsonb cache type (default `keyv`, created on first use with a 50-year default TTL,
+// since Keyv entries without a TTL do not expire). Keyv's namespace is the key prefix `namespace:`.
+import { EventEmitter } from 'node:events';
+import type { KeyvStoreAdapter, StoredData } from 'keyv';
+import pg from 'pg';
+import type { CacheTypeAccessor } from './client/accessor.js';
+import { type Cache, createCache } from './client/cache.js';
+import { CacheTypeExistsError } from './client/errors.js';
+
+export interface KeyvPgcacheOptions {
+  pool?: pg.Pool;
+  connectionString?: string;
+  /** Install schema of pgcache. Default `pgcache`. */
+  schema?: string;
+  /** The jsonb cache type that holds Keyv's entries. Default `keyv`. */
+  type?: string;
+}
+
+const NO_EXPIRY_SECONDS = 50 * 365 * 24 * 3600;
+
+export class KeyvPgcache extends EventEmitter implements KeyvStoreAdapter {
+  // keyv wires its iterator only for stores whose dialect it knows.
+  readonly opts: KeyvPgcacheOptions & { dialect: 'postgres'; url: string };
+  namespace?: string;
+  private readonly pool: pg.Pool;
+  private ready: Promise<CacheTypeAccessor<unknown>> | undefined;
+  private cache: Cache | undefined;
+
+  constructor(options: KeyvPgcacheOptions | string = {}) {
+    super();
+    const opts = typeof options === 'string' ? { connectionString: options } : options;
+    this.opts = { ...opts, type: opts.type ?? 'keyv', dialect: 'postgres', url: opts.connectionString ?? '' };
+    this.pool = opts.pool ?? new pg.Pool({ connectionString: opts.connectionString });
+  }
+
+  /** The accessor of the Keyv type, creating the type on first use. */
+  private store(): Promise<CacheTypeAccessor<unknown>> {
+    this.ready ??= (async () => {
+      const type = this.opts.type as string;
+      this.cache = await createCache({ pool: this.pool, schema: this.opts.schema });
+      try {
+        await this.cache.type(type as 'default');
+      } catch {
+        try {
+          await this.cache.createType({
+            name: type,
+            valueKind: 'jsonb',
+            defaultTtl: NO_EXPIRY_SECONDS,
+            evictionPolicy: 'lru',
+          });
+        } catch (error) {
+          if (!(error instanceof CacheTypeExistsError)) throw error;
+          await this.cache.refreshTypes();
+        }
+      }
+      return this.cache.type(type as 'default');
+    })();
+    this.ready.catch(() => {
+      this.ready = undefined;
+    });
+    return this.ready;
+  }
+
+  async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
+    return (await (await this.store()).get(key)) as StoredData<Value> | undefined;
+  }
+
+  async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
+    return (await (await this.store()).getMany(keys)) as Array<StoredData<Value | undefined>>;
+  }
+
+  /** `ttl` is in milliseconds, as Keyv passes it. */
+  async set(key: string, value: unknown, ttl?: number): Promise<void> {
+    const options = typeof ttl === 'number' && ttl > 0 ? { ttl: ttl / 1000 } : {};
+    await (await this.store()).set(key, value, options);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.store()).delete(key);
+  }
+
+  async deleteMany(keys: string[]): Promise<boolean> {
+    const store = await this.store();
+    const results = await Promise.all(keys.map((key) => store.delete(key)));
+    return results.some(Boolean);
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (await (await this.store()).get(key)) !== undefined;
+  }
+
+  /** Clears this store's namespace only; without a namespace, the whole type at once (a version bump). */
+  async clear(): Promise<void> {
+    const store = await this.store();
+    if (this.namespace) await store.invalidatePrefix(`${this.namespace}:`);
+    else await store.bumpVersion();
+  }
+
+  async *iterator<Value>(namespace?: string): AsyncGenerator<Array<string | Awaited<Value> | undefined>, void> {
+    const store = await this.store();
+    const prefix = namespace ? `${namespace}:` : undefined;
+    for await (const entry of store.scan({ prefix })) {
+      yield [entry.key, entry.value as Awaited<Value>];
+    }
+  }
+
+  /** Ends the pool if this store created it. */
+  async disconnect(): Promise<void> {
+    if (!this.opts.pool) await this.pool.end();
+  }
+}
