@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS cache_types (
   max_value_bytes  integer NOT NULL DEFAULT 1048576 CHECK (max_value_bytes > 0),
   eviction_policy  text NOT NULL DEFAULT 'lru' CHECK (eviction_policy IN ('lru', 'lfu', 'fifo', 'ttl')),
   -- A hit refreshes last_accessed_at/hit_count at most once per touch_interval; NULL never writes on read.
-  touch_interval   interval DEFAULT interval '1 minute' CHECK (touch_interval > interval '0'),
+  touch_interval   interval DEFAULT interval '10 minutes' CHECK (touch_interval > interval '0'),
   unlogged         boolean NOT NULL DEFAULT false,
   -- Current key-space version; cache_bump_version() increments it and so hides every older entry at once.
   version          integer NOT NULL DEFAULT 1,

@@ -1,5 +1,17 @@
 -- Creating and dropping cache types. Identifiers come from validated registry rows, quoted with format('%I').
 
+-- Storage parameters of every type's table (a partition of entries), as name=value items. fillfactor leaves
+-- room for HOT read-side touches; autovacuum and analyze start after 5% churn instead of 20%, on the table and
+-- on its TOAST table (large values live there). The reasons are in docs/operations.md; core/10_storage.sql
+-- applies them to tables created before a change.
+CREATE OR REPLACE FUNCTION _entries_storage_options() RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT ARRAY['fillfactor=90', 'autovacuum_vacuum_scale_factor=0.05', 'autovacuum_analyze_scale_factor=0.05',
+               'toast.autovacuum_vacuum_scale_factor=0.05']
+$$;
+COMMENT ON FUNCTION _entries_storage_options() IS
+  'Storage parameters (fillfactor, autovacuum) of every cache type''s table; see docs/operations.md.';
+
 CREATE OR REPLACE FUNCTION cache_create_type(
   p_name            text,
   p_value_kind      text DEFAULT 'jsonb',
@@ -52,9 +64,9 @@ BEGIN
   -- The type's table is a partition of entries. fillfactor leaves room on each page so read-side touches
   -- stay HOT; autovacuum runs early because cache tables churn (see docs/operations.md).
   EXECUTE format(
-    'CREATE %s TABLE %I.%I PARTITION OF %I.entries FOR VALUES IN (%s) '
-    'WITH (fillfactor = 90, autovacuum_vacuum_scale_factor = 0.05, autovacuum_analyze_scale_factor = 0.05)',
-    CASE WHEN t.unlogged THEN 'UNLOGGED' ELSE '' END, schema_name, t.table_name, schema_name, t.id);
+    'CREATE %s TABLE %I.%I PARTITION OF %I.entries FOR VALUES IN (%s) WITH (%s)',
+    CASE WHEN t.unlogged THEN 'UNLOGGED' ELSE '' END, schema_name, t.table_name, schema_name, t.id,
+    array_to_string(_entries_storage_options(), ', '));
   EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I CHECK (%I IS NOT NULL)',
     schema_name, t.table_name, t.table_name || '_value_present',
     CASE t.value_kind WHEN 'jsonb' THEN 'value_json' WHEN 'text' THEN 'value_text'
@@ -64,10 +76,10 @@ BEGIN
   EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, t.table_name,
     format('pgcache entries of type %s (%s values). Use the cache_* functions.', t.name, t.value_kind));
 
-  -- Hit and miss totals are sequences: nextval() never blocks and needs no synchronous commit,
-  -- so counting adds no write transaction to the read path.
-  EXECUTE format('CREATE SEQUENCE %I.%I', schema_name, t.table_name || '_hits');
-  EXECUTE format('CREATE SEQUENCE %I.%I', schema_name, t.table_name || '_misses');
+  -- Hit and miss totals are UNLOGGED sequences: nextval() never blocks, writes no WAL and needs no commit
+  -- flush, so counting adds next to nothing to the read path. The price: they restart at 0 after a crash.
+  EXECUTE format('CREATE UNLOGGED SEQUENCE %I.%I', schema_name, t.table_name || '_hits');
+  EXECUTE format('CREATE UNLOGGED SEQUENCE %I.%I', schema_name, t.table_name || '_misses');
   UPDATE cache_types
      SET hits_sequence = format('%I.%I', schema_name, t.table_name || '_hits')::regclass,
          misses_sequence = format('%I.%I', schema_name, t.table_name || '_misses')::regclass

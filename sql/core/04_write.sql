@@ -57,7 +57,7 @@ CREATE OR REPLACE FUNCTION _set_entry(
   p_json jsonb, p_text text, p_bytes bytea, p_vector real[],
   p_ttl interval, p_model text, p_meta jsonb, p_embedding real[] DEFAULT NULL
 ) RETURNS timestamptz
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   t cache_types;
   value_size integer;

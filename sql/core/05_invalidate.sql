@@ -1,7 +1,7 @@
 -- Removing entries: one key, a key prefix, a LIKE pattern, or a whole type's key space at once.
 
 CREATE OR REPLACE FUNCTION cache_delete(p_type text, p_key text) RETURNS boolean
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   t cache_types := _type(p_type);
   was_live boolean;
@@ -15,7 +15,7 @@ COMMENT ON FUNCTION cache_delete(text, text) IS 'Deletes one entry; true if a li
 
 -- Extends a live entry's life to now() + ttl (the type's default when omitted).
 CREATE OR REPLACE FUNCTION cache_touch(p_type text, p_key text, p_ttl interval) RETURNS boolean
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   t cache_types := _type(p_type);
 BEGIN

@@ -1,5 +1,5 @@
--- Monitoring: one row per cache type. Hits and misses are exact totals since the type was created
--- (sequences; after a crash they may run ahead by up to 32). Entry counts and bytes scan the type's table.
+-- Monitoring: one row per cache type. Hits and misses are exact totals since the type was created or the
+-- last crash (unlogged sequences restart at 0). Entry counts and bytes scan the type's table.
 CREATE OR REPLACE FUNCTION cache_stats()
 RETURNS TABLE (
   cache_type text, value_kind text, entries bigint, valid_entries bigint, bytes bigint,

@@ -44,7 +44,7 @@ describe('no write per read', () => {
 
   it('a hit after the touch interval touches the row once, in place (HOT)', async () => {
     await one(`SELECT pgcache.cache_set('default', 't', '1'::jsonb)`);
-    await q(`UPDATE pgcache.cache_default SET last_accessed_at = now() - interval '2 minutes' WHERE key = 't'`);
+    await q(`UPDATE pgcache.cache_default SET last_accessed_at = now() - interval '20 minutes' WHERE key = 't'`);
     await one(`SELECT pg_stat_force_next_flush()`);
     for (let i = 0; i < 5; i++) await one(`SELECT pgcache.cache_get('default', 't')`);
     const row = await one(
