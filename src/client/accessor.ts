@@ -17,19 +17,25 @@ type Row = Record<string, unknown>;
 export class CacheTypeAccessor<V> {
   private readonly flights = new SingleFlight<V>();
 
+  /** `readPool` serves get, getEntry, getMany and scan (e.g. a hot standby); everything else uses `pool`. */
   constructor(
     private readonly pool: pg.Pool,
     private readonly sql: Statements,
     readonly name: string,
     readonly kind: ValueKind,
+    private readonly readPool: pg.Pool = pool,
   ) {}
 
-  private async query(statement: { name: string; text: string }, values: unknown[]): Promise<Row[]> {
+  private async query(statement: { name: string; text: string }, values: unknown[], via = this.pool): Promise<Row[]> {
     try {
-      return (await this.pool.query({ ...statement, values })).rows;
+      return (await via.query({ ...statement, values })).rows;
     } catch (error) {
       throw translateError(error);
     }
+  }
+
+  private read(statement: { name: string; text: string }, values: unknown[]): Promise<Row[]> {
+    return this.query(statement, values, this.readPool);
   }
 
   /** The parameter pg sends for a value of this kind. undefined (and null outside jsonb) becomes SQL NULL,
@@ -47,13 +53,13 @@ export class CacheTypeAccessor<V> {
 
   /** The value, or undefined on a miss (absent, expired or invalidated). `cache_get*` */
   async get(key: string): Promise<V | undefined> {
-    const [row] = await this.query(this.sql.get[this.kind], [this.name, key]);
+    const [row] = await this.read(this.sql.get[this.kind], [this.name, key]);
     return row?.miss ? undefined : (row?.v as V);
   }
 
   /** The whole entry (value, model, meta, expiry, hit score), or undefined on a miss. `cache_get_entry` */
   async getEntry(key: string): Promise<CacheEntry<V> | undefined> {
-    const [row] = await this.query(this.sql.getEntry, [this.name, key]);
+    const [row] = await this.read(this.sql.getEntry, [this.name, key]);
     if (!row) return undefined;
     const { type_id, value_json, value_text, value_bytes, value_vector, ...rest } = row;
     return { ...(rest as Omit<CacheEntry<V>, 'value'>), value: this.decode(row) };
@@ -61,7 +67,7 @@ export class CacheTypeAccessor<V> {
 
   /** Values for many keys in one round trip, aligned with `keys` (undefined for misses). `cache_get_many` */
   async getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
-    const rows = await this.query(this.sql.getMany, [this.name, keys]);
+    const rows = await this.read(this.sql.getMany, [this.name, keys]);
     const found = new Map(rows.map((row) => [row.key as string, this.decode(row)]));
     return keys.map((key) => found.get(key));
   }
@@ -137,7 +143,7 @@ export class CacheTypeAccessor<V> {
     let after: string | null = null;
     const pageSize = options.pageSize ?? 500;
     for (;;) {
-      const rows = await this.query(this.sql.scan, [this.name, options.prefix ?? null, after, pageSize]);
+      const rows = await this.read(this.sql.scan, [this.name, options.prefix ?? null, after, pageSize]);
       for (const row of rows) {
         const { type_id, value_json, value_text, value_bytes, value_vector, ...rest } = row;
         yield { ...(rest as Omit<CacheEntry<V>, 'value'>), value: this.decode(row) };

@@ -18,6 +18,11 @@ export interface CacheOptions {
   connectionString?: string;
   /** The schema pgcache was installed in. Default `pgcache`. */
   schema?: string;
+  /**
+   * Optional pool for reads (get, getEntry, getMany, scan), e.g. on a hot standby: reads there are served
+   * without counting hits or touching rows. Writes, invalidation and admin calls always use `pool`.
+   */
+  readPool?: pg.Pool;
 }
 
 /** Names of the types whose values are jsonb, which take a caller-chosen value type. */
@@ -34,6 +39,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> {
     readonly pool: pg.Pool,
     private readonly sql: Statements,
     private readonly ownsPool: boolean,
+    readonly readPool: pg.Pool = pool,
   ) {}
 
   private async query(statement: { name: string; text: string }, values: unknown[] = []) {
@@ -63,7 +69,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> {
           `pgcache: cache type "${name}" does not exist (or refreshTypes() first)`,
         );
       }
-      accessor = new CacheTypeAccessor(this.pool, this.sql, name, kind);
+      accessor = new CacheTypeAccessor(this.pool, this.sql, name, kind, this.readPool);
       this.accessors.set(name, accessor);
     }
     return accessor;
@@ -147,7 +153,7 @@ export async function createCache<Types extends CacheTypeMap = SeedCacheTypes>(
   const schema = options.schema ?? 'pgcache';
   if (!options.pool && !options.connectionString) throw new TypeError('pgcache: pass pool or connectionString');
   const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
-  const cache = new Cache<Types>(pool, buildStatements(schema), !options.pool);
+  const cache = new Cache<Types>(pool, buildStatements(schema), !options.pool, options.readPool ?? pool);
   try {
     await cache.refreshTypes();
   } catch (error) {
