@@ -6,7 +6,19 @@ import { clusterInfo, repoRoot } from './cluster.js';
 import { cloneDatabase, dropDatabase } from './databases.js';
 
 /** The public tables and views of the package; type partitions (cache_<name>) are instances of entries. */
-export const TYPED_RELATIONS = ['cache_settings', 'cache_types', 'cache_models', 'entries'];
+export const TYPED_RELATIONS = [
+  'cache_settings',
+  'cache_types',
+  'cache_models',
+  'entries',
+  // Operations (core/11..13): maintenance history, snapshots and the monitoring views.
+  'cache_maintenance_history',
+  'cache_stats_snapshots',
+  'cache_sizes',
+  'cache_top_keys',
+  'cache_hit_rate_history',
+  'cache_cron_jobs',
+];
 export const SCHEMA_FILE = 'zapatos/schema.d.ts';
 
 /** Generates into outDir from a throwaway database cloned from the installed template. */

@@ -19,6 +19,8 @@ export interface MigrateOptions {
   schema?: string;
   /** Print node-pg-migrate's progress. Default false. */
   verbose?: boolean;
+  /** Run at most this many pending migrations (e.g. 1 installs only 0001, to test upgrades). Default: all. */
+  count?: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -50,6 +52,7 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
       dbClient,
       dir: migrationsDir,
       direction: 'up',
+      count: options.count,
       schema,
       createSchema: true,
       migrationsSchema: schema,

@@ -26,6 +26,833 @@ declare module 'zapatos/schema' {
     /* --- tables --- */
   
     /**
+     * **pgcache.cache_cron_jobs**
+     * - View in database
+     */
+    export namespace cache_cron_jobs {
+      export type Table = 'pgcache.cache_cron_jobs';
+      export interface Selectable {
+        /**
+        * **pgcache.cache_cron_jobs.active**
+        * - `bool` in database
+        * - Nullable, no default
+        */
+        active: boolean | null;
+        /**
+        * **pgcache.cache_cron_jobs.command**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        command: string | null;
+        /**
+        * **pgcache.cache_cron_jobs.database**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        database: string | null;
+        /**
+        * **pgcache.cache_cron_jobs.job_name**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        job_name: string | null;
+        /**
+        * **pgcache.cache_cron_jobs.jobid**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        jobid: db.Int8String | null;
+        /**
+        * **pgcache.cache_cron_jobs.last_end**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_end: Date | null;
+        /**
+        * **pgcache.cache_cron_jobs.last_message**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        last_message: string | null;
+        /**
+        * **pgcache.cache_cron_jobs.last_start**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_start: Date | null;
+        /**
+        * **pgcache.cache_cron_jobs.last_status**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        last_status: string | null;
+        /**
+        * **pgcache.cache_cron_jobs.recorded_failures**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        recorded_failures: db.Int8String | null;
+        /**
+        * **pgcache.cache_cron_jobs.recorded_runs**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        recorded_runs: db.Int8String | null;
+        /**
+        * **pgcache.cache_cron_jobs.schedule**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        schedule: string | null;
+      }
+      export interface JSONSelectable {
+        /**
+        * **pgcache.cache_cron_jobs.active**
+        * - `bool` in database
+        * - Nullable, no default
+        */
+        active: boolean | null;
+        /**
+        * **pgcache.cache_cron_jobs.command**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        command: string | null;
+        /**
+        * **pgcache.cache_cron_jobs.database**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        database: string | null;
+        /**
+        * **pgcache.cache_cron_jobs.job_name**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        job_name: string | null;
+        /**
+        * **pgcache.cache_cron_jobs.jobid**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        jobid: number | null;
+        /**
+        * **pgcache.cache_cron_jobs.last_end**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_end: db.TimestampTzString | null;
+        /**
+        * **pgcache.cache_cron_jobs.last_message**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        last_message: string | null;
+        /**
+        * **pgcache.cache_cron_jobs.last_start**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_start: db.TimestampTzString | null;
+        /**
+        * **pgcache.cache_cron_jobs.last_status**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        last_status: string | null;
+        /**
+        * **pgcache.cache_cron_jobs.recorded_failures**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        recorded_failures: number | null;
+        /**
+        * **pgcache.cache_cron_jobs.recorded_runs**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        recorded_runs: number | null;
+        /**
+        * **pgcache.cache_cron_jobs.schedule**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        schedule: string | null;
+      }
+      export interface Whereable {
+        /**
+        * **pgcache.cache_cron_jobs.active**
+        * - `bool` in database
+        * - Nullable, no default
+        */
+        active?: boolean | db.Parameter<boolean> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, boolean | db.Parameter<boolean> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_cron_jobs.command**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        command?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_cron_jobs.database**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        database?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_cron_jobs.job_name**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        job_name?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_cron_jobs.jobid**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        jobid?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_cron_jobs.last_end**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_end?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_cron_jobs.last_message**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        last_message?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_cron_jobs.last_start**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_start?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_cron_jobs.last_status**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        last_status?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_cron_jobs.recorded_failures**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        recorded_failures?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_cron_jobs.recorded_runs**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        recorded_runs?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_cron_jobs.schedule**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        schedule?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        [key: string]: never;
+      }
+      export interface Updatable {
+        [key: string]: never;
+      }
+      export type UniqueIndex = never;
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    /**
+     * **pgcache.cache_hit_rate_history**
+     * - View in database
+     */
+    export namespace cache_hit_rate_history {
+      export type Table = 'pgcache.cache_hit_rate_history';
+      export interface Selectable {
+        /**
+        * **pgcache.cache_hit_rate_history.bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        bytes: db.Int8String | null;
+        /**
+        * **pgcache.cache_hit_rate_history.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type: string | null;
+        /**
+        * **pgcache.cache_hit_rate_history.entries**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        entries: db.Int8String | null;
+        /**
+        * **pgcache.cache_hit_rate_history.hit_rate**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        hit_rate: number | null;
+        /**
+        * **pgcache.cache_hit_rate_history.hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hits: db.Int8String | null;
+        /**
+        * **pgcache.cache_hit_rate_history.misses**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        misses: db.Int8String | null;
+        /**
+        * **pgcache.cache_hit_rate_history.period_end**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        period_end: Date | null;
+        /**
+        * **pgcache.cache_hit_rate_history.period_start**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        period_start: Date | null;
+        /**
+        * **pgcache.cache_hit_rate_history.total_hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        total_hits: db.Int8String | null;
+        /**
+        * **pgcache.cache_hit_rate_history.total_misses**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        total_misses: db.Int8String | null;
+      }
+      export interface JSONSelectable {
+        /**
+        * **pgcache.cache_hit_rate_history.bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        bytes: number | null;
+        /**
+        * **pgcache.cache_hit_rate_history.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type: string | null;
+        /**
+        * **pgcache.cache_hit_rate_history.entries**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        entries: number | null;
+        /**
+        * **pgcache.cache_hit_rate_history.hit_rate**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        hit_rate: number | null;
+        /**
+        * **pgcache.cache_hit_rate_history.hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hits: number | null;
+        /**
+        * **pgcache.cache_hit_rate_history.misses**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        misses: number | null;
+        /**
+        * **pgcache.cache_hit_rate_history.period_end**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        period_end: db.TimestampTzString | null;
+        /**
+        * **pgcache.cache_hit_rate_history.period_start**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        period_start: db.TimestampTzString | null;
+        /**
+        * **pgcache.cache_hit_rate_history.total_hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        total_hits: number | null;
+        /**
+        * **pgcache.cache_hit_rate_history.total_misses**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        total_misses: number | null;
+      }
+      export interface Whereable {
+        /**
+        * **pgcache.cache_hit_rate_history.bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        bytes?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_hit_rate_history.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_hit_rate_history.entries**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        entries?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_hit_rate_history.hit_rate**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        hit_rate?: number | db.Parameter<number> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_hit_rate_history.hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hits?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_hit_rate_history.misses**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        misses?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_hit_rate_history.period_end**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        period_end?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_hit_rate_history.period_start**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        period_start?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_hit_rate_history.total_hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        total_hits?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_hit_rate_history.total_misses**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        total_misses?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        [key: string]: never;
+      }
+      export interface Updatable {
+        [key: string]: never;
+      }
+      export type UniqueIndex = never;
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    /**
+     * **pgcache.cache_maintenance_history**
+     * - Table in database
+     */
+    export namespace cache_maintenance_history {
+      export type Table = 'pgcache.cache_maintenance_history';
+      export interface Selectable {
+        /**
+        * **pgcache.cache_maintenance_history.bytes**
+        *
+        * Sum of byte_size after the run (NULL: not counted this run).
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        bytes: db.Int8String | null;
+        /**
+        * **pgcache.cache_maintenance_history.cache_type**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        cache_type: string;
+        /**
+        * **pgcache.cache_maintenance_history.complete**
+        *
+        * false when the time budget, a lock timeout or rows locked by others left work for the next run.
+        * - `bool` in database
+        * - `NOT NULL`, no default
+        */
+        complete: boolean;
+        /**
+        * **pgcache.cache_maintenance_history.duration_ms**
+        * - `float8` in database
+        * - `NOT NULL`, no default
+        */
+        duration_ms: number;
+        /**
+        * **pgcache.cache_maintenance_history.entries**
+        *
+        * Rows of the type after the run (NULL: not counted this run).
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        entries: db.Int8String | null;
+        /**
+        * **pgcache.cache_maintenance_history.error**
+        *
+        * Why the type was left for the next run (lock timeout), else NULL.
+        * - `text` in database
+        * - Nullable, no default
+        */
+        error: string | null;
+        /**
+        * **pgcache.cache_maintenance_history.evicted**
+        *
+        * Rows evicted to bring the type within its budgets.
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        evicted: db.Int8String;
+        /**
+        * **pgcache.cache_maintenance_history.expired**
+        *
+        * Expired or invalidated rows deleted by the expiry batches.
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        expired: db.Int8String;
+        /**
+        * **pgcache.cache_maintenance_history.id**
+        * - `int8` in database
+        * - Generated column
+        */
+        id: db.Int8String;
+        /**
+        * **pgcache.cache_maintenance_history.run_started_at**
+        *
+        * When the run began; rows of one run share it.
+        * - `timestamptz` in database
+        * - `NOT NULL`, no default
+        */
+        run_started_at: Date;
+      }
+      export interface JSONSelectable {
+        /**
+        * **pgcache.cache_maintenance_history.bytes**
+        *
+        * Sum of byte_size after the run (NULL: not counted this run).
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        bytes: number | null;
+        /**
+        * **pgcache.cache_maintenance_history.cache_type**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        cache_type: string;
+        /**
+        * **pgcache.cache_maintenance_history.complete**
+        *
+        * false when the time budget, a lock timeout or rows locked by others left work for the next run.
+        * - `bool` in database
+        * - `NOT NULL`, no default
+        */
+        complete: boolean;
+        /**
+        * **pgcache.cache_maintenance_history.duration_ms**
+        * - `float8` in database
+        * - `NOT NULL`, no default
+        */
+        duration_ms: number;
+        /**
+        * **pgcache.cache_maintenance_history.entries**
+        *
+        * Rows of the type after the run (NULL: not counted this run).
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        entries: number | null;
+        /**
+        * **pgcache.cache_maintenance_history.error**
+        *
+        * Why the type was left for the next run (lock timeout), else NULL.
+        * - `text` in database
+        * - Nullable, no default
+        */
+        error: string | null;
+        /**
+        * **pgcache.cache_maintenance_history.evicted**
+        *
+        * Rows evicted to bring the type within its budgets.
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        evicted: number;
+        /**
+        * **pgcache.cache_maintenance_history.expired**
+        *
+        * Expired or invalidated rows deleted by the expiry batches.
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        expired: number;
+        /**
+        * **pgcache.cache_maintenance_history.id**
+        * - `int8` in database
+        * - Generated column
+        */
+        id: number;
+        /**
+        * **pgcache.cache_maintenance_history.run_started_at**
+        *
+        * When the run began; rows of one run share it.
+        * - `timestamptz` in database
+        * - `NOT NULL`, no default
+        */
+        run_started_at: db.TimestampTzString;
+      }
+      export interface Whereable {
+        /**
+        * **pgcache.cache_maintenance_history.bytes**
+        *
+        * Sum of byte_size after the run (NULL: not counted this run).
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        bytes?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_maintenance_history.cache_type**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        cache_type?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_maintenance_history.complete**
+        *
+        * false when the time budget, a lock timeout or rows locked by others left work for the next run.
+        * - `bool` in database
+        * - `NOT NULL`, no default
+        */
+        complete?: boolean | db.Parameter<boolean> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, boolean | db.Parameter<boolean> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_maintenance_history.duration_ms**
+        * - `float8` in database
+        * - `NOT NULL`, no default
+        */
+        duration_ms?: number | db.Parameter<number> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_maintenance_history.entries**
+        *
+        * Rows of the type after the run (NULL: not counted this run).
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        entries?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_maintenance_history.error**
+        *
+        * Why the type was left for the next run (lock timeout), else NULL.
+        * - `text` in database
+        * - Nullable, no default
+        */
+        error?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_maintenance_history.evicted**
+        *
+        * Rows evicted to bring the type within its budgets.
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        evicted?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_maintenance_history.expired**
+        *
+        * Expired or invalidated rows deleted by the expiry batches.
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        expired?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_maintenance_history.id**
+        * - `int8` in database
+        * - Generated column
+        */
+        id?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_maintenance_history.run_started_at**
+        *
+        * When the run began; rows of one run share it.
+        * - `timestamptz` in database
+        * - `NOT NULL`, no default
+        */
+        run_started_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        /**
+        * **pgcache.cache_maintenance_history.bytes**
+        *
+        * Sum of byte_size after the run (NULL: not counted this run).
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        bytes?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | null | db.DefaultType | db.SQLFragment;
+        /**
+        * **pgcache.cache_maintenance_history.cache_type**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        cache_type: string | db.Parameter<string> | db.SQLFragment;
+        /**
+        * **pgcache.cache_maintenance_history.complete**
+        *
+        * false when the time budget, a lock timeout or rows locked by others left work for the next run.
+        * - `bool` in database
+        * - `NOT NULL`, no default
+        */
+        complete: boolean | db.Parameter<boolean> | db.SQLFragment;
+        /**
+        * **pgcache.cache_maintenance_history.duration_ms**
+        * - `float8` in database
+        * - `NOT NULL`, no default
+        */
+        duration_ms: number | db.Parameter<number> | db.SQLFragment;
+        /**
+        * **pgcache.cache_maintenance_history.entries**
+        *
+        * Rows of the type after the run (NULL: not counted this run).
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        entries?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | null | db.DefaultType | db.SQLFragment;
+        /**
+        * **pgcache.cache_maintenance_history.error**
+        *
+        * Why the type was left for the next run (lock timeout), else NULL.
+        * - `text` in database
+        * - Nullable, no default
+        */
+        error?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        /**
+        * **pgcache.cache_maintenance_history.evicted**
+        *
+        * Rows evicted to bring the type within its budgets.
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        evicted: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment;
+        /**
+        * **pgcache.cache_maintenance_history.expired**
+        *
+        * Expired or invalidated rows deleted by the expiry batches.
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        expired: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment;
+        /**
+        * **pgcache.cache_maintenance_history.run_started_at**
+        *
+        * When the run began; rows of one run share it.
+        * - `timestamptz` in database
+        * - `NOT NULL`, no default
+        */
+        run_started_at: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment;
+      }
+      export interface Updatable {
+        /**
+        * **pgcache.cache_maintenance_history.bytes**
+        *
+        * Sum of byte_size after the run (NULL: not counted this run).
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        bytes?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | null | db.DefaultType | db.SQLFragment>;
+        /**
+        * **pgcache.cache_maintenance_history.cache_type**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        cache_type?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        /**
+        * **pgcache.cache_maintenance_history.complete**
+        *
+        * false when the time budget, a lock timeout or rows locked by others left work for the next run.
+        * - `bool` in database
+        * - `NOT NULL`, no default
+        */
+        complete?: boolean | db.Parameter<boolean> | db.SQLFragment | db.SQLFragment<any, boolean | db.Parameter<boolean> | db.SQLFragment>;
+        /**
+        * **pgcache.cache_maintenance_history.duration_ms**
+        * - `float8` in database
+        * - `NOT NULL`, no default
+        */
+        duration_ms?: number | db.Parameter<number> | db.SQLFragment | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment>;
+        /**
+        * **pgcache.cache_maintenance_history.entries**
+        *
+        * Rows of the type after the run (NULL: not counted this run).
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        entries?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | null | db.DefaultType | db.SQLFragment>;
+        /**
+        * **pgcache.cache_maintenance_history.error**
+        *
+        * Why the type was left for the next run (lock timeout), else NULL.
+        * - `text` in database
+        * - Nullable, no default
+        */
+        error?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        /**
+        * **pgcache.cache_maintenance_history.evicted**
+        *
+        * Rows evicted to bring the type within its budgets.
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        evicted?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment>;
+        /**
+        * **pgcache.cache_maintenance_history.expired**
+        *
+        * Expired or invalidated rows deleted by the expiry batches.
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        expired?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment>;
+        /**
+        * **pgcache.cache_maintenance_history.run_started_at**
+        *
+        * When the run began; rows of one run share it.
+        * - `timestamptz` in database
+        * - `NOT NULL`, no default
+        */
+        run_started_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment>;
+      }
+      export type UniqueIndex = 'cache_maintenance_history_pkey';
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    /**
      * **pgcache.cache_models**
      * - Table in database
      */
@@ -252,6 +1079,649 @@ declare module 'zapatos/schema' {
     }
   
     /**
+     * **pgcache.cache_sizes**
+     * - View in database
+     */
+    export namespace cache_sizes {
+      export type Table = 'pgcache.cache_sizes';
+      export interface Selectable {
+        /**
+        * **pgcache.cache_sizes.autovacuum_count**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        autovacuum_count: db.Int8String | null;
+        /**
+        * **pgcache.cache_sizes.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type: string | null;
+        /**
+        * **pgcache.cache_sizes.dead_rows**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        dead_rows: db.Int8String | null;
+        /**
+        * **pgcache.cache_sizes.index_bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        index_bytes: db.Int8String | null;
+        /**
+        * **pgcache.cache_sizes.last_analyze**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_analyze: Date | null;
+        /**
+        * **pgcache.cache_sizes.last_vacuum**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_vacuum: Date | null;
+        /**
+        * **pgcache.cache_sizes.live_rows**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        live_rows: db.Int8String | null;
+        /**
+        * **pgcache.cache_sizes.rows_estimate**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        rows_estimate: db.Int8String | null;
+        /**
+        * **pgcache.cache_sizes.table_bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        table_bytes: db.Int8String | null;
+        /**
+        * **pgcache.cache_sizes.table_name**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        table_name: string | null;
+        /**
+        * **pgcache.cache_sizes.toast_bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        toast_bytes: db.Int8String | null;
+        /**
+        * **pgcache.cache_sizes.total_bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        total_bytes: db.Int8String | null;
+      }
+      export interface JSONSelectable {
+        /**
+        * **pgcache.cache_sizes.autovacuum_count**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        autovacuum_count: number | null;
+        /**
+        * **pgcache.cache_sizes.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type: string | null;
+        /**
+        * **pgcache.cache_sizes.dead_rows**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        dead_rows: number | null;
+        /**
+        * **pgcache.cache_sizes.index_bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        index_bytes: number | null;
+        /**
+        * **pgcache.cache_sizes.last_analyze**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_analyze: db.TimestampTzString | null;
+        /**
+        * **pgcache.cache_sizes.last_vacuum**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_vacuum: db.TimestampTzString | null;
+        /**
+        * **pgcache.cache_sizes.live_rows**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        live_rows: number | null;
+        /**
+        * **pgcache.cache_sizes.rows_estimate**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        rows_estimate: number | null;
+        /**
+        * **pgcache.cache_sizes.table_bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        table_bytes: number | null;
+        /**
+        * **pgcache.cache_sizes.table_name**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        table_name: string | null;
+        /**
+        * **pgcache.cache_sizes.toast_bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        toast_bytes: number | null;
+        /**
+        * **pgcache.cache_sizes.total_bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        total_bytes: number | null;
+      }
+      export interface Whereable {
+        /**
+        * **pgcache.cache_sizes.autovacuum_count**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        autovacuum_count?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_sizes.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_sizes.dead_rows**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        dead_rows?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_sizes.index_bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        index_bytes?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_sizes.last_analyze**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_analyze?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_sizes.last_vacuum**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_vacuum?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_sizes.live_rows**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        live_rows?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_sizes.rows_estimate**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        rows_estimate?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_sizes.table_bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        table_bytes?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_sizes.table_name**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        table_name?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_sizes.toast_bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        toast_bytes?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_sizes.total_bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        total_bytes?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        [key: string]: never;
+      }
+      export interface Updatable {
+        [key: string]: never;
+      }
+      export type UniqueIndex = never;
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    /**
+     * **pgcache.cache_stats_snapshots**
+     * - Table in database
+     */
+    export namespace cache_stats_snapshots {
+      export type Table = 'pgcache.cache_stats_snapshots';
+      export interface Selectable {
+        /**
+        * **pgcache.cache_stats_snapshots.bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        bytes: db.Int8String | null;
+        /**
+        * **pgcache.cache_stats_snapshots.cache_type**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        cache_type: string;
+        /**
+        * **pgcache.cache_stats_snapshots.entries**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        entries: db.Int8String | null;
+        /**
+        * **pgcache.cache_stats_snapshots.hits**
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        hits: db.Int8String;
+        /**
+        * **pgcache.cache_stats_snapshots.misses**
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        misses: db.Int8String;
+        /**
+        * **pgcache.cache_stats_snapshots.taken_at**
+        * - `timestamptz` in database
+        * - `NOT NULL`, no default
+        */
+        taken_at: Date;
+        /**
+        * **pgcache.cache_stats_snapshots.type_id**
+        * - `int2` in database
+        * - `NOT NULL`, no default
+        */
+        type_id: number;
+      }
+      export interface JSONSelectable {
+        /**
+        * **pgcache.cache_stats_snapshots.bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        bytes: number | null;
+        /**
+        * **pgcache.cache_stats_snapshots.cache_type**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        cache_type: string;
+        /**
+        * **pgcache.cache_stats_snapshots.entries**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        entries: number | null;
+        /**
+        * **pgcache.cache_stats_snapshots.hits**
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        hits: number;
+        /**
+        * **pgcache.cache_stats_snapshots.misses**
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        misses: number;
+        /**
+        * **pgcache.cache_stats_snapshots.taken_at**
+        * - `timestamptz` in database
+        * - `NOT NULL`, no default
+        */
+        taken_at: db.TimestampTzString;
+        /**
+        * **pgcache.cache_stats_snapshots.type_id**
+        * - `int2` in database
+        * - `NOT NULL`, no default
+        */
+        type_id: number;
+      }
+      export interface Whereable {
+        /**
+        * **pgcache.cache_stats_snapshots.bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        bytes?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_stats_snapshots.cache_type**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        cache_type?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_stats_snapshots.entries**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        entries?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_stats_snapshots.hits**
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        hits?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_stats_snapshots.misses**
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        misses?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_stats_snapshots.taken_at**
+        * - `timestamptz` in database
+        * - `NOT NULL`, no default
+        */
+        taken_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_stats_snapshots.type_id**
+        * - `int2` in database
+        * - `NOT NULL`, no default
+        */
+        type_id?: number | db.Parameter<number> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        /**
+        * **pgcache.cache_stats_snapshots.bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        bytes?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | null | db.DefaultType | db.SQLFragment;
+        /**
+        * **pgcache.cache_stats_snapshots.cache_type**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        cache_type: string | db.Parameter<string> | db.SQLFragment;
+        /**
+        * **pgcache.cache_stats_snapshots.entries**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        entries?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | null | db.DefaultType | db.SQLFragment;
+        /**
+        * **pgcache.cache_stats_snapshots.hits**
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        hits: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment;
+        /**
+        * **pgcache.cache_stats_snapshots.misses**
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        misses: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment;
+        /**
+        * **pgcache.cache_stats_snapshots.taken_at**
+        * - `timestamptz` in database
+        * - `NOT NULL`, no default
+        */
+        taken_at: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment;
+        /**
+        * **pgcache.cache_stats_snapshots.type_id**
+        * - `int2` in database
+        * - `NOT NULL`, no default
+        */
+        type_id: number | db.Parameter<number> | db.SQLFragment;
+      }
+      export interface Updatable {
+        /**
+        * **pgcache.cache_stats_snapshots.bytes**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        bytes?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | null | db.DefaultType | db.SQLFragment>;
+        /**
+        * **pgcache.cache_stats_snapshots.cache_type**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        cache_type?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        /**
+        * **pgcache.cache_stats_snapshots.entries**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        entries?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | null | db.DefaultType | db.SQLFragment>;
+        /**
+        * **pgcache.cache_stats_snapshots.hits**
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        hits?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment>;
+        /**
+        * **pgcache.cache_stats_snapshots.misses**
+        * - `int8` in database
+        * - `NOT NULL`, no default
+        */
+        misses?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment>;
+        /**
+        * **pgcache.cache_stats_snapshots.taken_at**
+        * - `timestamptz` in database
+        * - `NOT NULL`, no default
+        */
+        taken_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment>;
+        /**
+        * **pgcache.cache_stats_snapshots.type_id**
+        * - `int2` in database
+        * - `NOT NULL`, no default
+        */
+        type_id?: number | db.Parameter<number> | db.SQLFragment | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment>;
+      }
+      export type UniqueIndex = 'cache_stats_snapshots_pkey';
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    /**
+     * **pgcache.cache_top_keys**
+     * - View in database
+     */
+    export namespace cache_top_keys {
+      export type Table = 'pgcache.cache_top_keys';
+      export interface Selectable {
+        /**
+        * **pgcache.cache_top_keys.byte_size**
+        * - `int4` in database
+        * - Nullable, no default
+        */
+        byte_size: number | null;
+        /**
+        * **pgcache.cache_top_keys.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type: string | null;
+        /**
+        * **pgcache.cache_top_keys.created_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        created_at: Date | null;
+        /**
+        * **pgcache.cache_top_keys.expires_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        expires_at: Date | null;
+        /**
+        * **pgcache.cache_top_keys.hit_score**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hit_score: db.Int8String | null;
+        /**
+        * **pgcache.cache_top_keys.key**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        key: string | null;
+        /**
+        * **pgcache.cache_top_keys.last_accessed_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_accessed_at: Date | null;
+        /**
+        * **pgcache.cache_top_keys.rank**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        rank: db.Int8String | null;
+      }
+      export interface JSONSelectable {
+        /**
+        * **pgcache.cache_top_keys.byte_size**
+        * - `int4` in database
+        * - Nullable, no default
+        */
+        byte_size: number | null;
+        /**
+        * **pgcache.cache_top_keys.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type: string | null;
+        /**
+        * **pgcache.cache_top_keys.created_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        created_at: db.TimestampTzString | null;
+        /**
+        * **pgcache.cache_top_keys.expires_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        expires_at: db.TimestampTzString | null;
+        /**
+        * **pgcache.cache_top_keys.hit_score**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hit_score: number | null;
+        /**
+        * **pgcache.cache_top_keys.key**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        key: string | null;
+        /**
+        * **pgcache.cache_top_keys.last_accessed_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_accessed_at: db.TimestampTzString | null;
+        /**
+        * **pgcache.cache_top_keys.rank**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        rank: number | null;
+      }
+      export interface Whereable {
+        /**
+        * **pgcache.cache_top_keys.byte_size**
+        * - `int4` in database
+        * - Nullable, no default
+        */
+        byte_size?: number | db.Parameter<number> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_top_keys.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_top_keys.created_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_top_keys.expires_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        expires_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_top_keys.hit_score**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hit_score?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_top_keys.key**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        key?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_top_keys.last_accessed_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        last_accessed_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_top_keys.rank**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        rank?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        [key: string]: never;
+      }
+      export interface Updatable {
+        [key: string]: never;
+      }
+      export type UniqueIndex = never;
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    /**
      * **pgcache.cache_types**
      * - Table in database
      */
@@ -339,7 +1809,7 @@ declare module 'zapatos/schema' {
         /**
         * **pgcache.cache_types.touch_interval**
         * - `interval` in database
-        * - Nullable, default: `'00:01:00'::interval`
+        * - Nullable, default: `'00:10:00'::interval`
         */
         touch_interval: string | null;
         /**
@@ -443,7 +1913,7 @@ declare module 'zapatos/schema' {
         /**
         * **pgcache.cache_types.touch_interval**
         * - `interval` in database
-        * - Nullable, default: `'00:01:00'::interval`
+        * - Nullable, default: `'00:10:00'::interval`
         */
         touch_interval: string | null;
         /**
@@ -547,7 +2017,7 @@ declare module 'zapatos/schema' {
         /**
         * **pgcache.cache_types.touch_interval**
         * - `interval` in database
-        * - Nullable, default: `'00:01:00'::interval`
+        * - Nullable, default: `'00:10:00'::interval`
         */
         touch_interval?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         /**
@@ -639,7 +2109,7 @@ declare module 'zapatos/schema' {
         /**
         * **pgcache.cache_types.touch_interval**
         * - `interval` in database
-        * - Nullable, default: `'00:01:00'::interval`
+        * - Nullable, default: `'00:10:00'::interval`
         */
         touch_interval?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
         /**
@@ -731,7 +2201,7 @@ declare module 'zapatos/schema' {
         /**
         * **pgcache.cache_types.touch_interval**
         * - `interval` in database
-        * - Nullable, default: `'00:01:00'::interval`
+        * - Nullable, default: `'00:10:00'::interval`
         */
         touch_interval?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
         /**
@@ -1235,20 +2705,20 @@ declare module 'zapatos/schema' {
   
     /* --- aggregate types --- */
   
-    export type Table = cache_models.Table | cache_settings.Table | cache_types.Table | entries.Table;
-    export type Selectable = cache_models.Selectable | cache_settings.Selectable | cache_types.Selectable | entries.Selectable;
-    export type JSONSelectable = cache_models.JSONSelectable | cache_settings.JSONSelectable | cache_types.JSONSelectable | entries.JSONSelectable;
-    export type Whereable = cache_models.Whereable | cache_settings.Whereable | cache_types.Whereable | entries.Whereable;
-    export type Insertable = cache_models.Insertable | cache_settings.Insertable | cache_types.Insertable | entries.Insertable;
-    export type Updatable = cache_models.Updatable | cache_settings.Updatable | cache_types.Updatable | entries.Updatable;
-    export type UniqueIndex = cache_models.UniqueIndex | cache_settings.UniqueIndex | cache_types.UniqueIndex | entries.UniqueIndex;
-    export type Column = cache_models.Column | cache_settings.Column | cache_types.Column | entries.Column;
+    export type Table = cache_cron_jobs.Table | cache_hit_rate_history.Table | cache_maintenance_history.Table | cache_models.Table | cache_settings.Table | cache_sizes.Table | cache_stats_snapshots.Table | cache_top_keys.Table | cache_types.Table | entries.Table;
+    export type Selectable = cache_cron_jobs.Selectable | cache_hit_rate_history.Selectable | cache_maintenance_history.Selectable | cache_models.Selectable | cache_settings.Selectable | cache_sizes.Selectable | cache_stats_snapshots.Selectable | cache_top_keys.Selectable | cache_types.Selectable | entries.Selectable;
+    export type JSONSelectable = cache_cron_jobs.JSONSelectable | cache_hit_rate_history.JSONSelectable | cache_maintenance_history.JSONSelectable | cache_models.JSONSelectable | cache_settings.JSONSelectable | cache_sizes.JSONSelectable | cache_stats_snapshots.JSONSelectable | cache_top_keys.JSONSelectable | cache_types.JSONSelectable | entries.JSONSelectable;
+    export type Whereable = cache_cron_jobs.Whereable | cache_hit_rate_history.Whereable | cache_maintenance_history.Whereable | cache_models.Whereable | cache_settings.Whereable | cache_sizes.Whereable | cache_stats_snapshots.Whereable | cache_top_keys.Whereable | cache_types.Whereable | entries.Whereable;
+    export type Insertable = cache_cron_jobs.Insertable | cache_hit_rate_history.Insertable | cache_maintenance_history.Insertable | cache_models.Insertable | cache_settings.Insertable | cache_sizes.Insertable | cache_stats_snapshots.Insertable | cache_top_keys.Insertable | cache_types.Insertable | entries.Insertable;
+    export type Updatable = cache_cron_jobs.Updatable | cache_hit_rate_history.Updatable | cache_maintenance_history.Updatable | cache_models.Updatable | cache_settings.Updatable | cache_sizes.Updatable | cache_stats_snapshots.Updatable | cache_top_keys.Updatable | cache_types.Updatable | entries.Updatable;
+    export type UniqueIndex = cache_cron_jobs.UniqueIndex | cache_hit_rate_history.UniqueIndex | cache_maintenance_history.UniqueIndex | cache_models.UniqueIndex | cache_settings.UniqueIndex | cache_sizes.UniqueIndex | cache_stats_snapshots.UniqueIndex | cache_top_keys.UniqueIndex | cache_types.UniqueIndex | entries.UniqueIndex;
+    export type Column = cache_cron_jobs.Column | cache_hit_rate_history.Column | cache_maintenance_history.Column | cache_models.Column | cache_settings.Column | cache_sizes.Column | cache_stats_snapshots.Column | cache_top_keys.Column | cache_types.Column | entries.Column;
   
-    export type AllBaseTables = [cache_models.Table, cache_settings.Table, cache_types.Table, entries.Table];
+    export type AllBaseTables = [cache_maintenance_history.Table, cache_models.Table, cache_settings.Table, cache_stats_snapshots.Table, cache_types.Table, entries.Table];
     export type AllForeignTables = [];
-    export type AllViews = [];
+    export type AllViews = [cache_cron_jobs.Table, cache_hit_rate_history.Table, cache_sizes.Table, cache_top_keys.Table];
     export type AllMaterializedViews = [];
-    export type AllTablesAndViews = [cache_models.Table, cache_settings.Table, cache_types.Table, entries.Table];
+    export type AllTablesAndViews = [cache_cron_jobs.Table, cache_hit_rate_history.Table, cache_maintenance_history.Table, cache_models.Table, cache_settings.Table, cache_sizes.Table, cache_stats_snapshots.Table, cache_top_keys.Table, cache_types.Table, entries.Table];
   }
 
 
@@ -1275,57 +2745,105 @@ declare module 'zapatos/schema' {
   /* === lookups === */
 
   export type SelectableForTable<T extends Table> = {
+    "pgcache.cache_cron_jobs": pgcache.cache_cron_jobs.Selectable;
+    "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.Selectable;
+    "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.Selectable;
     "pgcache.cache_models": pgcache.cache_models.Selectable;
     "pgcache.cache_settings": pgcache.cache_settings.Selectable;
+    "pgcache.cache_sizes": pgcache.cache_sizes.Selectable;
+    "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.Selectable;
+    "pgcache.cache_top_keys": pgcache.cache_top_keys.Selectable;
     "pgcache.cache_types": pgcache.cache_types.Selectable;
     "pgcache.entries": pgcache.entries.Selectable;
   }[T];
 
   export type JSONSelectableForTable<T extends Table> = {
+    "pgcache.cache_cron_jobs": pgcache.cache_cron_jobs.JSONSelectable;
+    "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.JSONSelectable;
+    "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.JSONSelectable;
     "pgcache.cache_models": pgcache.cache_models.JSONSelectable;
     "pgcache.cache_settings": pgcache.cache_settings.JSONSelectable;
+    "pgcache.cache_sizes": pgcache.cache_sizes.JSONSelectable;
+    "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.JSONSelectable;
+    "pgcache.cache_top_keys": pgcache.cache_top_keys.JSONSelectable;
     "pgcache.cache_types": pgcache.cache_types.JSONSelectable;
     "pgcache.entries": pgcache.entries.JSONSelectable;
   }[T];
 
   export type WhereableForTable<T extends Table> = {
+    "pgcache.cache_cron_jobs": pgcache.cache_cron_jobs.Whereable;
+    "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.Whereable;
+    "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.Whereable;
     "pgcache.cache_models": pgcache.cache_models.Whereable;
     "pgcache.cache_settings": pgcache.cache_settings.Whereable;
+    "pgcache.cache_sizes": pgcache.cache_sizes.Whereable;
+    "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.Whereable;
+    "pgcache.cache_top_keys": pgcache.cache_top_keys.Whereable;
     "pgcache.cache_types": pgcache.cache_types.Whereable;
     "pgcache.entries": pgcache.entries.Whereable;
   }[T];
 
   export type InsertableForTable<T extends Table> = {
+    "pgcache.cache_cron_jobs": pgcache.cache_cron_jobs.Insertable;
+    "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.Insertable;
+    "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.Insertable;
     "pgcache.cache_models": pgcache.cache_models.Insertable;
     "pgcache.cache_settings": pgcache.cache_settings.Insertable;
+    "pgcache.cache_sizes": pgcache.cache_sizes.Insertable;
+    "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.Insertable;
+    "pgcache.cache_top_keys": pgcache.cache_top_keys.Insertable;
     "pgcache.cache_types": pgcache.cache_types.Insertable;
     "pgcache.entries": pgcache.entries.Insertable;
   }[T];
 
   export type UpdatableForTable<T extends Table> = {
+    "pgcache.cache_cron_jobs": pgcache.cache_cron_jobs.Updatable;
+    "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.Updatable;
+    "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.Updatable;
     "pgcache.cache_models": pgcache.cache_models.Updatable;
     "pgcache.cache_settings": pgcache.cache_settings.Updatable;
+    "pgcache.cache_sizes": pgcache.cache_sizes.Updatable;
+    "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.Updatable;
+    "pgcache.cache_top_keys": pgcache.cache_top_keys.Updatable;
     "pgcache.cache_types": pgcache.cache_types.Updatable;
     "pgcache.entries": pgcache.entries.Updatable;
   }[T];
 
   export type UniqueIndexForTable<T extends Table> = {
+    "pgcache.cache_cron_jobs": pgcache.cache_cron_jobs.UniqueIndex;
+    "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.UniqueIndex;
+    "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.UniqueIndex;
     "pgcache.cache_models": pgcache.cache_models.UniqueIndex;
     "pgcache.cache_settings": pgcache.cache_settings.UniqueIndex;
+    "pgcache.cache_sizes": pgcache.cache_sizes.UniqueIndex;
+    "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.UniqueIndex;
+    "pgcache.cache_top_keys": pgcache.cache_top_keys.UniqueIndex;
     "pgcache.cache_types": pgcache.cache_types.UniqueIndex;
     "pgcache.entries": pgcache.entries.UniqueIndex;
   }[T];
 
   export type ColumnForTable<T extends Table> = {
+    "pgcache.cache_cron_jobs": pgcache.cache_cron_jobs.Column;
+    "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.Column;
+    "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.Column;
     "pgcache.cache_models": pgcache.cache_models.Column;
     "pgcache.cache_settings": pgcache.cache_settings.Column;
+    "pgcache.cache_sizes": pgcache.cache_sizes.Column;
+    "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.Column;
+    "pgcache.cache_top_keys": pgcache.cache_top_keys.Column;
     "pgcache.cache_types": pgcache.cache_types.Column;
     "pgcache.entries": pgcache.entries.Column;
   }[T];
 
   export type SQLForTable<T extends Table> = {
+    "pgcache.cache_cron_jobs": pgcache.cache_cron_jobs.SQL;
+    "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.SQL;
+    "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.SQL;
     "pgcache.cache_models": pgcache.cache_models.SQL;
     "pgcache.cache_settings": pgcache.cache_settings.SQL;
+    "pgcache.cache_sizes": pgcache.cache_sizes.SQL;
+    "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.SQL;
+    "pgcache.cache_top_keys": pgcache.cache_top_keys.SQL;
     "pgcache.cache_types": pgcache.cache_types.SQL;
     "pgcache.entries": pgcache.entries.SQL;
   }[T];
