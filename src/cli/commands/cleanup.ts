@@ -1,0 +1,76 @@
+// pgcache cleanup: deletes expired and invalidated entries through cache_cleanup_expired(type, batch),
+// one bounded batch per transaction, until a batch comes back short.
+import { Command } from 'commander';
+import {
+  type ConnectionOptions,
+  connectionOptions,
+  quotedSchema,
+  requireInstalled,
+  withClient,
+} from '../connection.js';
+import { formatCount, formatDuration, toNumber } from '../format.js';
+import { progressBar } from '../progress.js';
+import { fetchStats } from './stats.js';
+
+interface CleanupOptions extends ConnectionOptions {
+  type?: string;
+  batch: string;
+  json?: boolean;
+  progress: boolean;
+}
+
+export function cleanupCommand(): Command {
+  return connectionOptions(
+    new Command('cleanup')
+      .summary('delete expired and invalidated entries, in batches')
+      .description(
+        'Calls cache_cleanup_expired(type, batch) until it deletes less than a batch: every expired entry\n' +
+          'and every entry of an older key-space version (after cache_bump_version) is removed, one bounded\n' +
+          'transaction per batch, skipping rows other sessions hold locked. Shows a progress bar on a terminal.',
+      ),
+  )
+    .option('-t, --type <name>', 'only this cache type (default: every type)')
+    .option('-b, --batch <n>', 'entries deleted per transaction', '10000')
+    .option('--json', 'print the result as JSON')
+    .option('--no-progress', 'never draw a progress bar')
+    .action(async (options: CleanupOptions) => {
+      await withClient(options, async (client) => {
+        await requireInstalled(client, options);
+        const schema = quotedSchema(options);
+        const started = performance.now();
+        // cache_stats() counts entries that are not live (expired or invalidated): the work to do.
+        const stats = await fetchStats(client, schema);
+        const todo = stats
+          .filter((r) => options.type === undefined || r.cache_type === options.type)
+          .reduce((sum, r) => sum + r.entries - r.valid_entries, 0);
+        const bar = progressBar(todo, { enabled: options.progress && todo > 0, unit: 'entries' });
+        let deleted = 0;
+        let batches = 0;
+        try {
+          for (;;) {
+            const { rows } = await client.query(`SELECT ${schema}.cache_cleanup_expired($1, $2::integer) AS n`, [
+              options.type ?? null,
+              options.batch,
+            ]);
+            const n = toNumber(rows[0].n) ?? 0;
+            deleted += n;
+            batches++;
+            if (deleted > todo) bar.setTotal(deleted);
+            bar.update(deleted);
+            if (n < Number(options.batch)) break;
+          }
+        } finally {
+          bar.stop();
+        }
+        const ms = performance.now() - started;
+        if (options.json) {
+          console.log(JSON.stringify({ type: options.type ?? null, deleted, batches, ms: Math.round(ms) }));
+        } else {
+          console.log(
+            `Deleted ${formatCount(deleted)} expired or invalidated entries${options.type ? ` of type "${options.type}"` : ''} ` +
+              `in ${batches} batch${batches === 1 ? '' : 'es'} (${formatDuration(ms)}).`,
+          );
+        }
+      });
+    });
+}

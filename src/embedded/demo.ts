@@ -1,0 +1,162 @@
+// `npm start` / `pgcache demo`: pgcache on PGlite, with no PostgreSQL server to install. Opens (or creates)
+// a PGlite database, serves it over the wire protocol, installs pgcache through the same migrations as any
+// server, runs the LLM-app workload with maintenance on a TS timer, and prints cache_stats().
+import { rmSync } from 'node:fs';
+import { relative } from 'node:path';
+import pg from 'pg';
+import { fetchStats, renderStats } from '../cli/commands/stats.js';
+import { formatBytes, formatCount, formatDuration } from '../cli/format.js';
+import { migrate } from '../install/migrate.js';
+import { EMBEDDING_DIMENSIONS } from './fakes.js';
+import { type MaintenanceRun, startMaintenanceTimer } from './maintenance.js';
+import { hasDatabase, startEmbedded } from './server.js';
+import { DOCUMENTS, runWorkload, SESSION_TTL_SECONDS } from './workload.js';
+
+export const DEFAULT_DATA_DIR = '.pgcache/pglite';
+
+export interface DemoOptions {
+  /** Where the PGlite database is kept between runs (default .pgcache/pglite); ignored with inMemory. */
+  dataDir?: string;
+  inMemory?: boolean;
+  /** Delete the data directory first. */
+  fresh?: boolean;
+  /** Keep serving after the demo (for psql and the CLI) until interrupted. */
+  serve?: boolean;
+  port?: number;
+  maintenanceIntervalMs?: number;
+  schema?: string;
+  /** Where to print (default console.log). */
+  log?: (line: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function describeRun(run: MaintenanceRun): string {
+  return `expired ${formatCount(run.expired)}, evicted ${formatCount(run.evicted)} in ${formatDuration(run.ms)}`;
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<void> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const schema = options.schema ?? 'pgcache';
+  const intervalMs = options.maintenanceIntervalMs ?? 1000;
+  const dataDir = options.inMemory ? undefined : (options.dataDir ?? DEFAULT_DATA_DIR);
+  const shown = dataDir ? relative(process.cwd(), dataDir) || '.' : 'memory';
+  const started = performance.now();
+
+  if (dataDir && options.fresh) rmSync(dataDir, { recursive: true, force: true });
+  if (!dataDir || !hasDatabase(dataDir)) {
+    // initdb runs inside WebAssembly and holds the event loop, so a message rather than a spinner.
+    log(
+      `Creating a new PGlite database ${dataDir ? `in ${shown}` : 'in memory'} ` +
+        `(initdb in WebAssembly takes about 6-12 s${dataDir ? '; later runs reuse it and start in about 2 s' : ''})...`,
+    );
+  } else {
+    log(`Opening the PGlite database in ${shown} (kept from an earlier run; --fresh starts over)...`);
+  }
+  const embedded = await startEmbedded({
+    dataDir,
+    port: options.port,
+    // Serving: room for psql and the CLI beside our pool of one (all share PGlite's single session).
+    maxConnections: options.serve ? 5 : 1,
+  });
+  let maintenance: ReturnType<typeof startMaintenanceTimer> | undefined;
+  try {
+    const { pool } = embedded;
+    const version = (
+      await pool.query(
+        `SELECT current_setting('server_version') AS pg, (SELECT default_version FROM pg_available_extensions WHERE name = 'vector') AS vector`,
+      )
+    ).rows[0];
+    log(
+      `PGlite ${embedded.created ? 'created' : 'opened'} in ${formatDuration(embedded.openMs)}: PostgreSQL ${version.pg}` +
+        `${version.vector ? ` with pgvector ${version.vector}` : ''}, in this process; no server to install.`,
+    );
+    log(`Serving it over the Postgres wire protocol (pglite-socket) at ${embedded.url}`);
+
+    // The same node-pg-migrate migrations as on any server, over a normal pg client.
+    const client = await pool.connect();
+    let ran: string[];
+    try {
+      ran = await migrate({ client, schema });
+    } finally {
+      // node-pg-migrate leaves `SET search_path TO <schema>` on the client it is given; on PGlite that is
+      // the one session everything shares, so put it back.
+      await client.query('RESET search_path');
+      client.release();
+    }
+    log(
+      ran.length > 0
+        ? `Installed pgcache in schema "${schema}" through its migrations (${ran.join(', ')}).`
+        : `pgcache is already installed in schema "${schema}" (migrations up to date).`,
+    );
+
+    maintenance = startMaintenanceTimer(pool, {
+      schema,
+      intervalMs,
+      onError: (error) => console.error(`maintenance failed: ${(error as Error).message}`),
+    });
+    log(
+      `Maintenance: PGlite has no pg_cron, so this process runs pgcache's maintenance SQL on a TypeScript timer ` +
+        `every ${formatDuration(intervalMs)} (expiry in batches, then eviction to budgets).`,
+    );
+
+    log('');
+    log(
+      `Demo workload: an LLM app answering questions over ${DOCUMENTS.length} documents, with a fake embedder ` +
+        `(${EMBEDDING_DIMENSIONS} dimensions), a fake LLM and a fake TTS voice, all deterministic.`,
+    );
+    const r = await runWorkload(pool, schema);
+    const line = (label: string, text: string) => log(`  ${label.padEnd(14)}${text}`);
+    line(
+      'embeddings',
+      `${r.embeddings.lookups} lookups: ${r.embeddings.computed} embedded, ${r.embeddings.cached} from the cache`,
+    );
+    line(
+      'vector search',
+      `${r.searches.lookups} searches (top 3 by cosine distance): ${r.searches.computed} run, ${r.searches.cached} from the cache`,
+    );
+    line(
+      'LLM responses',
+      `${r.answers.lookups} questions: ${r.answers.computed} LLM calls (${formatCount(r.answers.tokensSpent)} tokens), ` +
+        `${r.answers.cached} answered from the cache (${formatCount(r.answers.tokensSaved)} tokens saved)`,
+    );
+    line(
+      'audio chunks',
+      `${r.speech.lookups} answers spoken: ${r.speech.computed} synthesized (${formatBytes(r.speech.bytesSynthesized)}), ` +
+        `${r.speech.cached} from the cache`,
+    );
+    line(
+      'sessions',
+      `${r.sessions} entries in "default" with a ${SESSION_TTL_SECONDS} s TTL, left for maintenance to expire`,
+    );
+
+    // Wait until the sessions have expired, then for the timer's next run, which deletes them.
+    await sleep(Math.max(0, r.sessionsExpireAt - Date.now()) + 50);
+    const run = await maintenance.nextRun();
+    line('maintenance', `the timer ran ${run.via} at ${run.at.toISOString().slice(11, 19)} UTC: ${describeRun(run)}`);
+
+    log('');
+    log(`SELECT * FROM ${pg.escapeIdentifier(schema)}.cache_stats();`);
+    log(renderStats(await fetchStats(pool, pg.escapeIdentifier(schema))));
+    log('');
+    if (options.serve) {
+      log(`Serving until Ctrl-C. Try:  psql ${embedded.url}`);
+      log(`                       or:  npm run cli -- stats --database-url ${embedded.url}`);
+      log('(PGlite serves every connection from one session: keep transactions short.)');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      log('Stopping.');
+    } else {
+      log(
+        `Done in ${formatDuration(performance.now() - started)}.` +
+          (dataDir ? ` The cache is kept in ${shown}: run again and the answers come from it.` : ''),
+      );
+      log('Keep it running for psql and the CLI with: npm start -- --serve');
+    }
+  } finally {
+    await maintenance?.stop();
+    await embedded.stop();
+  }
+}

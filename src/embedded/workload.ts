@@ -1,0 +1,190 @@
+// The demo's workload: a small retrieval-augmented LLM app whose every expensive step goes through pgcache.
+// 60 questions (20 distinct) over a 12-document knowledge base: each question is embedded, searched, answered
+// and every tenth answer spoken; each step is get-or-compute against its cache type. It also stores a few
+// short-lived session entries for the maintenance timer to expire.
+import pg from 'pg';
+import { cosineDistance, EMBEDDING_MODEL, fakeEmbedding, fakeLlm, fakeSpeech, LLM_MODEL, TTS_VOICE } from './fakes.js';
+
+export const DOCUMENTS = [
+  'Heap-only tuples. An update that changes no indexed column can stay on the same page and skip every index.',
+  'Fillfactor. Leaving free space on each page lets updates stay heap-only and avoids page splits.',
+  'Autovacuum. It removes dead rows left by updates and deletes, so tables and indexes stop growing.',
+  'Unlogged tables. They skip the write-ahead log: faster writes, but they are emptied after a crash.',
+  'List partitioning. One partition per cache type keeps each type in its own table with its own statistics.',
+  'Sequences. nextval never blocks and is not rolled back, which makes it a cheap counter for hits and misses.',
+  'pg_cron. It runs SQL on a schedule inside the database, such as expiring cache entries every minute.',
+  'pgvector. It stores embeddings and finds nearest neighbours by cosine distance with HNSW indexes.',
+  'Eviction policies. LRU drops the least recently used entries, LFU the least frequently used, FIFO the oldest.',
+  'Time to live. Each cache entry expires after its TTL; expired entries are removed by maintenance in batches.',
+  'Semantic caching. A new prompt close enough to a cached prompt by embedding distance reuses its answer.',
+  'Text to speech. Synthesized audio is expensive to produce, so spoken answers are cached as bytes.',
+];
+
+const QUESTIONS = [
+  'How do heap-only tuples make updates cheaper?',
+  'What does fillfactor change on a page?',
+  'Why do tables grow without autovacuum?',
+  'When are unlogged tables emptied?',
+  'Why partition a cache by type?',
+  'Why count cache hits with sequences?',
+  'How can expired entries be removed every minute?',
+  'How are nearest neighbours found for embeddings?',
+  'What is the difference between LRU and LFU eviction?',
+  'What happens when a cache entry TTL runs out?',
+  'How does semantic caching reuse an answer?',
+  'Why cache synthesized speech audio?',
+  'Which eviction policy drops the oldest entries?',
+  'Do sequences roll back on abort?',
+  'How does HNSW search by cosine distance?',
+  'What removes dead rows after deletes?',
+  'Can a scheduled job expire cache entries?',
+  'What is skipped by an unlogged table write?',
+  'How does free space on a page help updates?',
+  'What makes a prompt close enough to reuse an answer?',
+];
+
+export const QUESTIONS_ASKED = 60;
+export const SESSION_TTL_SECONDS = 1;
+const SESSIONS = 10;
+
+export interface StepCounts {
+  lookups: number;
+  computed: number;
+  cached: number;
+}
+
+export interface WorkloadReport {
+  embeddings: StepCounts;
+  searches: StepCounts;
+  answers: StepCounts & { tokensSpent: number; tokensSaved: number };
+  speech: StepCounts & { bytesSynthesized: number };
+  sessions: number;
+  /** When the last session entry expires (JS clock). */
+  sessionsExpireAt: number;
+}
+
+const counts = (): StepCounts => ({ lookups: 0, computed: 0, cached: 0 });
+
+export async function runWorkload(pool: pg.Pool, schemaName = 'pgcache'): Promise<WorkloadReport> {
+  const s = pg.escapeIdentifier(schemaName);
+  const report: WorkloadReport = {
+    embeddings: counts(),
+    searches: counts(),
+    answers: { ...counts(), tokensSpent: 0, tokensSaved: 0 },
+    speech: { ...counts(), bytesSynthesized: 0 },
+    sessions: 0,
+    sessionsExpireAt: 0,
+  };
+
+  async function embed(text: string): Promise<number[]> {
+    report.embeddings.lookups++;
+    const { rows } = await pool.query(
+      `SELECT k AS key, ${s}.cache_get_real_array('embeddings', k) AS v FROM ${s}.cache_key($1, $2) AS k`,
+      [EMBEDDING_MODEL, text],
+    );
+    if (rows[0].v !== null) {
+      report.embeddings.cached++;
+      return rows[0].v as number[];
+    }
+    report.embeddings.computed++;
+    const v = fakeEmbedding(text);
+    // Through pgvector's type (PGlite ships pgvector 0.8): cache_set(type, key, vector, model).
+    await pool.query(`SELECT ${s}.cache_set('embeddings', $1, $2::vector, $3)`, [
+      rows[0].key,
+      `[${v.join(',')}]`,
+      EMBEDDING_MODEL,
+    ]);
+    return v;
+  }
+
+  const docVectors: number[][] = [];
+  for (const doc of DOCUMENTS) docVectors.push(await embed(doc));
+
+  interface Hit {
+    doc: number;
+    distance: number;
+  }
+  async function search(question: string, v: number[]): Promise<Hit[]> {
+    report.searches.lookups++;
+    const { rows } = await pool.query(
+      `SELECT k AS key, ${s}.cache_get('vector_search', k) AS hits FROM ${s}.cache_key('kb-v1', 'top3', $1) AS k`,
+      [question],
+    );
+    if (rows[0].hits !== null) {
+      report.searches.cached++;
+      return rows[0].hits as Hit[];
+    }
+    report.searches.computed++;
+    const hits = docVectors
+      .map((d, doc) => ({ doc, distance: Number(cosineDistance(v, d).toFixed(4)) }))
+      .sort((a, b) => a.distance - b.distance)
+      .slice(0, 3);
+    await pool.query(`SELECT ${s}.cache_set('vector_search', $1, $2::jsonb)`, [rows[0].key, JSON.stringify(hits)]);
+    return hits;
+  }
+
+  async function answer(question: string, hits: Hit[]): Promise<string> {
+    report.answers.lookups++;
+    const context = hits.map((h) => DOCUMENTS[h.doc] ?? '');
+    const { rows } = await pool.query(
+      `SELECT k AS key, e.value_text AS text, e.meta FROM ${s}.cache_key($1, $2, $3) AS k
+         LEFT JOIN LATERAL ${s}.cache_get_entry('llm_responses', k) AS e ON true`,
+      [LLM_MODEL, question, hits.map((h) => h.doc).join(',')],
+    );
+    if (rows[0].text !== null) {
+      report.answers.cached++;
+      report.answers.tokensSaved += Number(rows[0].meta?.tokens_used ?? 0);
+      return rows[0].text as string;
+    }
+    report.answers.computed++;
+    const completion = fakeLlm(question, context);
+    report.answers.tokensSpent += completion.tokensUsed;
+    await pool.query(`SELECT ${s}.cache_set('llm_responses', $1, $2::text, ${s}.cache_ttl('medium'), $3, $4::jsonb)`, [
+      rows[0].key,
+      completion.text,
+      LLM_MODEL,
+      JSON.stringify({ tokens_used: completion.tokensUsed }),
+    ]);
+    return completion.text;
+  }
+
+  async function speak(text: string): Promise<void> {
+    report.speech.lookups++;
+    const { rows } = await pool.query(
+      `SELECT k AS key, ${s}.cache_get_bytea('audio_chunks', k) IS NOT NULL AS hit FROM ${s}.cache_key($1, $2) AS k`,
+      [TTS_VOICE, text],
+    );
+    if (rows[0].hit) {
+      report.speech.cached++;
+      return;
+    }
+    report.speech.computed++;
+    const speech = fakeSpeech(text);
+    report.speech.bytesSynthesized += speech.audio.length;
+    await pool.query(`SELECT ${s}.cache_set('audio_chunks', $1, $2::bytea, ${s}.cache_ttl('long'), NULL, $3::jsonb)`, [
+      rows[0].key,
+      speech.audio,
+      JSON.stringify({ format: speech.format, duration_ms: speech.durationMs }),
+    ]);
+  }
+
+  for (let i = 0; i < QUESTIONS_ASKED; i++) {
+    const question = QUESTIONS[(i * 7) % QUESTIONS.length] ?? '';
+    const v = await embed(question);
+    const hits = await search(question, v);
+    const text = await answer(question, hits);
+    if (i % 10 === 0) await speak(text);
+  }
+
+  // Short-lived entries (per-user sessions) that expire during the demo, for the maintenance timer to delete.
+  for (let user = 1; user <= SESSIONS; user++) {
+    await pool.query(`SELECT ${s}.cache_set('default', $1, $2::jsonb, make_interval(secs => $3))`, [
+      `session:user-${user}`,
+      JSON.stringify({ user, questions: Math.ceil(QUESTIONS_ASKED / SESSIONS) }),
+      SESSION_TTL_SECONDS,
+    ]);
+    report.sessions++;
+  }
+  report.sessionsExpireAt = Date.now() + SESSION_TTL_SECONDS * 1000;
+  return report;
+}
