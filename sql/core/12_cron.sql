@@ -110,8 +110,8 @@ CREATE OR REPLACE FUNCTION _cron_usable(p_action text, p_statements text) RETURN
 LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
 BEGIN
   IF _cron_database() IS NULL THEN
-    RAISE NOTICE 'pgcache: pg_cron is not available on this server, so nothing was %. Run SELECT %I.cache_maintenance() on a timer instead: startMaintenance({ intervalMs: 60000 }) in the pgcache package does that.',
-      CASE p_action WHEN 'schedule' THEN 'scheduled' ELSE 'unscheduled' END, current_schema();
+    RAISE NOTICE 'pgcache: pg_cron is not available on this server, so nothing was %. Run SELECT %.cache_maintenance() on a timer instead: startMaintenance({ intervalMs: 60000 }) in the pgcache package does that.',
+      CASE p_action WHEN 'schedule' THEN 'scheduled' ELSE 'unscheduled' END, quote_ident(current_schema());
     RETURN false;
   END IF;
   IF _cron_database() <> current_database() THEN
