@@ -18,12 +18,16 @@ SELECT set_config('pgcache.schema', :'schema', true) \g /dev/null
 \ir core/06_maintenance.sql
 \ir core/07_stats.sql
 \ir core/08_seed_types.sql
+\ir core/09_ai.sql
 \ir core/10_storage.sql
 \ir core/11_maintenance_run.sql
 \ir core/12_cron.sql
 \ir core/13_monitoring.sql
+\ir core/20_replica.sql
+\ir core/21_partitioning.sql
 SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') AS has_vector \gset
 \if :has_vector
 \ir vector/00_vector.sql
+\ir vector/01_semantic.sql
 \endif
 COMMIT;

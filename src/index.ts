@@ -1,4 +1,13 @@
 // pgcache: a Postgres-native cache. The SQL functions are the product; this is their typed client.
+
+export { type Embedder, EmbeddingCache } from './ai/embeddings.js';
+export {
+  DEFAULT_MAX_COSINE_DISTANCE,
+  type SemanticHit,
+  SemanticLlmCache,
+  type SemanticOptions,
+} from './ai/semantic.js';
+export { VectorSearchCache } from './ai/vector-search.js';
 export { CacheTypeAccessor } from './client/accessor.js';
 export { Cache, type CacheOptions, createCache } from './client/cache.js';
 export * from './client/errors.js';

@@ -75,3 +75,15 @@ COMMENT ON TABLE entries IS 'pgcache entries of every type; one partition per ty
 COMMENT ON COLUMN entries.byte_size IS 'Bytes the entry accounts for in byte budgets: key + value + attributes.';
 COMMENT ON COLUMN entries.hit_count IS 'Read frequency score: +1 per touch, at most one touch per touch_interval. Exact hit totals are in cache_stats().';
 COMMENT ON COLUMN entries.last_accessed_at IS 'Last touch by a read (at most one per touch_interval) or the last write.';
+
+-- Added in 0.3 (AI workloads). ADD COLUMN IF NOT EXISTS keeps this file the current state and an upgrade.
+-- scope: the namespace or tenant an entry belongs to; semantic lookups only match entries of the caller's scope.
+-- stale_at: end of freshness for stale-while-revalidate (NULL: fresh until expires_at).
+ALTER TABLE entries ADD COLUMN IF NOT EXISTS scope text;
+ALTER TABLE entries ADD COLUMN IF NOT EXISTS stale_at timestamptz;
+-- Audio and other bytea values are usually compressed already: store them uncompressed, which also lets
+-- cache_read_bytea() read a slice without detoasting the whole value.
+ALTER TABLE entries ALTER COLUMN value_bytes SET STORAGE EXTERNAL;
+COMMENT ON COLUMN entries.scope IS 'Namespace or tenant of the entry; semantic lookups match only their own scope (NULL is the global scope).';
+COMMENT ON COLUMN entries.stale_at IS 'After this the entry is stale but still served while one caller refreshes it (stale-while-revalidate).';
+COMMENT ON COLUMN entries.embedding IS 'The vector a semantic lookup finds the entry by (e.g. the prompt embedding of an LLM response), as real[].';

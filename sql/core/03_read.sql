@@ -139,3 +139,28 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_scan(text, text, text, integer) IS
   'Live entries of a type in key order, optionally under a literal prefix, after a key, at most limit (<= 10000) per page.';
+
+-- A slice of a bytea value (for streaming multi-megabyte audio in chunks) and the value's full length.
+-- bytea is stored uncompressed (STORAGE EXTERNAL), so a slice reads only its own TOAST chunks. The first
+-- slice (offset 0) counts as the hit or miss. Returns no row on a miss.
+CREATE OR REPLACE FUNCTION cache_read_bytea(p_type text, p_key text, p_offset integer, p_length integer)
+RETURNS TABLE (total integer, chunk bytea)
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+  t cache_types := _type(p_type);
+BEGIN
+  PERFORM _check_key(p_key);
+  PERFORM _check_kind(t, 'bytea');
+  IF p_offset IS NULL OR p_offset < 0 OR p_length IS NULL OR p_length <= 0 THEN
+    RAISE EXCEPTION 'pgcache: arguments "offset" and "length" must be non-negative and positive' USING ERRCODE = 'PC010';
+  END IF;
+  RETURN QUERY
+    SELECT octet_length(e.value_bytes), substring(e.value_bytes FROM p_offset + 1 FOR p_length)
+      FROM entries e
+     WHERE e.type_id = t.id AND e.key = p_key AND e.version = t.version AND e.expires_at > now();
+  IF p_offset = 0 AND NOT current_setting('transaction_read_only')::boolean THEN
+    PERFORM nextval(CASE WHEN FOUND THEN t.hits_sequence ELSE t.misses_sequence END);
+  END IF;
+END $$;
+COMMENT ON FUNCTION cache_read_bytea(text, text, integer, integer) IS
+  'A slice (offset, length in bytes) of a live bytea entry and its total length; no row on a miss. For streaming large values.';

@@ -52,10 +52,13 @@ BEGIN
 END $$;
 
 -- Validates and stores one entry. p_ttl NULL means the type's default TTL (public callers check it first).
+-- p_embedding and p_scope serve semantic lookups; p_fresh_for sets stale_at (stale-while-revalidate).
+DROP FUNCTION IF EXISTS _set_entry(text, text, text, jsonb, text, bytea, real[], interval, text, jsonb, real[]);  -- 0.1 signature
 CREATE OR REPLACE FUNCTION _set_entry(
   p_type text, p_key text, p_kind text,
   p_json jsonb, p_text text, p_bytes bytea, p_vector real[],
-  p_ttl interval, p_model text, p_meta jsonb, p_embedding real[] DEFAULT NULL
+  p_ttl interval, p_model text, p_meta jsonb,
+  p_embedding real[] DEFAULT NULL, p_scope text DEFAULT NULL, p_fresh_for interval DEFAULT NULL
 ) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
@@ -83,6 +86,9 @@ BEGIN
   IF p_meta IS NOT NULL THEN
     PERFORM _check_meta(t, p_meta);
   END IF;
+  IF p_fresh_for IS NOT NULL THEN
+    PERFORM _check_ttl(p_fresh_for);
+  END IF;
 
   value_size := coalesce(pg_column_size(p_json), octet_length(p_text), octet_length(p_bytes), 4 * cardinality(p_vector));
   IF value_size > t.max_value_bytes THEN
@@ -92,16 +98,17 @@ BEGIN
 
   expiry := now() + coalesce(p_ttl, t.default_ttl);
   INSERT INTO entries AS e (type_id, key, version, value_json, value_text, value_bytes, value_vector, embedding,
-                            model, meta, byte_size, created_at, expires_at, last_accessed_at)
-  VALUES (t.id, p_key, t.version, p_json, p_text, p_bytes, p_vector, p_embedding, p_model, p_meta,
+                            model, meta, scope, byte_size, created_at, expires_at, stale_at, last_accessed_at)
+  VALUES (t.id, p_key, t.version, p_json, p_text, p_bytes, p_vector, p_embedding, p_model, p_meta, p_scope,
           octet_length(p_key) + value_size + coalesce(pg_column_size(p_meta), 0)
-            + coalesce(4 * cardinality(p_embedding), 0) + coalesce(octet_length(p_model), 0),
-          now(), expiry, now())
+            + coalesce(4 * cardinality(p_embedding), 0) + coalesce(octet_length(p_model), 0)
+            + coalesce(octet_length(p_scope), 0),
+          now(), expiry, least(now() + p_fresh_for, expiry), now())
   ON CONFLICT (type_id, key) DO UPDATE
      SET version = excluded.version, value_json = excluded.value_json, value_text = excluded.value_text,
          value_bytes = excluded.value_bytes, value_vector = excluded.value_vector, embedding = excluded.embedding,
-         model = excluded.model, meta = excluded.meta, byte_size = excluded.byte_size,
-         created_at = excluded.created_at, expires_at = excluded.expires_at,
+         model = excluded.model, meta = excluded.meta, scope = excluded.scope, byte_size = excluded.byte_size,
+         created_at = excluded.created_at, expires_at = excluded.expires_at, stale_at = excluded.stale_at,
          last_accessed_at = excluded.last_accessed_at,
          -- A key's read score survives an overwrite, not an expiry or invalidation.
          hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > now() THEN e.hit_count ELSE 0 END;
@@ -178,21 +185,28 @@ COMMENT ON FUNCTION cache_set(text, text, real[], interval, text, jsonb) IS
   'Stores a vector (real[]) of model for ttl; its width must match the model''s. Returns the expiry.';
 
 -- Stores a batch in one transaction, through the same checks as single sets: all entries or none.
+-- Vectors come as one 2-D real[] (a row per entry, all of one model and width).
+DROP FUNCTION IF EXISTS _set_many(text, text, text[], interval, jsonb[], text[], bytea[]);  -- 0.1 signature
 CREATE OR REPLACE FUNCTION _set_many(p_type text, p_kind text, p_keys text[], p_ttl interval,
-                                     p_jsons jsonb[], p_texts text[], p_bytes bytea[]) RETURNS integer
+                                     p_jsons jsonb[], p_texts text[], p_bytes bytea[],
+                                     p_vectors real[] DEFAULT NULL, p_model text DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   n integer := cardinality(p_keys);
   i bigint;
 BEGIN
   PERFORM _check_batch('keys', n, 1000);
-  IF n <> coalesce(cardinality(p_jsons), cardinality(p_texts), cardinality(p_bytes), -1) THEN
-    RAISE EXCEPTION 'pgcache: arguments "keys" and "values" must have the same length' USING ERRCODE = 'PC010';
+  IF n <> coalesce(cardinality(p_jsons), cardinality(p_texts), cardinality(p_bytes), array_length(p_vectors, 1), -1)
+     OR (p_vectors IS NOT NULL AND array_ndims(p_vectors) <> 2) THEN
+    RAISE EXCEPTION 'pgcache: arguments "keys" and "values" must have the same length (vectors: one row each)'
+      USING ERRCODE = 'PC010';
   END IF;
   -- Rows are locked in key order (as prefix deletes lock them), so concurrent batches cannot deadlock.
   -- Within one key, the later element wins.
   FOR i IN SELECT u.o FROM unnest(p_keys) WITH ORDINALITY AS u(k, o) ORDER BY u.k COLLATE "C", u.o LOOP
-    PERFORM _set_entry(p_type, p_keys[i], p_kind, p_jsons[i], p_texts[i], p_bytes[i], NULL, p_ttl, NULL, NULL);
+    PERFORM _set_entry(p_type, p_keys[i], p_kind, p_jsons[i], p_texts[i], p_bytes[i],
+                       CASE WHEN p_vectors IS NOT NULL THEN ARRAY(SELECT unnest(p_vectors[i:i][:])) END,
+                       p_ttl, p_model, NULL);
   END LOOP;
   RETURN n;
 END $$;

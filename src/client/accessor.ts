@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { translateError } from './errors.js';
 import { SingleFlight } from './single-flight.js';
 import type { Statements } from './statements.js';
-import type { CacheEntry, EntryRow, KindValue, SetOptions, Ttl, ValueKind } from './types.js';
+import type { CacheEntry, ComputeOptions, EntryRow, KindValue, SetOptions, Ttl, ValueKind } from './types.js';
 
 const VALUE_COLUMN = {
   jsonb: 'value_json',
@@ -13,9 +13,11 @@ const VALUE_COLUMN = {
 } as const satisfies Record<ValueKind, keyof EntryRow>;
 
 type Row = Record<string, unknown>;
+type Statement = { name: string; text: string };
 
 export class CacheTypeAccessor<V> {
   private readonly flights = new SingleFlight<V>();
+  private readonly revalidations = new Set<Promise<void>>();
 
   /** `readPool` serves get, getEntry, getMany and scan (e.g. a hot standby); everything else uses `pool`. */
   constructor(
@@ -26,7 +28,7 @@ export class CacheTypeAccessor<V> {
     private readonly readPool: pg.Pool = pool,
   ) {}
 
-  private async query(statement: { name: string; text: string }, values: unknown[], via = this.pool): Promise<Row[]> {
+  private async query(statement: Statement, values: unknown[], via = this.pool): Promise<Row[]> {
     try {
       return (await via.query({ ...statement, values })).rows;
     } catch (error) {
@@ -34,7 +36,7 @@ export class CacheTypeAccessor<V> {
     }
   }
 
-  private read(statement: { name: string; text: string }, values: unknown[]): Promise<Row[]> {
+  private read(statement: Statement, values: unknown[]): Promise<Row[]> {
     return this.query(statement, values, this.readPool);
   }
 
@@ -63,6 +65,34 @@ export class CacheTypeAccessor<V> {
     if (!row) return undefined;
     const { type_id, value_json, value_text, value_bytes, value_vector, ...rest } = row;
     return { ...(rest as Omit<CacheEntry<V>, 'value'>), value: this.decode(row) };
+  }
+
+  /**
+   * A bytea value in chunks, for multi-megabyte audio: each chunk is read on its own (the table stores bytea
+   * uncompressed, so a chunk reads only its own TOAST pages), so the whole value is never held twice in
+   * memory. All chunks come from one snapshot (REPEATABLE READ), so an overwrite midway cannot mix values.
+   * Yields nothing on a miss. `cache_read_bytea`
+   */
+  async *stream(key: string, options: { chunkBytes?: number } = {}): AsyncGenerator<Buffer> {
+    if (this.kind !== 'bytea') throw new TypeError('pgcache: stream() reads bytea types');
+    const chunk = options.chunkBytes ?? 1 << 20;
+    const client = await this.readPool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      for (let offset = 0; ; offset += chunk) {
+        const { rows } = await client.query({ ...this.sql.readBytea, values: [this.name, key, offset, chunk] });
+        const row = rows[0];
+        if (!row || row.total === null) break;
+        if ((row.chunk as Buffer).length > 0) yield row.chunk as Buffer;
+        if (offset + chunk >= row.total) break;
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw translateError(error);
+    } finally {
+      client.release();
+    }
   }
 
   /** Values for many keys in one round trip, aligned with `keys` (undefined for misses). `cache_get_many` */
@@ -154,20 +184,108 @@ export class CacheTypeAccessor<V> {
   }
 
   /**
-   * The cached value, or else `compute()`'s result, stored and returned. Concurrent callers in this process
-   * share one computation; a compute that throws stores nothing and rejects only its own callers.
+   * The cached value, or else `compute()`'s result, stored and returned. Concurrent callers share one
+   * computation: in this process through a shared promise, across processes through a per-key session lock
+   * in the database (`cache_lock`; see ComputeOptions.lockWaitMs). A compute that throws stores nothing, frees
+   * the key, and rejects only the callers that shared it.
    */
-  async getOrCompute(key: string, compute: () => Promise<V> | V, options: SetOptions = {}): Promise<V> {
+  async getOrCompute(key: string, compute: () => Promise<V> | V, options: ComputeOptions = {}): Promise<V> {
+    const { lockWaitMs = 10_000, staleWhileRevalidate, onRevalidateError, ...setOptions } = options;
+    const store = async (value: V) => {
+      if (staleWhileRevalidate === undefined) await this.set(key, value, setOptions);
+      else await this.setFresh(key, value, setOptions.ttl, staleWhileRevalidate);
+    };
     // The read is inside the flight too: a caller that arrives while another computes joins it, and one
     // that arrives after finds the stored value.
     return this.flights.run(key, async () => {
-      const cached = await this.get(key);
-      if (cached !== undefined) return cached;
-      const value = await compute();
-      await this.set(key, value, options);
-      return value;
+      if (staleWhileRevalidate !== undefined) {
+        const entry = await this.getEntry(key);
+        if (entry) {
+          if (entry.stale) this.revalidate(key, compute, store, onRevalidateError);
+          return entry.value;
+        }
+      } else {
+        const cached = await this.get(key);
+        if (cached !== undefined) return cached;
+      }
+      if (lockWaitMs <= 0) return computeAndStore(compute, store);
+      return this.withComputeLock(key, lockWaitMs, async () => {
+        // Whoever held the lock has stored the value by now, or failed: read again before computing.
+        const stored = await this.get(key);
+        return stored !== undefined ? stored : computeAndStore(compute, store);
+      });
     });
   }
+
+  /** Stores a value fresh for `ttl` seconds and then served stale for `staleFor` more. `cache_set_fresh` */
+  async setFresh(key: string, value: V, ttl: Ttl | undefined, staleFor: number): Promise<Date> {
+    if (typeof ttl !== 'number' || this.kind === 'vector') {
+      throw new TypeError('pgcache: stale-while-revalidate needs a ttl in seconds and a jsonb, text or bytea type');
+    }
+    const freshFor = Number.isFinite(ttl) ? ttl : null;
+    const [row] = await this.query(this.sql.setFresh[this.kind], [
+      this.name,
+      key,
+      this.encode(value),
+      freshFor,
+      freshFor === null ? null : freshFor + staleFor,
+    ]);
+    return row?.expires_at as Date;
+  }
+
+  /** Resolves when background refreshes started by stale-while-revalidate have finished. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.revalidations]);
+  }
+
+  /** Runs `work` holding the cross-process compute lock of `key` (or without it once `waitMs` ran out). */
+  private async withComputeLock<T>(key: string, waitMs: number, work: () => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let locked = false;
+    let broken: Error | undefined;
+    // The lock's connection may die while we compute (backend terminated, network): note it, don't crash.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
+    try {
+      locked = (await client.query({ ...this.sql.lock, values: [this.name, key, waitMs] })).rows[0]?.ok === true;
+      return await work();
+    } catch (error) {
+      throw translateError(error);
+    } finally {
+      if (locked && !broken) {
+        await client.query({ ...this.sql.unlock, values: [this.name, key] }).catch((error: Error) => {
+          broken = error; // a connection that cannot unlock is discarded, which frees the lock with its session
+        });
+      }
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+
+  /** One background refresh of a stale entry, by whichever caller gets the lock without waiting. */
+  private revalidate(
+    key: string,
+    compute: () => Promise<V> | V,
+    store: (value: V) => Promise<void>,
+    onError: ((error: unknown) => void) | undefined,
+  ): void {
+    const run = this.withComputeLock(key, 0, async () => {
+      // Waited for nothing: without the lock another caller is refreshing already.
+      const entry = await this.getEntry(key);
+      if (entry && !entry.stale) return;
+      await computeAndStore(compute, store);
+    }).catch((error) => onError?.(error));
+    this.revalidations.add(run);
+    void run.finally(() => this.revalidations.delete(run));
+  }
+}
+
+async function computeAndStore<V>(compute: () => Promise<V> | V, store: (value: V) => Promise<void>): Promise<V> {
+  const value = await compute();
+  await store(value);
+  return value;
 }
 
 /** Which statement variant a TTL needs, and its parameter. */

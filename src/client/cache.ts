@@ -25,13 +25,20 @@ export interface CacheOptions {
   readPool?: pg.Pool;
 }
 
+/** What the add-on modules (src/ai) need of a cache, whatever its type map. */
+export interface CacheHandle {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  accessor(name: string): CacheTypeAccessor<unknown>;
+}
+
 /** Names of the types whose values are jsonb, which take a caller-chosen value type. */
 type JsonTypeName<Types extends CacheTypeMap> = {
   [N in keyof Types]: Types[N] extends 'jsonb' ? N : never;
 }[keyof Types] &
   string;
 
-export class Cache<Types extends CacheTypeMap = SeedCacheTypes> {
+export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements CacheHandle {
   private readonly accessors = new Map<string, CacheTypeAccessor<unknown>>();
   private kinds = new Map<string, ValueKind>();
 
@@ -40,6 +47,8 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> {
     private readonly sql: Statements,
     private readonly ownsPool: boolean,
     readonly readPool: pg.Pool = pool,
+    /** The install schema, for modules that add their own statements (src/ai). */
+    readonly schema = 'pgcache',
   ) {}
 
   private async query(statement: { name: string; text: string }, values: unknown[] = []) {
@@ -60,6 +69,11 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> {
   type<N extends keyof Types & string>(name: N): AccessorFor<Types[N]>;
   type<T>(name: JsonTypeName<Types>): CacheTypeAccessor<T>;
   type(name: string): CacheTypeAccessor<unknown> {
+    return this.accessor(name);
+  }
+
+  /** The accessor of a cache type known only at run time (values untyped). */
+  accessor(name: string): CacheTypeAccessor<unknown> {
     let accessor = this.accessors.get(name);
     if (!accessor) {
       const kind = this.kinds.get(name);
@@ -153,7 +167,7 @@ export async function createCache<Types extends CacheTypeMap = SeedCacheTypes>(
   const schema = options.schema ?? 'pgcache';
   if (!options.pool && !options.connectionString) throw new TypeError('pgcache: pass pool or connectionString');
   const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
-  const cache = new Cache<Types>(pool, buildStatements(schema), !options.pool, options.readPool ?? pool);
+  const cache = new Cache<Types>(pool, buildStatements(schema), !options.pool, options.readPool ?? pool, schema);
   try {
     await cache.refreshTypes();
   } catch (error) {

@@ -29,7 +29,11 @@ export function buildStatements(schema: string) {
       name: n(`get:${k}`),
       text: `SELECT v, v IS NULL AS miss FROM ${S}.${GETTERS[k]}($1, $2) AS v`,
     })),
-    getEntry: { name: n('get_entry'), text: `SELECT * FROM ${S}.cache_get_entry($1, $2)` },
+    readBytea: { name: n('read_bytea'), text: `SELECT total, chunk FROM ${S}.cache_read_bytea($1, $2, $3, $4)` },
+    getEntry: {
+      name: n('get_entry'),
+      text: `SELECT *, coalesce(stale_at <= now(), false) AS stale FROM ${S}.cache_get_entry($1, $2)`,
+    },
     getMany: {
       name: n('get_many'),
       text: `SELECT key, value_json, value_text, value_bytes, value_vector FROM ${S}.cache_get_many($1, $2)`,
@@ -77,11 +81,21 @@ export function buildStatements(schema: string) {
       },
       class: { name: n('touch:class'), text: `SELECT ${S}.cache_touch($1, $2, ${S}.cache_ttl($3)) AS ok` },
     },
+    setFresh: perKind((k) => ({
+      name: n(`set_fresh:${k}`),
+      text: `SELECT ${S}.cache_set_fresh($1, $2, $3::${CASTS[k]}, $4::float8 * interval '1 second', $5::float8 * interval '1 second') AS expires_at`,
+    })),
+    // Stampede protection: a session-level advisory lock per (type, key), held on one pooled connection.
+    lock: { name: n('lock'), text: `SELECT ${S}.cache_lock($1, $2, $3::float8 * interval '1 millisecond') AS ok` },
+    unlock: { name: n('unlock'), text: `SELECT ${S}.cache_unlock($1, $2) AS ok` },
     delete: { name: n('delete'), text: `SELECT ${S}.cache_delete($1, $2) AS ok` },
     invalidatePrefix: { name: n('invalidate_prefix'), text: `SELECT ${S}.cache_invalidate_prefix($1, $2) AS n` },
     invalidatePattern: { name: n('invalidate_pattern'), text: `SELECT ${S}.cache_invalidate_pattern($1, $2) AS n` },
     bumpVersion: { name: n('bump_version'), text: `SELECT ${S}.cache_bump_version($1) AS v` },
-    scan: { name: n('scan'), text: `SELECT * FROM ${S}.cache_scan($1, $2, $3, $4)` },
+    scan: {
+      name: n('scan'),
+      text: `SELECT *, coalesce(stale_at <= now(), false) AS stale FROM ${S}.cache_scan($1, $2, $3, $4)`,
+    },
     stats: { name: n('stats'), text: `SELECT * FROM ${S}.cache_stats()` },
     kinds: { name: n('kinds'), text: `SELECT name, value_kind FROM ${S}.cache_types` },
     createType: {

@@ -41,9 +41,27 @@ export interface SetOptions {
   meta?: Record<string, unknown>;
 }
 
+export interface ComputeOptions extends SetOptions {
+  /**
+   * Cross-process stampede protection: how long (ms) a caller waits for another process computing the same
+   * key before computing itself. Default 10000; 0 disables the lock (in-process sharing still applies).
+   * On PGlite every connection shares one session and the lock excludes nothing: only in-process sharing works.
+   */
+  lockWaitMs?: number;
+  /**
+   * Stale-while-revalidate (seconds): the entry is fresh for `ttl`, then served stale for this long while
+   * exactly one caller (the one that gets the lock without waiting) refreshes it in the background.
+   */
+  staleWhileRevalidate?: number;
+  /** Receives errors of background refreshes (stale-while-revalidate); the stale entry stays meanwhile. */
+  onRevalidateError?: (error: unknown) => void;
+}
+
 /** A live entry with its value decoded. */
 export type CacheEntry<V> = Omit<EntryRow, 'type_id' | 'value_json' | 'value_text' | 'value_bytes' | 'value_vector'> & {
   value: V;
+  /** Past its stale_at (stale-while-revalidate): still served while one caller refreshes it. */
+  stale: boolean;
 };
 
 /** One row of cache_stats(), with counts as numbers. */

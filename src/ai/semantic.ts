@@ -1,0 +1,128 @@
+// A semantic LLM cache: exact-key hits first (the fast path), then, when the caller asks for it, the nearest
+// cached prompt embedding of the same model and scope within a COSINE DISTANCE threshold (0..2; 0 = exact).
+
+import pg from 'pg';
+import pgvector from 'pgvector';
+import type { CacheHandle } from '../client/cache.js';
+import { FeatureUnavailableError, translateError } from '../client/errors.js';
+import { cacheKey } from '../client/key.js';
+import type { Ttl } from '../client/types.js';
+
+/** The default threshold: tight enough for paraphrases of one question, not for a different question. */
+export const DEFAULT_MAX_COSINE_DISTANCE = 0.05;
+
+export interface SemanticHit {
+  key: string;
+  response: string;
+  /** 0 for an exact-key hit. */
+  cosineDistance: number;
+  exact: boolean;
+  meta: Record<string, unknown> | null;
+}
+
+export interface SemanticOptions {
+  /** Namespace or tenant. Entries of another scope never match; undefined is the global scope. */
+  scope?: string;
+  /** Largest cosine distance (0..2) accepted for a semantic hit; 0 accepts identical embeddings only. */
+  maxCosineDistance?: number;
+}
+
+export class SemanticLlmCache {
+  private readonly lookupSql: string;
+  private readonly storeSql: string;
+  private readonly indexSql: string;
+
+  constructor(
+    private readonly cache: CacheHandle,
+    readonly model: string,
+    /** A text cache type. Default `llm_responses`. */
+    readonly type = 'llm_responses',
+  ) {
+    const S = pg.escapeIdentifier(cache.schema);
+    this.lookupSql = `SELECT key, value_text, meta, cosine_distance FROM ${S}.cache_semantic_get($1, $2::vector, $3, $4, $5, 1)`;
+    this.storeSql = `SELECT ${S}.cache_set_with_embedding($1, $2, $3::text, $4::real[], $5, $6::float8 * interval '1 second', $7, $8::jsonb) AS expires_at`;
+    this.indexSql = `SELECT ${S}.cache_semantic_index($1, $2) AS name`;
+  }
+
+  /** The exact key of a prompt: sha256 of model, scope and prompt. */
+  key(prompt: string, scope?: string): string {
+    return cacheKey(this.model, scope ?? '', prompt);
+  }
+
+  /** Exact hit on the prompt, else (only if an embedding is given) the nearest within the threshold. */
+  async lookup(
+    prompt: string,
+    embedding?: readonly number[],
+    options: SemanticOptions = {},
+  ): Promise<SemanticHit | undefined> {
+    const key = this.key(prompt, options.scope);
+    const exact = await this.cache.accessor(this.type).getEntry(key);
+    if (exact) {
+      return {
+        key,
+        response: exact.value as string,
+        cosineDistance: 0,
+        exact: true,
+        meta: exact.meta as SemanticHit['meta'],
+      };
+    }
+    if (!embedding) return undefined;
+    const { rows } = await this.run(this.lookupSql, [
+      this.type,
+      pgvector.toSql([...embedding]),
+      this.model,
+      options.maxCosineDistance ?? DEFAULT_MAX_COSINE_DISTANCE,
+      options.scope ?? null,
+    ]);
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      key: row.key,
+      response: row.value_text,
+      cosineDistance: row.cosine_distance,
+      exact: false,
+      meta: row.meta,
+    };
+  }
+
+  /** Stores a response under the prompt's exact key, findable by its embedding within the scope. */
+  async store(
+    prompt: string,
+    embedding: readonly number[],
+    response: string,
+    options: { scope?: string; ttl?: Ttl; meta?: Record<string, unknown> } = {},
+  ): Promise<void> {
+    const ttl = typeof options.ttl === 'number' ? options.ttl : 3600;
+    await this.run(this.storeSql, [
+      this.type,
+      this.key(prompt, options.scope),
+      response,
+      [...embedding],
+      this.model,
+      Number.isFinite(ttl) ? ttl : null,
+      options.scope ?? null,
+      options.meta === undefined ? null : JSON.stringify(options.meta),
+    ]);
+  }
+
+  /** Creates the HNSW index this model's lookups use (once the model has a stored vector). */
+  async ensureIndex(): Promise<string> {
+    const { rows } = await this.run(this.indexSql, [this.type, this.model]);
+    return rows[0]?.name as string;
+  }
+
+  private async run(text: string, values: unknown[]) {
+    try {
+      return await this.cache.pool.query(text, values);
+    } catch (error) {
+      if ((error as { code?: string }).code === '42883' || (error as { code?: string }).code === '42704') {
+        throw new FeatureUnavailableError(
+          'PC011',
+          'pgcache: semantic lookup needs the pgvector extension in this database',
+          error,
+        );
+      }
+      throw translateError(error);
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// Semantic LLM lookup: cosine-distance threshold (0 = exact only), scope isolation, the per-model HNSW index.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Cache, createCache, PgcacheError, SemanticLlmCache } from '../../src/index.js';
+import { sqlState, useDatabase } from '../helpers/db.js';
+import { fakeEmbed, nudge } from './fake-models.js';
+
+const db = useDatabase();
+let cache: Cache;
+let llm: SemanticLlmCache;
+const q1 = fakeEmbed('What is the capital of France?', 32);
+
+beforeAll(async () => {
+  cache = await createCache({ pool: db.pool });
+  llm = new SemanticLlmCache(cache, 'fake-32');
+  await llm.store('What is the capital of France?', q1, 'Paris', { scope: 'tenant-a', meta: { tokens_used: 3 } });
+  await llm.store('Who wrote Faust?', fakeEmbed('Who wrote Faust?', 32), 'Goethe', { scope: 'tenant-a' });
+  await llm.store('What is the capital of France?', q1, 'Paris (b)', { scope: 'tenant-b' });
+  await llm.ensureIndex();
+});
+
+describe('lookup', () => {
+  it('exact prompt hits by key without an embedding (the fast path)', async () => {
+    const hit = await llm.lookup('What is the capital of France?', undefined, { scope: 'tenant-a' });
+    expect(hit).toMatchObject({ response: 'Paris', exact: true, cosineDistance: 0, meta: { tokens_used: 3 } });
+    expect(await llm.lookup('what is the capital of france', undefined, { scope: 'tenant-a' })).toBeUndefined();
+  });
+
+  it('a paraphrase hits within the threshold and misses beyond it', async () => {
+    const near = nudge(q1, 0.1);
+    const hit = await llm.lookup('capital of France?', near, { scope: 'tenant-a' });
+    expect(hit?.response).toBe('Paris');
+    expect(hit?.exact).toBe(false);
+    expect(hit?.cosineDistance).toBeGreaterThan(0);
+    expect(hit?.cosineDistance).toBeLessThan(0.05);
+    expect(
+      await llm.lookup('capital of France?', near, { scope: 'tenant-a', maxCosineDistance: 0.001 }),
+    ).toBeUndefined();
+    const unrelated = fakeEmbed('How do I bake bread?', 32);
+    expect(await llm.lookup('bread?', unrelated, { scope: 'tenant-a', maxCosineDistance: 0.5 })).toBeUndefined();
+  });
+
+  it('threshold 0 means identical embeddings only', async () => {
+    expect((await llm.lookup('other words', q1, { scope: 'tenant-a', maxCosineDistance: 0 }))?.response).toBe('Paris');
+    expect(
+      await llm.lookup('other words', nudge(q1, 0.01), { scope: 'tenant-a', maxCosineDistance: 0 }),
+    ).toBeUndefined();
+  });
+
+  it('never crosses scopes: tenant b gets its own answer, the global scope none', async () => {
+    expect((await llm.lookup('x', nudge(q1, 0.1), { scope: 'tenant-b' }))?.response).toBe('Paris (b)');
+    expect(await llm.lookup('x', nudge(q1, 0.1))).toBeUndefined();
+    expect(await llm.lookup('x', nudge(q1, 0.1), { scope: 'tenant-c' })).toBeUndefined();
+  });
+
+  it('rejects thresholds outside 0..2 and embeddings of the wrong width', async () => {
+    for (const bad of [-0.1, 2.5, Number.NaN]) {
+      await expect(llm.lookup('x', q1, { maxCosineDistance: bad })).rejects.toBeInstanceOf(PgcacheError);
+    }
+    await expect(llm.lookup('x', fakeEmbed('x', 8))).rejects.toMatchObject({ code: 'PC006', argument: 'embedding' });
+  });
+});
+
+describe('from psql', () => {
+  it('cache_semantic_get returns the response with its cosine distance', async () => {
+    const { rows } = await db.pool.query(
+      `SELECT key, value_text, cosine_distance FROM pgcache.cache_semantic_get('llm_responses', $1::vector, 'fake-32', 0.05, 'tenant-a')`,
+      [JSON.stringify(nudge(q1, 0.05))],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0].value_text).toBe('Paris');
+    expect(rows[0].cosine_distance).toBeLessThan(0.05);
+    expect(
+      await sqlState(
+        db.pool.query(`SELECT * FROM pgcache.cache_semantic_get('llm_responses', '[1,2]'::vector, 'fake-32', NULL)`),
+      ),
+    ).toBe('PC010');
+  });
+
+  it('uses the per-model partial HNSW index (768, 1536, 3072 wide models each get one)', async () => {
+    for (const width of [768, 1536, 3072]) {
+      const model = `m${width}`;
+      const other = new SemanticLlmCache(cache, model);
+      await other.store('q', fakeEmbed('q', width), 'a');
+      expect(await other.ensureIndex()).toMatch(/^cache_llm_responses_hnsw_/);
+    }
+    await db.pool.query('ANALYZE pgcache.cache_llm_responses');
+    const { rows } = await db.pool.query(
+      `SELECT pgcache._semantic_sql(t, 'm1536', 1536) AS sql FROM pgcache.cache_types t WHERE name = 'llm_responses'`,
+    );
+    const client = await db.pool.connect();
+    try {
+      await client.query('SET enable_seqscan = off'); // a handful of rows: make the planner show what it can use
+      await client.query(`PREPARE semantic(vector, text, int, int) AS ${rows[0].sql}`);
+      const plan = await client.query(
+        `EXPLAIN EXECUTE semantic('${JSON.stringify(fakeEmbed('q', 1536))}', NULL, 1, 1)`,
+      );
+      const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(text).toMatch(/Index Scan using cache_llm_responses_hnsw_\w+/);
+      await client.query('DEALLOCATE semantic; RESET enable_seqscan');
+    } finally {
+      client.release();
+    }
+  });
+});
