@@ -1,0 +1,185 @@
+// A streaming hot standby of the private cluster, for the read-replica tests and benchmarks.
+// It is made with pg_basebackup -R (which writes primary_conninfo and standby.signal), lives next to the
+// primary's data directory (<cluster dir>/standby), and runs on its own port: PGCACHE_STANDBY_PORT, or the
+// primary's port + 1. The primary needs nothing special: initdb's trust pg_hba allows local replication
+// connections, and the defaults (wal_level = replica, max_wal_senders = 10, hot_standby = on) suffice.
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ClusterError, type ClusterInfo, clusterInfo } from './cluster.js';
+import { withClient } from './databases.js';
+
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+const runsAsRoot = process.getuid?.() === 0;
+
+export interface StandbyInfo {
+  port: number;
+  host: string;
+  dataDir: string;
+  logFile: string;
+  primary: ClusterInfo;
+  /** Connection string to the given database on the standby. */
+  url(database?: string): string;
+}
+
+export interface StandbyOptions {
+  primary?: ClusterInfo;
+  /** Default: PGCACHE_STANDBY_PORT, else the primary's port + 1. */
+  port?: number;
+  /** Default: <cluster dir>/standby, beside the primary's data directory. */
+  dataDir?: string;
+  /** How long to wait for the standby to accept connections and catch up. Default 60 s. */
+  timeoutMs?: number;
+  /**
+   * fsync on the standby. Default false: it is thrown away after the run, and with fsync off it starts in a
+   * second or two instead of first syncing every file of the copied data directory.
+   */
+  durable?: boolean;
+}
+
+export function standbyInfo(options: StandbyOptions = {}): StandbyInfo {
+  const primary = options.primary ?? clusterInfo();
+  const port = options.port ?? Number(process.env.PGCACHE_STANDBY_PORT ?? primary.port + 1);
+  const dataDir = options.dataDir ?? join(dirname(primary.dataDir), 'standby');
+  const host = primary.host;
+  return {
+    port,
+    host,
+    dataDir,
+    logFile: `${dataDir}.log`,
+    primary,
+    url: (database = 'postgres') => `postgres://postgres@${host}:${port}/${database}`,
+  };
+}
+
+/** Runs a PostgreSQL binary, as the `postgres` OS user when we are root (the data directory is theirs). */
+function pgRun(binary: string, args: string[], opts: { allowFail?: boolean } = {}): { status: number; out: string } {
+  const [cmd, argv] = runsAsRoot
+    ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN, binary), ...args]]
+    : [join(PG_BIN, binary), args];
+  const result = spawnSync(cmd, argv, { encoding: 'utf8', cwd: '/' });
+  if (result.status !== 0 && !opts.allowFail) {
+    const message = (result.stderr || result.stdout || String(result.error ?? '')).trim();
+    throw new ClusterError(`pgcache: ${binary} failed: ${message.split('\n').slice(-3).join(' | ')}`);
+  }
+  return { status: result.status ?? 1, out: result.stdout };
+}
+
+function isRunning(dataDir: string): boolean {
+  if (!existsSync(join(dataDir, 'postmaster.pid'))) return false;
+  return pgRun('pg_ctl', ['status', '-D', dataDir], { allowFail: true }).status === 0;
+}
+
+function portInUse(port: number, host: string): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const socket = net.connect({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolvePort(true);
+    });
+    socket.once('error', () => resolvePort(false));
+  });
+}
+
+/** Stops the standby (if it runs) and removes its data directory and log. */
+export function removeStandby(standby: StandbyInfo = standbyInfo()): void {
+  if (isRunning(standby.dataDir)) {
+    pgRun('pg_ctl', ['stop', '-w', '-m', 'immediate', '-D', standby.dataDir], { allowFail: true });
+  }
+  rmSync(standby.dataDir, { recursive: true, force: true });
+  rmSync(standby.logFile, { force: true });
+}
+
+/**
+ * Makes a fresh standby of the running primary with pg_basebackup -R, starts it, and waits until it has
+ * replayed everything the primary had written when the backup began. A standby left by an earlier run is
+ * removed first. The caller removes it with removeStandby().
+ */
+export async function startStandby(options: StandbyOptions = {}): Promise<StandbyInfo> {
+  const standby = standbyInfo(options);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  removeStandby(standby);
+  if (await portInUse(standby.port, standby.host)) {
+    throw new ClusterError(
+      `pgcache: standby port ${standby.port} is in use by another server; set PGCACHE_STANDBY_PORT to a free port`,
+    );
+  }
+  // -X stream copies the WAL written during the backup; -R writes standby.signal and primary_conninfo.
+  // --checkpoint=fast starts at once instead of waiting for the next scheduled checkpoint.
+  pgRun('pg_basebackup', [
+    '-D',
+    standby.dataDir,
+    '-h',
+    standby.primary.host,
+    '-p',
+    String(standby.primary.port),
+    '-U',
+    'postgres',
+    '-R',
+    '-X',
+    'stream',
+    '--checkpoint=fast',
+    '--no-sync',
+  ]);
+  // The copied postgresql.auto.conf names the primary's port; the command line wins over it. pg_cron is
+  // preloaded there too: on a standby its scheduler waits until promotion and runs nothing.
+  pgRun('pg_ctl', [
+    'start',
+    '-w',
+    '-t',
+    String(Math.ceil(timeoutMs / 1000)),
+    '-D',
+    standby.dataDir,
+    '-l',
+    standby.logFile,
+    '-o',
+    `-p ${standby.port} -c hot_standby=on${options.durable ? '' : ' -c fsync=off'}`,
+  ]);
+  await waitForReplay(standby, { timeoutMs });
+  return standby;
+}
+
+/** The primary's current WAL position. */
+export async function primaryLsn(primary: ClusterInfo, database = 'postgres'): Promise<string> {
+  return withClient(primary.url(database), async (c) => {
+    const { rows } = await c.query('SELECT pg_current_wal_lsn()::text AS lsn');
+    return rows[0].lsn as string;
+  });
+}
+
+/**
+ * Waits until the standby has replayed the primary's WAL up to `lsn` (default: the primary's position now),
+ * i.e. until everything committed on the primary before this call is visible on the standby.
+ */
+export async function waitForReplay(
+  standby: StandbyInfo,
+  options: { lsn?: string; timeoutMs?: number; database?: string } = {},
+): Promise<void> {
+  const target = options.lsn ?? (await primaryLsn(standby.primary));
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  let last = 'not connected';
+  for (;;) {
+    try {
+      const caughtUp = await withClient(standby.url(options.database ?? 'postgres'), async (c) => {
+        const { rows } = await c.query(
+          'SELECT pg_is_in_recovery() AS recovering, pg_last_wal_replay_lsn()::text AS replayed, pg_last_wal_replay_lsn() >= $1::pg_lsn AS done',
+          [target],
+        );
+        const row = rows[0];
+        if (!row.recovering) throw new ClusterError('pgcache: the standby is not in recovery (was it promoted?)');
+        last = `replayed ${row.replayed}, waiting for ${target}`;
+        return row.done === true;
+      });
+      if (caughtUp) return;
+    } catch (error) {
+      if (error instanceof ClusterError) throw error;
+      last = String((error as Error).message ?? error);
+    }
+    if (Date.now() > deadline) {
+      throw new ClusterError(`pgcache: the standby on port ${standby.port} did not catch up: ${last}`);
+    }
+    await sleep(50);
+  }
+}
