@@ -2,10 +2,10 @@
 -- _entries_storage_options(); this brings tables made by an older install to the same settings, touching only
 -- tables whose settings differ (ALTER TABLE ... SET takes a SHARE UPDATE EXCLUSIVE lock). docs/operations.md
 -- explains each value.
+-- A type's table may be hash-partitioned (core/21_partitioning.sql): the options belong on its leaf tables.
 DO $$
 DECLARE
-  t cache_types;
-  rel regclass;
+  leaf record;
   main_options text[];
   toast_options text[];
 BEGIN
@@ -13,16 +13,19 @@ BEGIN
          array_agg(substr(o, 7)) FILTER (WHERE o LIKE 'toast.%')
     INTO main_options, toast_options
     FROM unnest(_entries_storage_options()) AS o;
-  FOR t IN SELECT * FROM cache_types ORDER BY id LOOP
-    rel := to_regclass(format('%I.%I', current_schema(), t.table_name));
-    CONTINUE WHEN rel IS NULL;
-    IF NOT EXISTS (
-      SELECT 1 FROM pg_class c LEFT JOIN pg_class toast ON toast.oid = c.reltoastrelid
-       WHERE c.oid = rel
-         AND coalesce(c.reloptions, '{}') @> main_options
-         AND (c.reltoastrelid = 0 OR coalesce(toast.reloptions, '{}') @> toast_options)) THEN
-      EXECUTE format('ALTER TABLE %I.%I SET (%s)', current_schema(), t.table_name,
-        array_to_string(_entries_storage_options(), ', '));
-    END IF;
+  FOR leaf IN
+    SELECT n.nspname, c.relname
+      FROM cache_types t
+      CROSS JOIN LATERAL pg_partition_tree(to_regclass(format('%I.%I', current_schema(), t.table_name))) tree
+      JOIN pg_class c ON c.oid = tree.relid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      LEFT JOIN pg_class toast ON toast.oid = c.reltoastrelid
+     WHERE tree.isleaf
+       AND NOT (coalesce(c.reloptions, '{}') @> main_options
+                AND (c.reltoastrelid = 0 OR coalesce(toast.reloptions, '{}') @> toast_options))
+     ORDER BY t.id, c.relname
+  LOOP
+    EXECUTE format('ALTER TABLE %I.%I SET (%s)', leaf.nspname, leaf.relname,
+      array_to_string(_entries_storage_options(), ', '));
   END LOOP;
 END $$;

@@ -2,25 +2,30 @@
 -- shows cached values.
 
 -- Size on disk per type: the heap, its TOAST table (large values) and its indexes, with autovacuum's view of it.
+-- A type whose table is hash-partitioned (cache_hash_partition_type) is summed over its leaf tables.
 CREATE OR REPLACE VIEW cache_sizes AS
 SELECT t.name AS cache_type,
        c.relname::text AS table_name,
-       CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint END AS rows_estimate,
-       pg_table_size(c.oid) - coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0) AS table_bytes,
-       coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0) AS toast_bytes,
-       pg_indexes_size(c.oid) AS index_bytes,
-       pg_total_relation_size(c.oid) AS total_bytes,
-       s.n_live_tup AS live_rows,
-       s.n_dead_tup AS dead_rows,
-       greatest(s.last_vacuum, s.last_autovacuum) AS last_vacuum,
-       greatest(s.last_analyze, s.last_autoanalyze) AS last_analyze,
-       s.autovacuum_count
+       sum(CASE WHEN leaf.reltuples >= 0 THEN leaf.reltuples END)::bigint AS rows_estimate,
+       coalesce(sum(pg_table_size(leaf.oid) - coalesce(pg_total_relation_size(nullif(leaf.reltoastrelid, 0)), 0)), 0)::bigint
+         AS table_bytes,
+       coalesce(sum(coalesce(pg_total_relation_size(nullif(leaf.reltoastrelid, 0)), 0)), 0)::bigint AS toast_bytes,
+       coalesce(sum(pg_indexes_size(leaf.oid)), 0)::bigint AS index_bytes,
+       coalesce(sum(pg_total_relation_size(leaf.oid)), 0)::bigint AS total_bytes,
+       sum(s.n_live_tup)::bigint AS live_rows,
+       sum(s.n_dead_tup)::bigint AS dead_rows,
+       max(greatest(s.last_vacuum, s.last_autovacuum)) AS last_vacuum,
+       max(greatest(s.last_analyze, s.last_autoanalyze)) AS last_analyze,
+       sum(s.autovacuum_count)::bigint AS autovacuum_count
   FROM cache_types t
   JOIN pg_inherits i ON i.inhparent = 'entries'::regclass
   JOIN pg_class c ON c.oid = i.inhrelid AND c.relname = t.table_name
-  LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid;
+  JOIN LATERAL pg_partition_tree(c.oid) tree ON tree.isleaf
+  JOIN pg_class leaf ON leaf.oid = tree.relid
+  LEFT JOIN pg_stat_user_tables s ON s.relid = leaf.oid
+ GROUP BY t.id, t.name, c.relname;
 COMMENT ON VIEW cache_sizes IS
-  'Per cache type: bytes of its table, TOAST and indexes (total = all three), row estimate, dead rows and last (auto)vacuum/analyze.';
+  'Per cache type (summed over hash partitions): bytes of its table, TOAST and indexes (total = all three), row estimate, live and dead rows, last (auto)vacuum/analyze.';
 
 -- The 100 live entries per type with the highest hit score (hit_count: +1 per touch, at most one touch per
 -- touch_interval, so it ranks keys by how often they are read, not by exact hits). Filter by cache_type to

@@ -347,6 +347,23 @@ describe('monitoring views', () => {
     expect(Number(llm.index_bytes)).toBeGreaterThan(0);
   });
 
+  it('cache_sizes sums a hash-partitioned type over its leaf tables', async () => {
+    await q(`SELECT pgcache.cache_create_type('ops_hashed')`);
+    await q(`SELECT pgcache.cache_set('ops_hashed', 'h' || i, to_jsonb(i)) FROM generate_series(1, 200) i`);
+    await q(`SELECT pgcache.cache_hash_partition_type('ops_hashed', 4)`);
+    const size = await one(`SELECT * FROM pgcache.cache_sizes WHERE cache_type = 'ops_hashed'`);
+    const leaves = await one(
+      `SELECT count(*)::int AS n, sum(pg_total_relation_size(relid))::bigint AS bytes
+         FROM pg_partition_tree('pgcache.cache_ops_hashed') WHERE isleaf`,
+    );
+    expect(leaves.n).toBe(4);
+    expect(size).toMatchObject({ table_name: 'cache_ops_hashed', total_bytes: leaves.bytes });
+    expect(Number(size.table_bytes)).toBeGreaterThan(0);
+    expect(Number(size.total_bytes)).toBe(
+      Number(size.table_bytes) + Number(size.toast_bytes) + Number(size.index_bytes),
+    );
+  });
+
   it('cache_top_keys ranks live keys by hit score, per type, at most 100', async () => {
     await q(`SELECT pgcache.cache_set('default', 't' || i, to_jsonb(i)) FROM generate_series(1, 120) i`);
     await q(`UPDATE pgcache.cache_default SET hit_count = substr(key, 2)::int`);
@@ -379,9 +396,12 @@ describe('storage settings of cache tables', () => {
     }
   });
 
-  it('core/10_storage.sql brings a table with other settings back, and leaves matching ones alone', async () => {
+  it('core/10_storage.sql brings tables with other settings back, hash partitions included', async () => {
     const { readSqlFile } = await import('../../src/install/migrate.js');
     await q(`ALTER TABLE pgcache.cache_default RESET (fillfactor, toast.autovacuum_vacuum_scale_factor)`);
+    await q(`SELECT pgcache.cache_create_type('ops_hashed')`);
+    await q(`SELECT pgcache.cache_hash_partition_type('ops_hashed', 2)`);
+    await q(`ALTER TABLE pgcache."cache_ops_hashed$1" RESET (toast.autovacuum_vacuum_scale_factor)`);
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
@@ -393,5 +413,6 @@ describe('storage settings of cache tables', () => {
     }
     expect((await optionsOf('cache_default')).toast).toEqual(['autovacuum_vacuum_scale_factor=0.05']);
     expect((await optionsOf('cache_default')).main).toContain('fillfactor=90');
+    expect((await optionsOf('"cache_ops_hashed$1"')).toast).toEqual(['autovacuum_vacuum_scale_factor=0.05']);
   });
 });

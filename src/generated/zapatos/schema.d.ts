@@ -2292,6 +2292,18 @@ declare module 'zapatos/schema' {
         */
         model: string | null;
         /**
+        * **pgcache.entries.scope**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        scope: string | null;
+        /**
+        * **pgcache.entries.stale_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        stale_at: Date | null;
+        /**
         * **pgcache.entries.type_id**
         * - `int2` in database
         * - `NOT NULL`, no default
@@ -2383,6 +2395,18 @@ declare module 'zapatos/schema' {
         * - Nullable, no default
         */
         model: string | null;
+        /**
+        * **pgcache.entries.scope**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        scope: string | null;
+        /**
+        * **pgcache.entries.stale_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        stale_at: db.TimestampTzString | null;
         /**
         * **pgcache.entries.type_id**
         * - `int2` in database
@@ -2476,6 +2500,18 @@ declare module 'zapatos/schema' {
         */
         model?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         /**
+        * **pgcache.entries.scope**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        scope?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.entries.stale_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        stale_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        /**
         * **pgcache.entries.type_id**
         * - `int2` in database
         * - `NOT NULL`, no default
@@ -2568,6 +2604,18 @@ declare module 'zapatos/schema' {
         */
         model?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
         /**
+        * **pgcache.entries.scope**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        scope?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        /**
+        * **pgcache.entries.stale_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        stale_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment;
+        /**
         * **pgcache.entries.type_id**
         * - `int2` in database
         * - `NOT NULL`, no default
@@ -2659,6 +2707,18 @@ declare module 'zapatos/schema' {
         * - Nullable, no default
         */
         model?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        /**
+        * **pgcache.entries.scope**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        scope?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        /**
+        * **pgcache.entries.stale_at**
+        * - `timestamptz` in database
+        * - Nullable, no default
+        */
+        stale_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment>;
         /**
         * **pgcache.entries.type_id**
         * - `int2` in database
