@@ -66,35 +66,41 @@ export async function requireInstalled(client: pg.ClientBase, options: Connectio
   }
 }
 
-/** Prints the server's notices on stderr while fn runs. */
-export async function withNotices<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
-  const onNotice = (notice: { message?: string; hint?: string }) => {
-    console.error(`notice: ${notice.message}${notice.hint ? `\nhint: ${notice.hint}` : ''}`);
-  };
-  client.on('notice', onNotice);
+/** The same connection string with another database name; undefined when it is not a URL. */
+export function urlForDatabase(url: string, database: string): string | undefined {
   try {
-    return await fn();
-  } finally {
-    client.removeListener('notice', onNotice);
+    const u = new URL(url);
+    u.pathname = `/${encodeURIComponent(database)}`;
+    return u.toString();
+  } catch {
+    return undefined;
   }
 }
 
-export async function requireFunction(
+/** Adds --cron-database-url (pg_cron's database, when it is not pgcache's). */
+export function cronDatabaseOption(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--cron-database-url <url>',
+      "pg_cron's database (cron.database_name) when pgcache lives in another one; default: --database-url with that database name",
+    ).env('PGCACHE_CRON_DATABASE_URL'),
+  );
+}
+
+/**
+ * Where pg_cron is loaded but runs in another database than pgcache's, the URL to reach it: the one given,
+ * else --database-url with the database name swapped (same role and host). Undefined when not needed.
+ */
+export async function cronDatabaseUrl(
   client: pg.ClientBase,
-  options: ConnectionOptions,
-  signature: string,
-): Promise<void> {
-  const { rows } = await client.query('SELECT to_regprocedure($1) IS NOT NULL AS present', [
-    `${quotedSchema(options)}.${signature}`,
-  ]);
-  if (!rows[0].present) {
-    throw new CliError(
-      `this pgcache install has no ${signature}; upgrade it with: pgcache migrate --schema ${options.schema}`,
-    );
-  }
-}
-
-export function showResult(result: unknown): string {
-  if (result === null || result === undefined) return '';
-  return typeof result === 'object' ? JSON.stringify(result) : String(result);
+  databaseUrl: string,
+  given: string | undefined,
+): Promise<string | undefined> {
+  if (given) return given;
+  const { rows } = await client.query(
+    `SELECT current_database() AS db, nullif(current_setting('cron.database_name', true), '') AS cron_db`,
+  );
+  const { db, cron_db: cronDb } = rows[0];
+  if (!cronDb || cronDb === db) return undefined;
+  return urlForDatabase(databaseUrl, cronDb);
 }

@@ -30,9 +30,12 @@ export function isPgError(error: unknown): error is PgErrorLike {
 export function describeError(error: unknown): string {
   if (error instanceof CliError) return error.message;
   if (isPgError(error)) {
+    // The client's typed errors (PgcacheError) keep the server's detail and hint on their cause.
+    const cause = (error as { cause?: unknown }).cause;
+    const source = isPgError(cause) ? cause : error;
     const lines = [`${error.message} (SQLSTATE ${error.code})`];
-    if (error.detail) lines.push(`detail: ${error.detail}`);
-    if (error.hint) lines.push(`hint: ${error.hint}`);
+    if (source.detail) lines.push(`detail: ${source.detail}`);
+    if (source.hint) lines.push(`hint: ${source.hint}`);
     return lines.join('\n');
   }
   const code = (error as { code?: string } | null)?.code;

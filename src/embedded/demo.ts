@@ -2,13 +2,13 @@
 // a PGlite database, serves it over the wire protocol, installs pgcache through the same migrations as any
 // server, runs the LLM-app workload with maintenance on a TS timer, and prints cache_stats().
 import { rmSync } from 'node:fs';
-import { relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import pg from 'pg';
 import { fetchStats, renderStats } from '../cli/commands/stats.js';
 import { formatBytes, formatCount, formatDuration } from '../cli/format.js';
 import { migrate } from '../install/migrate.js';
 import { EMBEDDING_DIMENSIONS } from './fakes.js';
-import { type MaintenanceRun, startMaintenanceTimer } from './maintenance.js';
+import { type EmbeddedMaintenance, type MaintenanceRun, startEmbeddedMaintenance } from './maintenance.js';
 import { hasDatabase, startEmbedded } from './server.js';
 import { DOCUMENTS, runWorkload, SESSION_TTL_SECONDS } from './workload.js';
 
@@ -30,6 +30,7 @@ export interface DemoOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sum = (runs: MaintenanceRun[], field: 'expired' | 'evicted' | 'ms') => runs.reduce((n, r) => n + r[field], 0);
 
 function describeRun(run: MaintenanceRun): string {
   return `expired ${formatCount(run.expired)}, evicted ${formatCount(run.evicted)} in ${formatDuration(run.ms)}`;
@@ -38,9 +39,16 @@ function describeRun(run: MaintenanceRun): string {
 export async function runDemo(options: DemoOptions = {}): Promise<void> {
   const log = options.log ?? ((line: string) => console.log(line));
   const schema = options.schema ?? 'pgcache';
+  const s = pg.escapeIdentifier(schema);
   const intervalMs = options.maintenanceIntervalMs ?? 1000;
   const dataDir = options.inMemory ? undefined : (options.dataDir ?? DEFAULT_DATA_DIR);
-  const shown = dataDir ? relative(process.cwd(), dataDir) || '.' : 'memory';
+  // Inside the working directory as a relative path (.pgcache/pglite), elsewhere as an absolute one.
+  const inside = dataDir ? relative(process.cwd(), resolve(dataDir)) : '';
+  const shown = dataDir
+    ? inside && !inside.startsWith('..') && !isAbsolute(inside)
+      ? inside
+      : resolve(dataDir)
+    : 'memory';
   const started = performance.now();
 
   if (dataDir && options.fresh) rmSync(dataDir, { recursive: true, force: true });
@@ -56,10 +64,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
   const embedded = await startEmbedded({
     dataDir,
     port: options.port,
-    // Serving: room for psql and the CLI beside our pool of one (all share PGlite's single session).
-    maxConnections: options.serve ? 5 : 1,
+    // Our pool of one and the maintenance runner's connection; serving, room for psql and the CLI too.
+    // (All of them share PGlite's single session.)
+    maxConnections: options.serve ? 6 : 2,
   });
-  let maintenance: ReturnType<typeof startMaintenanceTimer> | undefined;
+  let maintenance: EmbeddedMaintenance | undefined;
   try {
     const { pool } = embedded;
     const version = (
@@ -90,14 +99,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
         : `pgcache is already installed in schema "${schema}" (migrations up to date).`,
     );
 
-    maintenance = startMaintenanceTimer(pool, {
+    maintenance = startEmbeddedMaintenance(embedded.url, {
       schema,
       intervalMs,
       onError: (error) => console.error(`maintenance failed: ${(error as Error).message}`),
     });
     log(
-      `Maintenance: PGlite has no pg_cron, so this process runs pgcache's maintenance SQL on a TypeScript timer ` +
-        `every ${formatDuration(intervalMs)} (expiry in batches, then eviction to budgets).`,
+      `Maintenance: PGlite has no pg_cron, so this process runs ${s}.cache_maintenance() ` +
+        `on a TypeScript timer (startMaintenance) every ${formatDuration(intervalMs)}: expiry in batches, then eviction to budgets.`,
     );
 
     log('');
@@ -130,22 +139,32 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
       `${r.sessions} entries in "default" with a ${SESSION_TTL_SECONDS} s TTL, left for maintenance to expire`,
     );
 
-    // Wait until the sessions have expired, then for the timer's next run, which deletes them.
+    // Wait until the sessions have expired, then for the timer's runs until they are gone (the first run after
+    // the wait may have begun its transaction a moment too early to see them as expired).
     await sleep(Math.max(0, r.sessionsExpireAt - Date.now()) + 50);
-    const run = await maintenance.nextRun();
-    line('maintenance', `the timer ran ${run.via} at ${run.at.toISOString().slice(11, 19)} UTC: ${describeRun(run)}`);
+    const runs: MaintenanceRun[] = [];
+    do runs.push(await maintenance.nextRun());
+    while (runs.length < 5 && (await fetchStats(pool, s)).find((t) => t.cache_type === 'default')?.entries);
+    const last = runs.at(-1) as MaintenanceRun;
+    line(
+      'maintenance',
+      `the timer ran cache_maintenance() at ${last.at.toISOString().slice(11, 19)} UTC: ` +
+        describeRun({ ...last, expired: sum(runs, 'expired'), evicted: sum(runs, 'evicted'), ms: sum(runs, 'ms') }),
+    );
 
     log('');
-    log(`SELECT * FROM ${pg.escapeIdentifier(schema)}.cache_stats();`);
-    log(renderStats(await fetchStats(pool, pg.escapeIdentifier(schema))));
+    log(`SELECT * FROM ${s}.cache_stats();`);
+    log(renderStats(await fetchStats(pool, s)));
     log('');
     if (options.serve) {
       log(`Serving until Ctrl-C. Try:  psql ${embedded.url}`);
       log(`                       or:  npm run cli -- stats --database-url ${embedded.url}`);
       log('(PGlite serves every connection from one session: keep transactions short.)');
+      // Listeners stay for the rest of the process: a repeated signal (tsx relays Ctrl-C again when the
+      // child is slow to acknowledge it) must not cut the clean shutdown short.
       await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
+        process.on('SIGINT', () => resolve());
+        process.on('SIGTERM', () => resolve());
       });
       log('Stopping.');
     } else {

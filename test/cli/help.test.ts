@@ -1,6 +1,9 @@
 // `--help` of the program and of every command: exit 0, usage line, and the options each command documents.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { cli, runScript } from './helpers.js';
+
+// Each test starts the CLI as a child process (tsx compiles on start): seconds each on a busy machine.
+vi.setConfig({ testTimeout: 180_000 });
 
 const COMMANDS: Record<string, string[]> = {
   migrate: ['--database-url', '--schema', '--verbose', 'DATABASE_URL'],

@@ -71,7 +71,10 @@ function pgRun(binary: string, args: string[]): void {
 }
 
 export interface ThrowawayCluster {
+  dataDir: string;
   url(database?: string): string;
+  /** Restarts the server (to apply settings that need it, such as shared_preload_libraries). */
+  restart(): void;
   stop(): void;
 }
 
@@ -88,18 +91,22 @@ export async function startPlainCluster(): Promise<ThrowawayCluster> {
   const data = join(dir, 'data');
   const port = await freePort();
   pgRun('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '-N']);
-  pgRun('pg_ctl', [
-    'start',
-    '-w',
-    '-D',
-    data,
-    '-l',
-    join(dir, 'log'),
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-  ]);
+  const start = (action: 'start' | 'restart') =>
+    pgRun('pg_ctl', [
+      action,
+      '-w',
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    ]);
+  start('start');
   return {
+    dataDir: data,
     url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
+    restart: () => start('restart'),
     stop() {
       try {
         pgRun('pg_ctl', ['stop', '-w', '-m', 'immediate', '-D', data]);

@@ -3,9 +3,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useDatabase } from '../helpers/db.js';
 import { cli } from './helpers.js';
+
+// Each test starts the CLI as a child process (tsx compiles on start): seconds each on a busy machine.
+vi.setConfig({ testTimeout: 180_000 });
 
 const db = useDatabase();
 const q = (sql: string, params: unknown[] = []) => db.pool.query(sql, params);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import pg from 'pg';
 import { MIGRATIONS_TABLE, migrationsDir } from '../../install/migrate.js';
-import { type ConnectionOptions, connectionOptions, quotedSchema, requireUrl } from '../connection.js';
+import { type ConnectionOptions, connectionOptions, quotedSchema, requireUrl, urlForDatabase } from '../connection.js';
 import { describeError } from '../errors.js';
 import { formatCount, toNumber } from '../format.js';
 
@@ -41,17 +41,6 @@ export function preloadList(setting: string): string[] {
     .split(',')
     .map((s) => s.trim().replace(/^"(.*)"$/, '$1'))
     .filter(Boolean);
-}
-
-/** The same connection string with another database name (for the pg_cron database). */
-function urlForDatabase(url: string, database: string): string | undefined {
-  try {
-    const u = new URL(url);
-    u.pathname = `/${encodeURIComponent(database)}`;
-    return u.toString();
-  } catch {
-    return undefined;
-  }
 }
 
 async function serverChecks(client: pg.ClientBase, options: DoctorOptions, url: string): Promise<Check[]> {
@@ -158,7 +147,14 @@ async function serverChecks(client: pg.ClientBase, options: DoctorOptions, url: 
     });
   }
 
-  checks.push(...(await cronChecks(client, options, url, { pglite, db: server.db, cronDb: server.cron_db })));
+  checks.push(
+    ...(await cronChecks(client, options, url, {
+      pglite,
+      db: server.db,
+      cronDb: server.cron_db,
+      installed: installed.installed,
+    })),
+  );
   checks.push(await bloatCheck(client, options, server.autovacuum === 'on', installed.installed));
   return checks;
 }
@@ -167,7 +163,7 @@ async function cronChecks(
   client: pg.ClientBase,
   options: DoctorOptions,
   url: string,
-  server: { pglite: boolean; db: string; cronDb: string | null },
+  server: { pglite: boolean; db: string; cronDb: string | null; installed: boolean },
 ): Promise<Check[]> {
   const timer = 'run cache maintenance from your application on a timer instead';
   if (!options.cron) {
@@ -203,11 +199,18 @@ async function cronChecks(
           preload !== undefined
             ? `shared_preload_libraries is '${preload}': pg_cron is not loaded, so maintenance cannot run in the database`
             : 'pg_cron is not loaded (cron.database_name is not defined), so maintenance cannot run in the database',
+        // ALTER SYSTEM rejects cron.* until pg_cron is loaded, so a database other than pg_cron's default
+        // ('postgres') goes into postgresql.conf, which takes it as a placeholder until the restart.
         fix:
-          `as a superuser: ALTER SYSTEM SET shared_preload_libraries = '${list}';\n` +
-          `ALTER SYSTEM SET cron.database_name = '${server.db}';\n` +
-          `then restart PostgreSQL, run CREATE EXTENSION pg_cron; in "${server.db}" and: pgcache schedule\n` +
-          `(on a managed service, set these in its parameter group). Or ${timer} and pass --no-cron.`,
+          server.db === 'postgres'
+            ? `as a superuser: ALTER SYSTEM SET shared_preload_libraries = '${list}';\n` +
+              `then restart PostgreSQL, run CREATE EXTENSION pg_cron; in "postgres" and: pgcache schedule\n` +
+              `(on a managed service, set it in its parameter group). Or ${timer} and pass --no-cron.`
+            : `add to postgresql.conf (ALTER SYSTEM rejects cron.* settings until pg_cron is loaded):\n` +
+              `  shared_preload_libraries = '${list}'\n` +
+              `  cron.database_name = '${server.db}'\n` +
+              `then restart PostgreSQL, run CREATE EXTENSION pg_cron; in "${server.db}" and: pgcache schedule\n` +
+              `(on a managed service, set these in its parameter group). Or ${timer} and pass --no-cron.`,
       },
     ];
   }
@@ -261,71 +264,83 @@ async function cronChecks(
       return checks;
     }
     checks.push({ name: 'pg_cron extension', status: 'ok', summary: `pg_cron ${ext.extversion} in "${cronDb}"` });
-    checks.push(await jobCheck(target, options, server.db));
+    checks.push(await jobCheck(client, target, options, server.db, server.installed));
   } finally {
     await cronClient?.end();
   }
   return checks;
 }
 
-/** Is a job running <schema>.cache_maintenance() for our database scheduled, and did its last run succeed? */
-async function jobCheck(cron: pg.ClientBase, options: DoctorOptions, db: string): Promise<Check> {
+/**
+ * Is this install's maintenance job scheduled and active, and did its last run succeed? The install says which
+ * jobs are its own (cache_cron_status_query(), run in the cron database), so several installs never mix.
+ */
+async function jobCheck(
+  client: pg.ClientBase,
+  cron: pg.ClientBase,
+  options: DoctorOptions,
+  db: string,
+  installed: boolean,
+): Promise<Check> {
+  if (!installed) return { name: 'maintenance job', status: 'skip', summary: 'pgcache is not installed' };
   const fix = `pgcache schedule --schema ${options.schema}`;
-  let jobs: { jobid: string; jobname: string | null; schedule: string; active: boolean }[];
+  const schema = quotedSchema(options);
+  const { rows: has } = await client.query('SELECT to_regprocedure($1) IS NOT NULL AS present', [
+    `${schema}.cache_cron_status_query()`,
+  ]);
+  if (!has[0].present) {
+    return {
+      name: 'maintenance job',
+      status: 'skip',
+      summary: 'this install predates scheduled maintenance',
+      fix: `pgcache migrate --schema ${options.schema}`,
+    };
+  }
+  const query = (await client.query(`SELECT ${schema}.cache_cron_status_query() AS q`)).rows[0].q as string;
+  let jobs: {
+    job_name: string;
+    jobid: string;
+    schedule: string;
+    active: boolean;
+    last_start: Date | null;
+    last_status: string | null;
+    last_message: string | null;
+  }[];
   try {
-    jobs = (
-      await cron.query(
-        `SELECT jobid, jobname, schedule, active FROM cron.job
-          WHERE database = $1 AND command LIKE '%cache_maintenance(%'
-            AND (command LIKE $2 OR command LIKE $3) ORDER BY jobid`,
-        [db, `%${options.schema}.cache_maintenance(%`, `%${pg.escapeIdentifier(options.schema)}.cache_maintenance(%`],
-      )
-    ).rows;
+    jobs = (await cron.query(query)).rows;
   } catch (error) {
     return {
       name: 'maintenance job',
       status: 'warn',
-      summary: `cannot read cron.job: ${describeError(error)}`,
-      fix: 'run doctor as a role that may read cron.job (pg_cron shows each role its own jobs)',
+      summary: `cannot read pg_cron's jobs: ${describeError(error)}`,
+      fix: 'run doctor as a role that may read schema cron (pg_cron shows each role its own jobs)',
     };
   }
-  const active = jobs.filter((j) => j.active);
-  if (active.length === 0) {
+  const job = jobs.find((j) => j.job_name.startsWith('pgcache_maintenance:'));
+  if (!job || !job.active) {
     return {
       name: 'maintenance job',
       status: 'fail',
-      summary:
-        jobs.length > 0
-          ? `the maintenance job for "${db}" is scheduled but inactive`
-          : `no pg_cron job runs ${options.schema}.cache_maintenance() in "${db}": expired entries stay until read`,
+      summary: job
+        ? `job ${job.job_name} is scheduled but inactive`
+        : `no pg_cron job runs ${options.schema}.cache_maintenance() for "${db}": expired entries stay until read`,
       fix,
     };
   }
-  const job = active[0];
-  let last: { status: string; return_message: string | null; start_time: Date } | undefined;
-  const details = (await cron.query(`SELECT to_regclass('cron.job_run_details') IS NOT NULL AS present`)).rows[0];
-  if (details.present && job) {
-    last = (
-      await cron.query(
-        `SELECT status, return_message, start_time FROM cron.job_run_details WHERE jobid = $1
-          ORDER BY start_time DESC NULLS LAST LIMIT 1`,
-        [job.jobid],
-      )
-    ).rows[0];
-  }
-  const name = job?.jobname ? `"${job.jobname}"` : `#${job?.jobid}`;
-  if (last && last.status === 'failed') {
+  if (job.last_status === 'failed') {
     return {
       name: 'maintenance job',
       status: 'fail',
-      summary: `job ${name} ('${job?.schedule}') failed its last run at ${last.start_time.toISOString()}: ${last.return_message}`,
-      fix: 'fix the error above (SELECT * FROM cron.job_run_details ORDER BY start_time DESC), then wait for the next run',
+      summary: `job ${job.job_name} ('${job.schedule}') failed its last run at ${job.last_start?.toISOString()}: ${job.last_message}`,
+      fix: 'fix the error above (SELECT * FROM cron.job_run_details ORDER BY runid DESC), then wait for the next run',
     };
   }
   return {
     name: 'maintenance job',
     status: 'ok',
-    summary: `job ${name} runs '${job?.schedule}'${last ? `; last run ${last.status} at ${last.start_time.toISOString()}` : '; not run yet'}`,
+    summary:
+      `job ${job.job_name} (${job.jobid}) runs '${job.schedule}'` +
+      (job.last_start ? `; last run ${job.last_status} at ${job.last_start.toISOString()}` : '; not run yet'),
   };
 }
 

@@ -1,38 +1,50 @@
-// pgcache schedule: the pg_cron maintenance job, through cache_schedule_maintenance(schedule).
-// Notices the function raises (no pg_cron, ...) are shown.
+// pgcache schedule: pg_cron jobs that run cache_maintenance(), through scheduleMaintenance() of the package:
+// cache_schedule_maintenance(schedule) where pgcache lives in pg_cron's database, else the jobs are created
+// from that database with cron.schedule_in_database (cache_maintenance_commands() lists them).
 import { Command } from 'commander';
+import { scheduleMaintenance } from '../../maintenance.js';
 import {
   type ConnectionOptions,
   connectionOptions,
-  quotedSchema,
-  requireFunction,
+  cronDatabaseOption,
+  cronDatabaseUrl,
   requireInstalled,
-  showResult,
+  requireUrl,
   withClient,
-  withNotices,
 } from '../connection.js';
 
 export function scheduleCommand(): Command {
-  return connectionOptions(
-    new Command('schedule')
-      .summary('schedule cache_maintenance() as a pg_cron job')
-      .description(
-        'Calls cache_schedule_maintenance(schedule): a named pg_cron job runs cache_maintenance() (expiry\n' +
-          'in batches, then eviction to budgets) on the schedule. Idempotent: scheduling again replaces the\n' +
-          'schedule. Needs pg_cron in shared_preload_libraries and its extension in cron.database_name\n' +
-          '(pgcache doctor checks both). Without pg_cron, run maintenance from your application on a timer.',
-      ),
+  return cronDatabaseOption(
+    connectionOptions(
+      new Command('schedule')
+        .summary('schedule cache_maintenance() as pg_cron jobs')
+        .description(
+          'Creates (or updates: the jobs are named, so this is idempotent) the pg_cron job that runs\n' +
+            'cache_maintenance() on the schedule: expiry in batches, then eviction to budgets. pg_cron lives in one\n' +
+            'database (cron.database_name); when pgcache is in another, the jobs are created from there with\n' +
+            'cron.schedule_in_database, which needs a superuser or a grant. Without pg_cron, run maintenance from\n' +
+            'your application on a timer (startMaintenance). `pgcache doctor` checks the set-up.',
+        ),
+    ),
   )
-    .option('-c, --cron <schedule>', 'cron schedule, or pg_cron\'s "N seconds"', '* * * * *')
-    .action(async (options: ConnectionOptions & { cron: string }) => {
-      await withClient(options, async (client) => {
+    .option('-c, --cron <schedule>', 'pg_cron schedule', '* * * * *')
+    .action(async (options: ConnectionOptions & { cron: string; cronDatabaseUrl?: string }) => {
+      const databaseUrl = requireUrl(options);
+      const cronUrl = await withClient(options, async (client) => {
         await requireInstalled(client, options);
-        await requireFunction(client, options, 'cache_schedule_maintenance(text)');
-        const { rows } = await withNotices(client, () =>
-          client.query(`SELECT ${quotedSchema(options)}.cache_schedule_maintenance($1) AS result`, [options.cron]),
-        );
-        const result = showResult(rows[0]?.result);
-        console.log(`Scheduled pgcache maintenance ('${options.cron}')${result ? `: ${result}` : ''}.`);
+        return cronDatabaseUrl(client, databaseUrl, options.cronDatabaseUrl);
       });
+      const jobs = await scheduleMaintenance({
+        databaseUrl,
+        cronDatabaseUrl: cronUrl,
+        schema: options.schema,
+        schedule: options.cron,
+      });
+      for (const job of jobs) {
+        const command = job.command.length > 100 ? `${job.command.slice(0, 97)}...` : job.command;
+        console.log(
+          `Scheduled ${job.jobName} (job ${job.jobId}, '${job.schedule}') in database "${job.database}": ${command}`,
+        );
+      }
     });
 }

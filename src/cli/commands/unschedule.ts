@@ -1,30 +1,33 @@
-// pgcache unschedule: removes the pg_cron maintenance job through cache_unschedule_maintenance().
+// pgcache unschedule: removes this install's pg_cron jobs through unscheduleMaintenance() of the package.
 import { Command } from 'commander';
+import { unscheduleMaintenance } from '../../maintenance.js';
 import {
   type ConnectionOptions,
   connectionOptions,
-  quotedSchema,
-  requireFunction,
+  cronDatabaseOption,
+  cronDatabaseUrl,
   requireInstalled,
-  showResult,
+  requireUrl,
   withClient,
-  withNotices,
 } from '../connection.js';
 
 export function unscheduleCommand(): Command {
-  return connectionOptions(
-    new Command('unschedule')
-      .summary('remove the pg_cron maintenance job')
-      .description("Calls cache_unschedule_maintenance(): removes pgcache's pg_cron maintenance job, if there is one."),
-  ).action(async (options: ConnectionOptions) => {
-    await withClient(options, async (client) => {
+  return cronDatabaseOption(
+    connectionOptions(
+      new Command('unschedule')
+        .summary('remove the pg_cron maintenance jobs')
+        .description(
+          "Removes this install's pg_cron jobs (named pgcache_maintenance:<database>.<schema>); none is fine.\n" +
+            "When pgcache is not in pg_cron's database, they are removed from there.",
+        ),
+    ),
+  ).action(async (options: ConnectionOptions & { cronDatabaseUrl?: string }) => {
+    const databaseUrl = requireUrl(options);
+    const cronUrl = await withClient(options, async (client) => {
       await requireInstalled(client, options);
-      await requireFunction(client, options, 'cache_unschedule_maintenance()');
-      const { rows } = await withNotices(client, () =>
-        client.query(`SELECT ${quotedSchema(options)}.cache_unschedule_maintenance() AS result`),
-      );
-      const result = showResult(rows[0]?.result);
-      console.log(`Unscheduled pgcache maintenance${result ? `: ${result}` : ''}.`);
+      return cronDatabaseUrl(client, databaseUrl, options.cronDatabaseUrl);
     });
+    const removed = await unscheduleMaintenance({ databaseUrl, cronDatabaseUrl: cronUrl, schema: options.schema });
+    console.log(`Removed ${removed} pg_cron job${removed === 1 ? '' : 's'} of schema "${options.schema}".`);
   });
 }
