@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Cache, createCache, PgcacheError, SemanticLlmCache } from '../../src/index.js';
 import { sqlState, useDatabase } from '../helpers/db.js';
+import { plansOf } from '../helpers/plans.js';
 import { fakeEmbed, nudge } from './fake-models.js';
 
 const db = useDatabase();
@@ -84,19 +85,17 @@ describe('from psql', () => {
       expect(await other.ensureIndex()).toMatch(/^cache_llm_responses_hnsw_/);
     }
     await db.pool.query('ANALYZE pgcache.cache_llm_responses');
-    const { rows } = await db.pool.query(
-      `SELECT pgcache._semantic_sql(t, 'm1536', 1536) AS sql FROM pgcache.cache_types t WHERE name = 'llm_responses'`,
-    );
     const client = await db.pool.connect();
     try {
-      await client.query('SET enable_seqscan = off'); // a handful of rows: make the planner show what it can use
-      await client.query(`PREPARE semantic(vector, text, int, int) AS ${rows[0].sql}`);
-      const plan = await client.query(
-        `EXPLAIN EXECUTE semantic('${JSON.stringify(fakeEmbed('q', 1536))}', NULL, 1, 1)`,
-      );
-      const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
-      expect(text).toMatch(/Index Scan using cache_llm_responses_hnsw_\w+/);
-      await client.query('DEALLOCATE semantic; RESET enable_seqscan');
+      for (const width of [1536, 3072]) {
+        const plans = await plansOf(
+          client,
+          `SELECT * FROM pgcache.cache_semantic_get('llm_responses', $1::vector, $2, 0.05)`,
+          [JSON.stringify(fakeEmbed('q', width)), `m${width}`],
+        );
+        expect(plans).toMatch(/Index Scan using cache_llm_responses_hnsw_\w+/);
+        if (width === 3072) expect(plans).toMatch(/halfvec\(3072\)/);
+      }
     } finally {
       client.release();
     }
