@@ -69,6 +69,38 @@ describe('doctor on the test cluster', () => {
     expect(JSON.parse(after.stdout).find((c: { name: string }) => c.name === 'bloat').status).toBe('ok');
   });
 
+  it('looks at the leaves of a hash-partitioned type', async () => {
+    await db.pool.query(`SELECT pgcache.cache_hash_partition_type('vector_search', 2)`);
+    const leaves = (
+      await db.pool.query(
+        `SELECT table_name FROM pgcache.cache_partitions WHERE cache_type = 'vector_search' ORDER BY 1`,
+      )
+    ).rows.map((r) => r.table_name as string);
+    expect(leaves).toHaveLength(2);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      for (const leaf of leaves)
+        await client.query(`ALTER TABLE pgcache.${pg.escapeIdentifier(leaf)} SET (autovacuum_enabled = off)`);
+      await client.query(
+        `SELECT pgcache.cache_set('vector_search', 'v' || i, to_jsonb(i)) FROM generate_series(1, 400) i`,
+      );
+      await client.query(`SELECT pgcache.cache_invalidate_prefix('vector_search', 'v')`);
+      await client.query('SELECT pg_stat_force_next_flush()');
+      await client.query('SELECT 1');
+    } finally {
+      await client.end();
+    }
+    const { stdout } = await cli(['doctor', '--json', '--bloat-min-dead', '1', '--database-url', db.url]);
+    const bloat = JSON.parse(stdout).find((c: { name: string }) => c.name === 'bloat');
+    expect(bloat.status).toBe('fail');
+    const dead = [...(bloat.summary as string).matchAll(/(cache_vector_search\S*): ([\d,]+) dead \/ 0 live \(100%\)/g)];
+    expect(dead.map((m) => m[1]).sort()).toEqual(leaves);
+    expect(dead.reduce((n, m) => n + Number(m[2]?.replace(',', '')), 0)).toBe(400);
+    for (const leaf of leaves) expect(bloat.fix).toContain(`VACUUM (ANALYZE) "pgcache".${pg.escapeIdentifier(leaf)};`);
+    for (const leaf of leaves) await db.pool.query(`VACUUM pgcache.${pg.escapeIdentifier(leaf)}`);
+  });
+
   it('--no-cron skips the pg_cron checks for installs maintained by a timer', async () => {
     await db.pool.query('ALTER TABLE pgcache.cache_default RESET (autovacuum_enabled)');
     const { code, stdout } = await cli(['doctor', '--no-cron', '--database-url', db.url]);

@@ -354,14 +354,21 @@ async function bloatCheck(
   if (!installed) return { name: 'bloat', status: 'skip', summary: 'pgcache is not installed' };
   const ratio = Number(options.bloatRatio);
   const minDead = Number(options.bloatMinDead);
+  // The tables that hold rows: a type's own table, or each of its leaves when it is hash-partitioned.
   const { rows } = await client.query(
-    `SELECT t.name, t.table_name, coalesce(s.n_live_tup, 0) AS live, coalesce(s.n_dead_tup, 0) AS dead,
-            greatest(s.last_autovacuum, s.last_vacuum) AS vacuumed,
-            coalesce((SELECT option_value FROM pg_options_to_table(c.reloptions) WHERE option_name = 'autovacuum_enabled'), 'on') AS table_autovacuum
+    `SELECT t.name, leaf.relname AS table_name, ln.nspname AS table_schema,
+            coalesce(s.n_live_tup, 0) AS live, coalesce(s.n_dead_tup, 0) AS dead,
+            coalesce((SELECT option_value FROM pg_options_to_table(leaf.reloptions)
+                       WHERE option_name = 'autovacuum_enabled'), 'on') AS table_autovacuum
        FROM ${quotedSchema(options)}.cache_types t
        JOIN pg_class c ON c.relname = t.table_name AND c.relnamespace = $1::regnamespace
-       LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
-      ORDER BY t.name`,
+       CROSS JOIN LATERAL (SELECT c.oid WHERE c.relkind = 'r'
+                           UNION ALL
+                           SELECT i.inhrelid FROM pg_inherits i WHERE i.inhparent = c.oid AND c.relkind = 'p') l(oid)
+       JOIN pg_class leaf ON leaf.oid = l.oid
+       JOIN pg_namespace ln ON ln.oid = leaf.relnamespace
+       LEFT JOIN pg_stat_user_tables s ON s.relid = leaf.oid
+      ORDER BY t.name, leaf.relname`,
     [pg.escapeIdentifier(options.schema)],
   );
   const bloated = rows
@@ -394,7 +401,7 @@ async function bloatCheck(
     status: 'fail',
     summary: list,
     fix:
-      `${bloated.map((r) => `VACUUM (ANALYZE) ${quotedSchema(options)}.${pg.escapeIdentifier(r.table_name)};`).join(' ')}\n` +
+      `${bloated.map((r) => `VACUUM (ANALYZE) ${pg.escapeIdentifier(r.table_schema)}.${pg.escapeIdentifier(r.table_name)};`).join(' ')}\n` +
       (autovacuum
         ? 'then find what keeps autovacuum behind: long transactions (pg_stat_activity), autovacuum_enabled = off on the table, too few autovacuum workers'
         : 'and turn autovacuum back on: ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf();'),
