@@ -34,7 +34,7 @@ it('the README TypeScript example compiles', () => {
 }, 60_000);
 
 it('README error table = TypeScript error map = codes raised in sql/', () => {
-  const inReadme = [...readme.matchAll(/^\| (PC\d{3}) \|/gm)].map((m) => m[1]).sort();
+  const inReadme = [...readme.matchAll(/^\| (PC\d{3})\s*\|/gm)].map((m) => m[1]).sort();
   const inSql = new Set<string>();
   const walk = (dir: string) => {
     for (const name of readdirSync(dir, { withFileTypes: true })) {

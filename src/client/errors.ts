@@ -13,7 +13,7 @@ export const SQLSTATES = {
   PC008: 'invalid cache type definition (name, kind, policy, budgets, attributes)',
   PC009: 'cache type already exists',
   PC010: 'invalid argument (model, meta attribute, vector, prefix, pattern, batch lengths, policy, budget)',
-  PC011: 'feature unavailable on this database (pgvector or pg_cron missing)',
+  PC011: 'pgvector missing, or pg_cron missing from this database (it lives in cron.database_name)',
   PC012: 'batch larger than its limit',
 } as const;
 
