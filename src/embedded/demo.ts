@@ -1,7 +1,6 @@
 // `npm start` / `pgcache demo`: pgcache on PGlite, with no PostgreSQL server to install. Opens (or creates)
 // a PGlite database, serves it over the wire protocol, installs pgcache through the same migrations as any
 // server, runs the LLM-app workload with maintenance on a TS timer, and prints cache_stats().
-import { rmSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import pg from 'pg';
 import { fetchStats, renderStats } from '../cli/commands/stats.js';
@@ -51,8 +50,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     : 'memory';
   const started = performance.now();
 
-  if (dataDir && options.fresh) rmSync(dataDir, { recursive: true, force: true });
-  if (!dataDir || !hasDatabase(dataDir)) {
+  if (!dataDir || options.fresh || !hasDatabase(dataDir)) {
     // initdb runs inside WebAssembly and holds the event loop, so a message rather than a spinner.
     log(
       `Creating a new PGlite database ${dataDir ? `in ${shown}` : 'in memory'} ` +
@@ -63,6 +61,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
   }
   const embedded = await startEmbedded({
     dataDir,
+    fresh: options.fresh,
     port: options.port,
     // Our pool of one and the maintenance runner's connection; serving, room for psql and the CLI too.
     // (All of them share PGlite's single session.)

@@ -19,6 +19,8 @@ import pg from 'pg';
 export interface EmbeddedOptions {
   /** Where the database lives between runs; undefined keeps it in memory only. */
   dataDir?: string;
+  /** Delete dataDir first (once this process holds its lock), to start from an empty database. */
+  fresh?: boolean;
   host?: string;
   /** 0 (default): any free port. */
   port?: number;
@@ -84,6 +86,7 @@ function lockDataDir(dataDir: string): () => void {
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
   const dataDir = options.dataDir;
   const unlock = dataDir ? lockDataDir(dataDir) : () => {};
+  if (dataDir && options.fresh) rmSync(dataDir, { recursive: true, force: true });
   const created = dataDir ? !hasDatabase(dataDir) : true;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const started = performance.now();
