@@ -87,3 +87,9 @@ ALTER TABLE entries ALTER COLUMN value_bytes SET STORAGE EXTERNAL;
 COMMENT ON COLUMN entries.scope IS 'Namespace or tenant of the entry; semantic lookups match only their own scope (NULL is the global scope).';
 COMMENT ON COLUMN entries.stale_at IS 'After this the entry is stale but still served while one caller refreshes it (stale-while-revalidate).';
 COMMENT ON COLUMN entries.embedding IS 'The vector a semantic lookup finds the entry by (e.g. the prompt embedding of an LLM response), as real[].';
+
+-- Added in 0.4 (near-cache). notify: send change notifications (channel pgcache_changes) on writes and
+-- invalidations, so clients with an in-process near-cache (L1) drop what changed. Off by default: a NOTIFY
+-- costs every write a little (and serialises commits briefly on the notification queue).
+ALTER TABLE cache_types ADD COLUMN IF NOT EXISTS notify boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN cache_types.notify IS 'Send pgcache_changes notifications on writes and invalidations (for client near-caches).';

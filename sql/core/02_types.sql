@@ -96,6 +96,7 @@ DECLARE
   t cache_types := _type(p_name);
   schema_name text := current_schema();
 BEGIN
+  PERFORM _notify(t, '{"all": true}');
   EXECUTE format('DROP TABLE IF EXISTS %I.%I', schema_name, t.table_name);
   EXECUTE format('DROP SEQUENCE IF EXISTS %I.%I, %I.%I', schema_name, t.table_name || '_hits', schema_name, t.table_name || '_misses');
   DELETE FROM cache_types WHERE id = t.id;

@@ -112,6 +112,9 @@ BEGIN
          last_accessed_at = excluded.last_accessed_at,
          -- A key's read score survives an overwrite, not an expiry or invalidation.
          hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > now() THEN e.hit_count ELSE 0 END;
+  IF t.notify THEN
+    PERFORM _notify(t, jsonb_build_object('k', p_key));
+  END IF;
   RETURN expiry;
 END $$;
 

@@ -9,6 +9,9 @@ BEGIN
   PERFORM _check_key(p_key);
   DELETE FROM entries WHERE type_id = t.id AND key = p_key
   RETURNING version = t.version AND expires_at > now() INTO was_live;
+  IF FOUND THEN
+    PERFORM _notify(t, jsonb_build_object('k', p_key));
+  END IF;
   RETURN coalesce(was_live, false);
 END $$;
 COMMENT ON FUNCTION cache_delete(text, text) IS 'Deletes one entry; true if a live entry was deleted.';
@@ -52,6 +55,9 @@ BEGIN
   END IF;
   DELETE FROM entries WHERE type_id = t.id AND key LIKE _like_prefix(p_prefix);
   GET DIAGNOSTICS deleted = ROW_COUNT;
+  IF deleted > 0 THEN
+    PERFORM _notify(t, jsonb_build_object('p', p_prefix));
+  END IF;
   RETURN deleted;
 END $$;
 COMMENT ON FUNCTION cache_invalidate_prefix(text, text) IS
@@ -68,6 +74,9 @@ BEGIN
   END IF;
   DELETE FROM entries WHERE type_id = t.id AND key LIKE p_pattern;
   GET DIAGNOSTICS deleted = ROW_COUNT;
+  IF deleted > 0 THEN
+    PERFORM _notify(t, '{"all": true}');
+  END IF;
   RETURN deleted;
 END $$;
 COMMENT ON FUNCTION cache_invalidate_pattern(text, text) IS
@@ -80,6 +89,7 @@ DECLARE
   new_version integer;
 BEGIN
   UPDATE cache_types SET version = version + 1 WHERE id = t.id RETURNING version INTO new_version;
+  PERFORM _notify(t, '{"all": true}');
   RETURN new_version;
 END $$;
 COMMENT ON FUNCTION cache_bump_version(text) IS

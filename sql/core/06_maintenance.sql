@@ -89,6 +89,9 @@ BEGIN
   )
   DELETE FROM entries e USING doomed d WHERE e.type_id = t.id AND e.key = d.key;
   GET DIAGNOSTICS deleted = ROW_COUNT;
+  IF deleted > 0 THEN
+    PERFORM _notify(t, '{"all": true}');  -- near-caches drop the type rather than hear of each key
+  END IF;
   RETURN deleted;
 END $$;
 COMMENT ON FUNCTION cache_evict(text, bigint, bigint, text) IS

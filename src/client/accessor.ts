@@ -1,6 +1,7 @@
 // One cache type, typed by its value kind. Each method is one call of a pgcache SQL function.
 import type pg from 'pg';
 import { translateError } from './errors.js';
+import type { NearCache } from './near-cache.js';
 import { SingleFlight } from './single-flight.js';
 import type { Statements } from './statements.js';
 import type { CacheEntry, ComputeOptions, EntryRow, KindValue, SetOptions, Ttl, ValueKind } from './types.js';
@@ -19,13 +20,17 @@ export class CacheTypeAccessor<V> {
   private readonly flights = new SingleFlight<V>();
   private readonly revalidations = new Set<Promise<void>>();
 
-  /** `readPool` serves get, getEntry, getMany and scan (e.g. a hot standby); everything else uses `pool`. */
+  /**
+   * `readPool` serves get, getEntry, getMany and scan (e.g. a hot standby); everything else uses `pool`.
+   * `near`, when given, is the in-process near-cache in front of `get` (types with notify on only).
+   */
   constructor(
     private readonly pool: pg.Pool,
     private readonly sql: Statements,
     readonly name: string,
     readonly kind: ValueKind,
     private readonly readPool: pg.Pool = pool,
+    private readonly near?: NearCache,
   ) {}
 
   private async query(statement: Statement, values: unknown[], via = this.pool): Promise<Row[]> {
@@ -55,8 +60,21 @@ export class CacheTypeAccessor<V> {
 
   /** The value, or undefined on a miss (absent, expired or invalidated). `cache_get*` */
   async get(key: string): Promise<V | undefined> {
+    if (this.near?.enabled) return this.getThroughNear(key, this.near);
     const [row] = await this.read(this.sql.get[this.kind], [this.name, key]);
     return row?.miss ? undefined : (row?.v as V);
+  }
+
+  /** L1 first; on a miss the entry (with its expiry) comes from the database and is held, if nothing changed meanwhile. */
+  private async getThroughNear(key: string, near: NearCache): Promise<V | undefined> {
+    const held = near.lookup(this.name, key);
+    if (held.found) return held.value as V;
+    const ticket = near.ticket();
+    const [row] = await this.read(this.sql.getEntry, [this.name, key]);
+    if (!row) return undefined;
+    const value = this.decode(row);
+    near.fill(this.name, key, value, row.expires_at as Date, ticket);
+    return value;
   }
 
   /** The whole entry (value, model, meta, expiry, hit score), or undefined on a miss. `cache_get_entry` */
@@ -118,6 +136,7 @@ export class CacheTypeAccessor<V> {
     } else {
       rows = await this.query(this.sql.set.typeDefault[this.kind], [this.name, key, encoded, model, metaJson]);
     }
+    this.near?.drop(this.name, key);
     return rows[0]?.expires_at as Date;
   }
 
@@ -139,6 +158,7 @@ export class CacheTypeAccessor<V> {
   /** Deletes one entry; true if a live entry went. `cache_delete` */
   async delete(key: string): Promise<boolean> {
     const [row] = await this.query(this.sql.delete, [this.name, key]);
+    this.near?.drop(this.name, key);
     return row?.ok === true;
   }
 
@@ -153,18 +173,21 @@ export class CacheTypeAccessor<V> {
   /** Deletes every entry whose key starts with `prefix`, taken literally. `cache_invalidate_prefix` */
   async invalidatePrefix(prefix: string): Promise<number> {
     const [row] = await this.query(this.sql.invalidatePrefix, [this.name, prefix]);
+    this.near?.dropType(this.name, prefix);
     return Number(row?.n);
   }
 
   /** Deletes every entry whose key matches a LIKE pattern. `cache_invalidate_pattern` */
   async invalidatePattern(pattern: string): Promise<number> {
     const [row] = await this.query(this.sql.invalidatePattern, [this.name, pattern]);
+    this.near?.dropType(this.name);
     return Number(row?.n);
   }
 
   /** Invalidates every entry of the type at once (O(1)); returns the new version. `cache_bump_version` */
   async bumpVersion(): Promise<number> {
     const [row] = await this.query(this.sql.bumpVersion, [this.name]);
+    this.near?.dropType(this.name);
     return row?.v as number;
   }
 

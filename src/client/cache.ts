@@ -1,7 +1,8 @@
 // createCache(): a pool, the install schema, and one typed accessor per registered cache type.
 import pg from 'pg';
 import { type AccessorFor, CacheTypeAccessor } from './accessor.js';
-import { PgcacheError, translateError, UnknownCacheTypeError } from './errors.js';
+import { translateError, UnknownCacheTypeError } from './errors.js';
+import { NearCache, type NearCacheOptions } from './near-cache.js';
 import { buildStatements, type Statements } from './statements.js';
 import type {
   CacheStats,
@@ -23,6 +24,11 @@ export interface CacheOptions {
    * without counting hits or touching rows. Writes, invalidation and admin calls always use `pool`.
    */
   readPool?: pg.Pool;
+  /**
+   * Opt-in in-process near-cache (L1) for types with notify on (cache_set_notify): hits never leave the
+   * process; pgcache_changes notifications drop what other processes change, after they commit. Not on PGlite.
+   */
+  nearCache?: NearCacheOptions | boolean;
 }
 
 /** What the add-on modules (src/ai) need of a cache, whatever its type map. */
@@ -41,6 +47,9 @@ type JsonTypeName<Types extends CacheTypeMap> = {
 export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements CacheHandle {
   private readonly accessors = new Map<string, CacheTypeAccessor<unknown>>();
   private kinds = new Map<string, ValueKind>();
+  private notifying = new Set<string>();
+  /** The near-cache, when enabled at createCache. */
+  near: NearCache | undefined;
 
   constructor(
     readonly pool: pg.Pool,
@@ -63,6 +72,8 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
   async refreshTypes(): Promise<void> {
     const rows = await this.query(this.sql.kinds);
     this.kinds = new Map(rows.map((r) => [r.name as string, r.value_kind as ValueKind]));
+    this.notifying = new Set(rows.filter((r) => r.notify).map((r) => r.name as string));
+    this.accessors.clear();
   }
 
   /** The accessor of a cache type: values typed by its kind (jsonb: `type<MyValue>('name')`). */
@@ -83,7 +94,8 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
           `pgcache: cache type "${name}" does not exist (or refreshTypes() first)`,
         );
       }
-      accessor = new CacheTypeAccessor(this.pool, this.sql, name, kind, this.readPool);
+      const near = this.notifying.has(name) ? this.near : undefined;
+      accessor = new CacheTypeAccessor(this.pool, this.sql, name, kind, this.readPool, near);
       this.accessors.set(name, accessor);
     }
     return accessor;
@@ -154,8 +166,9 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     return Number(row?.n);
   }
 
-  /** Ends the pool if pgcache created it. */
+  /** Stops the near-cache listener, and ends the pool if pgcache created it. */
   async close(): Promise<void> {
+    await this.near?.close();
     if (this.ownsPool) await this.pool.end();
   }
 }
@@ -169,6 +182,14 @@ export async function createCache<Types extends CacheTypeMap = SeedCacheTypes>(
   const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
   const cache = new Cache<Types>(pool, buildStatements(schema), !options.pool, options.readPool ?? pool, schema);
   try {
+    if (options.nearCache) {
+      const near = options.nearCache === true ? {} : options.nearCache;
+      const connection = near.listenConnectionString
+        ? { connectionString: near.listenConnectionString }
+        : (pool as unknown as { options: pg.ClientConfig }).options;
+      cache.near = new NearCache(schema, connection, near);
+      await cache.near.start();
+    }
     await cache.refreshTypes();
   } catch (error) {
     await cache.close();

@@ -97,7 +97,7 @@ export function buildStatements(schema: string) {
       text: `SELECT *, coalesce(stale_at <= now(), false) AS stale FROM ${S}.cache_scan($1, $2, $3, $4)`,
     },
     stats: { name: n('stats'), text: `SELECT * FROM ${S}.cache_stats()` },
-    kinds: { name: n('kinds'), text: `SELECT name, value_kind FROM ${S}.cache_types` },
+    kinds: { name: n('kinds'), text: `SELECT name, value_kind, notify FROM ${S}.cache_types` },
     createType: {
       name: n('create_type'),
       text: `SELECT * FROM ${S}.cache_create_type($1, $2, $3::float8 * interval '1 second', $4, $5, $6, $7, $8, $9::jsonb, $10)`,

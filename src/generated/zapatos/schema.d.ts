@@ -1801,6 +1801,14 @@ declare module 'zapatos/schema' {
         */
         name: string;
         /**
+        * **pgcache.cache_types.notify**
+        *
+        * Send pgcache_changes notifications on writes and invalidations (for client near-caches).
+        * - `bool` in database
+        * - `NOT NULL`, default: `false`
+        */
+        notify: boolean;
+        /**
         * **pgcache.cache_types.table_name**
         * - `text` in database
         * - Generated column
@@ -1904,6 +1912,14 @@ declare module 'zapatos/schema' {
         * - `NOT NULL`, no default
         */
         name: string;
+        /**
+        * **pgcache.cache_types.notify**
+        *
+        * Send pgcache_changes notifications on writes and invalidations (for client near-caches).
+        * - `bool` in database
+        * - `NOT NULL`, default: `false`
+        */
+        notify: boolean;
         /**
         * **pgcache.cache_types.table_name**
         * - `text` in database
@@ -2009,6 +2025,14 @@ declare module 'zapatos/schema' {
         */
         name?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         /**
+        * **pgcache.cache_types.notify**
+        *
+        * Send pgcache_changes notifications on writes and invalidations (for client near-caches).
+        * - `bool` in database
+        * - `NOT NULL`, default: `false`
+        */
+        notify?: boolean | db.Parameter<boolean> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, boolean | db.Parameter<boolean> | db.SQLFragment | db.ParentColumn>;
+        /**
         * **pgcache.cache_types.table_name**
         * - `text` in database
         * - Generated column
@@ -2107,6 +2131,14 @@ declare module 'zapatos/schema' {
         */
         name: string | db.Parameter<string> | db.SQLFragment;
         /**
+        * **pgcache.cache_types.notify**
+        *
+        * Send pgcache_changes notifications on writes and invalidations (for client near-caches).
+        * - `bool` in database
+        * - `NOT NULL`, default: `false`
+        */
+        notify?: boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment;
+        /**
         * **pgcache.cache_types.touch_interval**
         * - `interval` in database
         * - Nullable, default: `'00:10:00'::interval`
@@ -2198,6 +2230,14 @@ declare module 'zapatos/schema' {
         * - `NOT NULL`, no default
         */
         name?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        /**
+        * **pgcache.cache_types.notify**
+        *
+        * Send pgcache_changes notifications on writes and invalidations (for client near-caches).
+        * - `bool` in database
+        * - `NOT NULL`, default: `false`
+        */
+        notify?: boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment>;
         /**
         * **pgcache.cache_types.touch_interval**
         * - `interval` in database
