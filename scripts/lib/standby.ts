@@ -1,7 +1,8 @@
 // A streaming hot standby of the private cluster, for the read-replica tests and benchmarks.
 // It is made with pg_basebackup -R (which writes primary_conninfo and standby.signal), lives next to the
-// primary's data directory (<cluster dir>/standby), and runs on its own port: PGCACHE_STANDBY_PORT, or the
-// primary's port + 1. The primary needs nothing special: initdb's trust pg_hba allows local replication
+// primary's data directory (<cluster dir>/standby), and runs on its own port: PGCACHE_STANDBY_PORT, or else the
+// first free port from the primary's port + 1000 (clusters of parallel test runs take the ports right after
+// the primary's, so + 1 collides). The primary needs nothing special: initdb's trust pg_hba allows local replication
 // connections, and the defaults (wal_level = replica, max_wal_senders = 10, hot_standby = on) suffice.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -26,7 +27,7 @@ export interface StandbyInfo {
 
 export interface StandbyOptions {
   primary?: ClusterInfo;
-  /** Default: PGCACHE_STANDBY_PORT, else the primary's port + 1. */
+  /** Default: PGCACHE_STANDBY_PORT, else the first free port from the primary's port + 1000. */
   port?: number;
   /** Default: <cluster dir>/standby, beside the primary's data directory. */
   dataDir?: string;
@@ -39,9 +40,10 @@ export interface StandbyOptions {
   durable?: boolean;
 }
 
+/** The standby's place. `port` is where it is searched for when not given: see freeStandbyPort(). */
 export function standbyInfo(options: StandbyOptions = {}): StandbyInfo {
   const primary = options.primary ?? clusterInfo();
-  const port = options.port ?? Number(process.env.PGCACHE_STANDBY_PORT ?? primary.port + 1);
+  const port = options.port ?? Number(process.env.PGCACHE_STANDBY_PORT ?? primary.port + 1000);
   const dataDir = options.dataDir ?? join(dirname(primary.dataDir), 'standby');
   const host = primary.host;
   return {
@@ -83,6 +85,14 @@ function portInUse(port: number, host: string): Promise<boolean> {
   });
 }
 
+/** The first port from `from` on (up to 50 tried) that nothing listens on. */
+export async function freeStandbyPort(from: number, host: string): Promise<number> {
+  for (let port = from; port < from + 50 && port <= 65535; port++) {
+    if (!(await portInUse(port, host))) return port;
+  }
+  throw new ClusterError(`pgcache: no free port for the standby in ${from}..${from + 49}; set PGCACHE_STANDBY_PORT`);
+}
+
 /** Stops the standby (if it runs) and removes its data directory and log. */
 export function removeStandby(standby: StandbyInfo = standbyInfo()): void {
   if (isRunning(standby.dataDir)) {
@@ -98,9 +108,11 @@ export function removeStandby(standby: StandbyInfo = standbyInfo()): void {
  * removed first. The caller removes it with removeStandby().
  */
 export async function startStandby(options: StandbyOptions = {}): Promise<StandbyInfo> {
-  const standby = standbyInfo(options);
+  let standby = standbyInfo(options);
   const timeoutMs = options.timeoutMs ?? 60_000;
   removeStandby(standby);
+  const fixed = options.port !== undefined || process.env.PGCACHE_STANDBY_PORT !== undefined;
+  if (!fixed) standby = standbyInfo({ ...options, port: await freeStandbyPort(standby.port, standby.host) });
   if (await portInUse(standby.port, standby.host)) {
     throw new ClusterError(
       `pgcache: standby port ${standby.port} is in use by another server; set PGCACHE_STANDBY_PORT to a free port`,
