@@ -136,6 +136,37 @@ describe('reads on the standby count nothing and write nothing', () => {
   });
 });
 
+describe('AI reads and monitoring on the standby', () => {
+  it('streams a bytea value from the standby', async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of cache.type('audio_chunks').stream('clip', { chunkBytes: 2 })) chunks.push(chunk);
+    expect(Buffer.concat(chunks)).toEqual(Buffer.from([1, 2, 3]));
+  });
+
+  it('answers a semantic lookup from the standby (HNSW-ready, read-only)', async () => {
+    await onPrimary(
+      `SELECT pgcache.cache_set_with_embedding('llm_responses', 'sem:1', 'cached answer', '{1,0,0}'::real[],
+                                               'replica-sem-3d', interval '1 hour')`,
+    );
+    await replay();
+    const rows = await onStandby(
+      `SELECT key, value_text FROM pgcache.cache_semantic_get('llm_responses', '[0.99,0.01,0]'::vector, 'replica-sem-3d', 0.05)`,
+    );
+    expect(rows).toEqual([{ key: 'sem:1', value_text: 'cached answer' }]);
+  });
+
+  it('serves the monitoring views; maintenance belongs to the primary', async () => {
+    const [row] = await onStandby(
+      `SELECT (SELECT count(*)::int FROM pgcache.cache_sizes) AS sizes,
+              (SELECT count(*)::int FROM pgcache.cache_partitions) AS partitions,
+              (SELECT count(*)::int FROM pgcache.cache_top_keys WHERE cache_type = 'default') AS top_keys`,
+    );
+    expect(row.sizes).toBe(row.partitions);
+    expect(row.top_keys).toBeGreaterThan(0);
+    expect(await sqlState(onStandby(`SELECT * FROM pgcache.cache_maintenance()`))).toBe('25006');
+  });
+});
+
 describe('staleness: the standby sees what it has replayed', () => {
   it('deletes and version bumps on the primary become misses on the standby', async () => {
     await onPrimary(`SELECT pgcache.cache_set('vector_search', 'gone', '1'::jsonb)`);
