@@ -31,4 +31,5 @@ SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') AS has_vecto
 \ir vector/00_vector.sql
 \ir vector/01_semantic.sql
 \endif
+\ir core/30_security.sql
 COMMIT;

@@ -15,8 +15,8 @@ export function installFiles() {
 }
 
 /**
- * Runs sql/prelude.sql and then the given files in the migration's transaction, in the schema the runner
- * was given. Files under vector/ are skipped where pgvector is not installed.
+ * Runs sql/prelude.sql, the given files and last sql/core/30_security.sql in the migration's transaction, in
+ * the schema the runner was given. Files under vector/ are skipped where pgvector is not installed.
  * @param {import('node-pg-migrate').MigrationBuilder} pgm
  * @param {string[]} files paths relative to sql/
  */
@@ -25,8 +25,11 @@ export async function applySqlFiles(pgm, files) {
   await pgm.db.query("SELECT set_config('pgcache.schema', $1, true)", [rows[0].schema]);
   await pgm.db.query(readFileSync(join(sqlDir, 'prelude.sql'), 'utf8'));
   const vector = await pgm.db.query("SELECT 1 FROM pg_extension WHERE extname = 'vector'");
-  for (const file of files) {
+  for (const file of [...files.filter((f) => f !== SECURITY), SECURITY]) {
     if (file.startsWith('vector/') && vector.rowCount === 0) continue;
     await pgm.db.query(readFileSync(join(sqlDir, file), 'utf8'));
   }
 }
+
+/** Grants and SECURITY DEFINER, re-applied after every migration: CREATE OR REPLACE resets both. */
+const SECURITY = 'core/30_security.sql';

@@ -93,3 +93,7 @@ COMMENT ON COLUMN entries.embedding IS 'The vector a semantic lookup finds the e
 -- costs every write a little (and serialises commits briefly on the notification queue).
 ALTER TABLE cache_types ADD COLUMN IF NOT EXISTS notify boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN cache_types.notify IS 'Send pgcache_changes notifications on writes and invalidations (for client near-caches).';
+
+-- Added in 0.5 (security). tenant_scoped: every key is scoped to the session's pgcache.tenant setting.
+ALTER TABLE cache_types ADD COLUMN IF NOT EXISTS tenant_scoped boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN cache_types.tenant_scoped IS 'Keys are scoped to SET pgcache.tenant: a tenant reads, writes and invalidates only its own entries.';

@@ -75,7 +75,7 @@ COMMENT ON FUNCTION cache_ttl(text) IS 'The interval of a TTL class (short, medi
 
 -- A stable sha256 hex key from parts; each part is length-prefixed, so ('a|b','c') and ('a','b|c') differ.
 CREATE OR REPLACE FUNCTION cache_key(VARIADIC p_parts text[]) RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path FROM CURRENT AS $$
 BEGIN
   IF array_position(p_parts, NULL) IS NOT NULL THEN
     RAISE EXCEPTION 'pgcache: argument "parts" must not contain NULL' USING ERRCODE = 'PC010';
@@ -85,3 +85,36 @@ BEGIN
     'UTF8')), 'hex');
 END $$;
 COMMENT ON FUNCTION cache_key(text[]) IS 'Stable sha256 hex key from one or more text parts, e.g. cache_key(model, prompt).';
+
+-- Tenant scoping. A tenant-scoped type stores each key as <tenant> U+001F <key>, the tenant taken from the
+-- session setting pgcache.tenant, never from the key: no key a tenant passes can name another tenant's entry,
+-- and its prefixes and patterns stay inside its own keys. The separator cannot occur in a tenant name.
+CREATE OR REPLACE FUNCTION _tenant(t cache_types) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  tenant text := current_setting('pgcache.tenant', true);
+BEGIN
+  IF tenant IS NULL OR tenant !~ '^[A-Za-z0-9_.:@-]{1,128}$' THEN
+    RAISE EXCEPTION 'pgcache: cache type "%" is tenant-scoped: SET pgcache.tenant to a tenant name (1-128 of A-Z a-z 0-9 _ . : @ -), got %',
+      t.name, coalesce(quote_literal(tenant), 'nothing') USING ERRCODE = 'PC013';
+  END IF;
+  RETURN tenant;
+END $$;
+
+CREATE OR REPLACE FUNCTION _stored_key(t cache_types, p_key text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF NOT t.tenant_scoped THEN
+    RETURN p_key;
+  END IF;
+  RETURN _tenant(t) || chr(31) || p_key;
+END $$;
+
+CREATE OR REPLACE FUNCTION _user_key(t cache_types, p_stored text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF NOT t.tenant_scoped THEN
+    RETURN p_stored;
+  END IF;
+  RETURN substr(p_stored, strpos(p_stored, chr(31)) + 1);
+END $$;

@@ -111,3 +111,22 @@ BEGIN
   RETURN (_type(p_type)).default_ttl;
 END $$;
 COMMENT ON FUNCTION cache_default_ttl(text) IS 'The default TTL of a cache type. Raises PC001 if it does not exist.';
+
+-- Makes a type tenant-scoped (or not). Only while it holds no entries: existing keys carry no tenant.
+CREATE OR REPLACE FUNCTION cache_set_tenant_scoped(p_type text, p_tenant_scoped boolean) RETURNS boolean
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  t cache_types := _type(p_type);
+BEGIN
+  IF p_tenant_scoped IS NULL THEN
+    RAISE EXCEPTION 'pgcache: argument "tenant_scoped" must not be NULL' USING ERRCODE = 'PC010';
+  END IF;
+  IF t.tenant_scoped <> p_tenant_scoped AND EXISTS (SELECT 1 FROM entries WHERE type_id = t.id) THEN
+    RAISE EXCEPTION 'pgcache: cache type "%" holds entries; change tenant scoping only while it is empty', t.name
+      USING ERRCODE = 'PC010', HINT = 'cache_bump_version() and cache_cleanup_expired() empty it.';
+  END IF;
+  UPDATE cache_types SET tenant_scoped = p_tenant_scoped WHERE id = t.id;
+  RETURN p_tenant_scoped;
+END $$;
+COMMENT ON FUNCTION cache_set_tenant_scoped(text, boolean) IS
+  'Scopes every key of an empty type to the session setting pgcache.tenant (or stops doing so). PC010 if the type holds entries.';

@@ -36,6 +36,9 @@ BEGIN
   IF p_kind IS NOT NULL AND p_kind <> t.value_kind THEN
     PERFORM _check_kind(t, p_kind);
   END IF;
+  IF t.tenant_scoped THEN
+    p_key := _stored_key(t, p_key);
+  END IF;
 
   SELECT * INTO e FROM entries
    WHERE type_id = t.id AND key = p_key AND version = t.version AND expires_at > now();
@@ -88,6 +91,7 @@ DECLARE
   e entries := _get_entry(p_type, p_key, NULL);
 BEGIN
   IF e.key IS NOT NULL THEN
+    e.key := p_key;  -- the caller's key, without a tenant scope
     RETURN NEXT e;
   END IF;
 END $$;
@@ -99,15 +103,26 @@ CREATE OR REPLACE FUNCTION cache_get_many(p_type text, p_keys text[]) RETURNS SE
 LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   t cache_types := _type(p_type);
-  found_count integer;
+  found_count integer := 0;
   asked integer;
+  e entries;
 BEGIN
   PERFORM _check_batch('keys', cardinality(p_keys));
   PERFORM _check_key(k) FROM unnest(p_keys) AS k WHERE k IS NULL OR k = '' OR octet_length(k) > 1024;
-  RETURN QUERY
-    SELECT * FROM entries
-     WHERE type_id = t.id AND key = ANY (p_keys) AND version = t.version AND expires_at > now();
-  GET DIAGNOSTICS found_count = ROW_COUNT;
+  IF NOT t.tenant_scoped THEN
+    RETURN QUERY
+      SELECT * FROM entries
+       WHERE type_id = t.id AND key = ANY (p_keys) AND version = t.version AND expires_at > now();
+    GET DIAGNOSTICS found_count = ROW_COUNT;
+  ELSE
+    p_keys := ARRAY(SELECT _stored_key(t, k) FROM unnest(p_keys) AS k);
+    FOR e IN SELECT * FROM entries
+              WHERE type_id = t.id AND key = ANY (p_keys) AND version = t.version AND expires_at > now() LOOP
+      e.key := _user_key(t, e.key);
+      found_count := found_count + 1;
+      RETURN NEXT e;
+    END LOOP;
+  END IF;
   IF NOT current_setting('transaction_read_only')::boolean THEN
     SELECT count(DISTINCT k) INTO asked FROM unnest(p_keys) AS k;
     PERFORM nextval(t.hits_sequence) FROM generate_series(1, found_count);
@@ -127,15 +142,23 @@ CREATE OR REPLACE FUNCTION cache_scan(p_type text, p_prefix text DEFAULT NULL, p
 LANGUAGE plpgsql STABLE SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   t cache_types := _type(p_type);
+  e entries;
 BEGIN
   PERFORM _check_batch('limit', p_limit);
-  RETURN QUERY
+  IF t.tenant_scoped THEN
+    p_prefix := _stored_key(t, coalesce(p_prefix, ''));
+    p_after := _stored_key(t, p_after);
+  END IF;
+  FOR e IN
     SELECT * FROM entries
      WHERE type_id = t.id AND version = t.version AND expires_at > now()
        AND (p_prefix IS NULL OR key LIKE _like_prefix(p_prefix))
        AND (p_after IS NULL OR key > p_after)
      ORDER BY key
-     LIMIT p_limit;
+     LIMIT p_limit LOOP
+    e.key := _user_key(t, e.key);
+    RETURN NEXT e;
+  END LOOP;
 END $$;
 COMMENT ON FUNCTION cache_scan(text, text, text, integer) IS
   'Live entries of a type in key order, optionally under a literal prefix, after a key, at most limit (<= 10000) per page.';
@@ -157,7 +180,7 @@ BEGIN
   RETURN QUERY
     SELECT octet_length(e.value_bytes), substring(e.value_bytes FROM p_offset + 1 FOR p_length)
       FROM entries e
-     WHERE e.type_id = t.id AND e.key = p_key AND e.version = t.version AND e.expires_at > now();
+     WHERE e.type_id = t.id AND e.key = _stored_key(t, p_key) AND e.version = t.version AND e.expires_at > now();
   IF p_offset = 0 AND NOT current_setting('transaction_read_only')::boolean THEN
     PERFORM nextval(CASE WHEN FOUND THEN t.hits_sequence ELSE t.misses_sequence END);
   END IF;

@@ -89,6 +89,10 @@ BEGIN
   IF p_fresh_for IS NOT NULL THEN
     PERFORM _check_ttl(p_fresh_for);
   END IF;
+  IF t.tenant_scoped THEN
+    p_key := _stored_key(t, p_key);
+    p_scope := _tenant(t);  -- semantic lookups of a tenant-scoped type see only the tenant's entries
+  END IF;
 
   value_size := coalesce(pg_column_size(p_json), octet_length(p_text), octet_length(p_bytes), 4 * cardinality(p_vector));
   IF value_size > t.max_value_bytes THEN

@@ -7,6 +7,7 @@ DECLARE
   was_live boolean;
 BEGIN
   PERFORM _check_key(p_key);
+  p_key := _stored_key(t, p_key);
   DELETE FROM entries WHERE type_id = t.id AND key = p_key
   RETURNING version = t.version AND expires_at > now() INTO was_live;
   IF FOUND THEN
@@ -25,7 +26,7 @@ BEGIN
   PERFORM _check_key(p_key);
   PERFORM _check_ttl(p_ttl);
   UPDATE entries SET expires_at = now() + p_ttl, last_accessed_at = now()
-   WHERE type_id = t.id AND key = p_key AND version = t.version AND expires_at > now();
+   WHERE type_id = t.id AND key = _stored_key(t, p_key) AND version = t.version AND expires_at > now();
   RETURN FOUND;
 END $$;
 
@@ -53,7 +54,7 @@ BEGIN
     RAISE EXCEPTION 'pgcache: argument "prefix" must be a non-empty string (use cache_bump_version to drop all)'
       USING ERRCODE = 'PC010';
   END IF;
-  DELETE FROM entries WHERE type_id = t.id AND key LIKE _like_prefix(p_prefix);
+  DELETE FROM entries WHERE type_id = t.id AND key LIKE _like_prefix(_stored_key(t, p_prefix));
   GET DIAGNOSTICS deleted = ROW_COUNT;
   IF deleted > 0 THEN
     PERFORM _notify(t, jsonb_build_object('p', p_prefix));
@@ -72,7 +73,8 @@ BEGIN
   IF p_pattern IS NULL OR p_pattern = '' THEN
     RAISE EXCEPTION 'pgcache: argument "pattern" must be a non-empty LIKE pattern' USING ERRCODE = 'PC010';
   END IF;
-  DELETE FROM entries WHERE type_id = t.id AND key LIKE p_pattern;
+  -- A tenant's pattern applies under its own (escaped) key prefix only.
+  DELETE FROM entries WHERE type_id = t.id AND key LIKE left(_like_prefix(_stored_key(t, '')), -1) || p_pattern;
   GET DIAGNOSTICS deleted = ROW_COUNT;
   IF deleted > 0 THEN
     PERFORM _notify(t, '{"all": true}');

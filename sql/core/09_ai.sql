@@ -72,6 +72,7 @@ DECLARE
   got boolean;
 BEGIN
   PERFORM _check_key(p_key);
+  p_key := _stored_key(_type(p_type), p_key);
   IF p_wait IS NULL OR p_wait < interval '0' THEN
     RAISE EXCEPTION 'pgcache: argument "wait" must be a non-negative interval' USING ERRCODE = 'PC010';
   END IF;
@@ -95,9 +96,10 @@ COMMENT ON FUNCTION cache_lock(text, text, interval) IS
   'Takes the compute lock of (type, key) for this session, waiting at most wait; true if held. Release with cache_unlock.';
 
 CREATE OR REPLACE FUNCTION cache_unlock(p_type text, p_key text) RETURNS boolean
-LANGUAGE sql AS $$
-  SELECT pg_advisory_unlock(hashtext('pgcache:' || p_type), hashtext(p_key))
-$$;
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN pg_advisory_unlock(hashtext('pgcache:' || p_type), hashtext(_stored_key(_type(p_type), p_key)));
+END $$;
 COMMENT ON FUNCTION cache_unlock(text, text) IS 'Releases the compute lock of (type, key) held by this session.';
 
 -- Stale-while-revalidate: an entry fresh for p_fresh_for and then served stale until p_ttl, while one

@@ -42,8 +42,9 @@ BEGIN
   IF p_key IS NULL OR p_key = '' OR octet_length(p_key) > 1024 THEN
     PERFORM _check_key(p_key);
   END IF;
-  e := _peek_entry(t, p_key);
+  e := _peek_entry(t, _stored_key(t, p_key));
   IF e.key IS NOT NULL THEN
+    e.key := p_key;
     RETURN NEXT e;
   END IF;
 END $$;

@@ -95,6 +95,9 @@ CREATE OR REPLACE FUNCTION cache_semantic_get(
 LANGUAGE plpgsql SET search_path FROM CURRENT
 -- Iterative index scans (pgvector 0.8) keep a selective scope filter from starving the result set.
 SET hnsw.iterative_scan = strict_order
+-- Candidates kept per search: 40 (pgvector's default) found the true nearest of 100 queries only ~71 times
+-- on 100,000 random 1536-wide vectors, 200 did 99 times, at about twice the latency of 100.
+SET hnsw.ef_search = 200
 -- With few live rows estimated for the filters, the planner would rather sort a sequential scan, which is
 -- exact but reads every vector of the table: seconds at 100,000 entries. Where the index exists, use it.
 SET enable_seqscan = off AS $$
@@ -111,6 +114,9 @@ BEGIN
     RAISE EXCEPTION 'pgcache: argument "embedding" must not be NULL' USING ERRCODE = 'PC010';
   END IF;
   PERFORM _check_batch('limit', p_limit, 100);
+  IF t.tenant_scoped THEN
+    p_scope := _tenant(t);  -- a tenant's lookups see only its own entries, whatever scope it asks for
+  END IF;
   SELECT dimensions INTO width FROM cache_models WHERE cache_models.model = p_model;
   IF width IS NULL THEN
     RETURN;  -- nothing was ever stored for this model
@@ -120,10 +126,10 @@ BEGIN
       vector_dims(p_embedding), p_model, width USING ERRCODE = 'PC006';
   END IF;
   RETURN QUERY EXECUTE format(
-    'SELECT key, value_text, value_json, model, meta, scope, distance FROM (%s) found
+    'SELECT _user_key($6, key), value_text, value_json, model, meta, scope, distance FROM (%s) found
       WHERE CASE WHEN $5 = 0 THEN exact ELSE distance <= $5 END ORDER BY distance',
     _semantic_sql(t, p_model, width))
-    USING p_embedding, p_scope, t.version, p_limit, p_max_cosine_distance;
+    USING p_embedding, p_scope, t.version, p_limit, p_max_cosine_distance, t;
 END $$;
 COMMENT ON FUNCTION cache_semantic_get(text, vector, text, float8, text, integer) IS
   'Semantic lookup: the nearest live entries of model and scope whose COSINE DISTANCE (0..2; 0 = exact only) is at most max_cosine_distance (default 0.05), nearest first.';

@@ -31,11 +31,27 @@ export class CacheTypeAccessor<V> {
     readonly kind: ValueKind,
     private readonly readPool: pg.Pool = pool,
     private readonly near?: NearCache,
+    /** For tenant-scoped types: every statement runs with pgcache.tenant set to this, for itself only. */
+    readonly tenant?: string,
   ) {}
+
+  /**
+   * The query to send. With a tenant, the statement runs after a set_config of pgcache.tenant that lasts
+   * only for its own transaction, in the same round trip (the tenant is the last parameter).
+   */
+  private bind(statement: Statement, values: unknown[]): pg.QueryConfig {
+    if (this.tenant === undefined) return { ...statement, values };
+    return {
+      name: `${statement.name}:tenant`,
+      text: `WITH tenant AS MATERIALIZED (SELECT set_config('pgcache.tenant', $${values.length + 1}, true))
+             SELECT q.* FROM tenant, LATERAL (${statement.text}) q`,
+      values: [...values, this.tenant],
+    };
+  }
 
   private async query(statement: Statement, values: unknown[], via = this.pool): Promise<Row[]> {
     try {
-      return (await via.query({ ...statement, values })).rows;
+      return (await via.query(this.bind(statement, values))).rows;
     } catch (error) {
       throw translateError(error);
     }
@@ -98,7 +114,7 @@ export class CacheTypeAccessor<V> {
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
       for (let offset = 0; ; offset += chunk) {
-        const { rows } = await client.query({ ...this.sql.readBytea, values: [this.name, key, offset, chunk] });
+        const { rows } = await client.query(this.bind(this.sql.readBytea, [this.name, key, offset, chunk]));
         const row = rows[0];
         if (!row || row.total === null) break;
         if ((row.chunk as Buffer).length > 0) yield row.chunk as Buffer;
@@ -272,13 +288,13 @@ export class CacheTypeAccessor<V> {
     };
     client.on('error', onError);
     try {
-      locked = (await client.query({ ...this.sql.lock, values: [this.name, key, waitMs] })).rows[0]?.ok === true;
+      locked = (await client.query(this.bind(this.sql.lock, [this.name, key, waitMs]))).rows[0]?.ok === true;
       return await work();
     } catch (error) {
       throw translateError(error);
     } finally {
       if (locked && !broken) {
-        await client.query({ ...this.sql.unlock, values: [this.name, key] }).catch((error: Error) => {
+        await client.query(this.bind(this.sql.unlock, [this.name, key])).catch((error: Error) => {
           broken = error; // a connection that cannot unlock is discarded, which frees the lock with its session
         });
       }

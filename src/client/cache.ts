@@ -58,7 +58,20 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     readonly readPool: pg.Pool = pool,
     /** The install schema, for modules that add their own statements (src/ai). */
     readonly schema = 'pgcache',
+    /** The tenant this view of the cache acts for (see forTenant). */
+    readonly tenant?: string,
   ) {}
+
+  /**
+   * The same cache acting for one tenant: on tenant-scoped types (cache_set_tenant_scoped) it reads, writes and
+   * invalidates only that tenant's entries; the database enforces it from the pgcache.tenant setting.
+   */
+  forTenant(tenant: string): Cache<Types> {
+    const view = new Cache<Types>(this.pool, this.sql, false, this.readPool, this.schema, tenant);
+    view.kinds = this.kinds;
+    view.notifying = new Set(); // the near-cache is not tenant-aware: tenant views read through
+    return view;
+  }
 
   private async query(statement: { name: string; text: string }, values: unknown[] = []) {
     try {
@@ -95,7 +108,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
         );
       }
       const near = this.notifying.has(name) ? this.near : undefined;
-      accessor = new CacheTypeAccessor(this.pool, this.sql, name, kind, this.readPool, near);
+      accessor = new CacheTypeAccessor(this.pool, this.sql, name, kind, this.readPool, near, this.tenant);
       this.accessors.set(name, accessor);
     }
     return accessor;

@@ -15,6 +15,7 @@ export const SQLSTATES = {
   PC010: 'invalid argument (model, meta attribute, vector, prefix, pattern, batch lengths, policy, budget)',
   PC011: 'pgvector missing, or pg_cron missing from this database (it lives in cron.database_name)',
   PC012: 'batch larger than its limit',
+  PC013: 'tenant-scoped type used without a valid SET pgcache.tenant',
 } as const;
 
 export type PgcacheSqlState = keyof typeof SQLSTATES;
@@ -45,6 +46,7 @@ export class CacheTypeExistsError extends PgcacheError {}
 export class InvalidArgumentError extends PgcacheError {}
 export class FeatureUnavailableError extends PgcacheError {}
 export class BatchTooLargeError extends PgcacheError {}
+export class TenantRequiredError extends PgcacheError {}
 
 const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: string, cause?: unknown) => PgcacheError> =
   {
@@ -60,6 +62,7 @@ const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: stri
     PC010: InvalidArgumentError,
     PC011: FeatureUnavailableError,
     PC012: BatchTooLargeError,
+    PC013: TenantRequiredError,
   };
 
 /** Turns a pgcache SQLSTATE into its error class; anything else (connection errors too) passes unchanged. */

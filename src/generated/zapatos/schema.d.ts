@@ -1815,6 +1815,14 @@ declare module 'zapatos/schema' {
         */
         table_name: string | null;
         /**
+        * **pgcache.cache_types.tenant_scoped**
+        *
+        * Keys are scoped to SET pgcache.tenant: a tenant reads, writes and invalidates only its own entries.
+        * - `bool` in database
+        * - `NOT NULL`, default: `false`
+        */
+        tenant_scoped: boolean;
+        /**
         * **pgcache.cache_types.touch_interval**
         * - `interval` in database
         * - Nullable, default: `'00:10:00'::interval`
@@ -1926,6 +1934,14 @@ declare module 'zapatos/schema' {
         * - Generated column
         */
         table_name: string | null;
+        /**
+        * **pgcache.cache_types.tenant_scoped**
+        *
+        * Keys are scoped to SET pgcache.tenant: a tenant reads, writes and invalidates only its own entries.
+        * - `bool` in database
+        * - `NOT NULL`, default: `false`
+        */
+        tenant_scoped: boolean;
         /**
         * **pgcache.cache_types.touch_interval**
         * - `interval` in database
@@ -2039,6 +2055,14 @@ declare module 'zapatos/schema' {
         */
         table_name?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         /**
+        * **pgcache.cache_types.tenant_scoped**
+        *
+        * Keys are scoped to SET pgcache.tenant: a tenant reads, writes and invalidates only its own entries.
+        * - `bool` in database
+        * - `NOT NULL`, default: `false`
+        */
+        tenant_scoped?: boolean | db.Parameter<boolean> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, boolean | db.Parameter<boolean> | db.SQLFragment | db.ParentColumn>;
+        /**
         * **pgcache.cache_types.touch_interval**
         * - `interval` in database
         * - Nullable, default: `'00:10:00'::interval`
@@ -2139,6 +2163,14 @@ declare module 'zapatos/schema' {
         */
         notify?: boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment;
         /**
+        * **pgcache.cache_types.tenant_scoped**
+        *
+        * Keys are scoped to SET pgcache.tenant: a tenant reads, writes and invalidates only its own entries.
+        * - `bool` in database
+        * - `NOT NULL`, default: `false`
+        */
+        tenant_scoped?: boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment;
+        /**
         * **pgcache.cache_types.touch_interval**
         * - `interval` in database
         * - Nullable, default: `'00:10:00'::interval`
@@ -2238,6 +2270,14 @@ declare module 'zapatos/schema' {
         * - `NOT NULL`, default: `false`
         */
         notify?: boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment>;
+        /**
+        * **pgcache.cache_types.tenant_scoped**
+        *
+        * Keys are scoped to SET pgcache.tenant: a tenant reads, writes and invalidates only its own entries.
+        * - `bool` in database
+        * - `NOT NULL`, default: `false`
+        */
+        tenant_scoped?: boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment>;
         /**
         * **pgcache.cache_types.touch_interval**
         * - `interval` in database
