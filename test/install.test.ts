@@ -115,3 +115,17 @@ describe('migrations and sql/install.sql', () => {
     expect([...applied].sort()).toEqual([...listed].sort());
   });
 });
+
+describe('migrate() on a caller client', () => {
+  it('gives the client back with its own search_path', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query('SET search_path = public');
+      await migrate({ client, schema: 'cache_path' });
+      expect((await client.query('SHOW search_path')).rows[0].search_path).toBe('public');
+    } finally {
+      await client.end();
+    }
+  });
+});

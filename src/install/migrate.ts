@@ -48,22 +48,32 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
   const schema = options.schema ?? 'pgcache';
   checkSchema(schema);
   return withClient(options, async (dbClient) => {
-    const ran = await runner({
-      dbClient,
-      dir: migrationsDir,
-      direction: 'up',
-      count: options.count,
-      schema,
-      createSchema: true,
-      migrationsSchema: schema,
-      migrationsTable: MIGRATIONS_TABLE,
-      singleTransaction: true,
-      checkOrder: true,
-      log: options.verbose ? console.log : () => {},
-      logger: options.verbose ? console : { debug() {}, info() {}, warn: console.warn, error: console.error },
-    });
-    return ran.map((m) => m.name);
+    // node-pg-migrate leaves `SET search_path TO <schema>` on the session: give the caller's client back as it was.
+    const { rows } = await dbClient.query('SELECT current_setting($1) AS path', ['search_path']);
+    try {
+      return await runMigrations(dbClient, schema, options);
+    } finally {
+      await dbClient.query("SELECT set_config('search_path', $1, false)", [rows[0].path]);
+    }
   });
+}
+
+async function runMigrations(dbClient: pg.ClientBase, schema: string, options: MigrateOptions): Promise<string[]> {
+  const ran = await runner({
+    dbClient,
+    dir: migrationsDir,
+    direction: 'up',
+    count: options.count,
+    schema,
+    createSchema: true,
+    migrationsSchema: schema,
+    migrationsTable: MIGRATIONS_TABLE,
+    singleTransaction: true,
+    checkOrder: true,
+    log: options.verbose ? console.log : () => {},
+    logger: options.verbose ? console : { debug() {}, info() {}, warn: console.warn, error: console.error },
+  });
+  return ran.map((m) => m.name);
 }
 
 /** Removes pgcache: the schema with every entry, the registry and the migrations table. */
