@@ -31,6 +31,19 @@ async function migrationFiles(): Promise<string[]> {
   return files;
 }
 
+/** Every function signature and relation of schema pgcache, except node-pg-migrate's table. */
+async function shapeOf(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query(
+    `SELECT 'f ' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') ' || coalesce(array_to_string(p.proconfig, ','), '') AS item
+       FROM pg_proc p WHERE p.pronamespace = 'pgcache'::regnamespace
+     UNION ALL
+     SELECT 'r ' || c.relname || ' ' || c.relkind::text FROM pg_class c
+      WHERE c.relnamespace = 'pgcache'::regnamespace AND c.relname NOT LIKE 'pgcache_migrations%'
+     ORDER BY 1`,
+  );
+  return rows.map((r) => r.item as string);
+}
+
 describe('docker/Dockerfile', () => {
   it('is PostgreSQL 17 with pg_cron and pgvector from the image’s own apt repository', () => {
     expect(dockerfile).toMatch(/^FROM postgres:17(-\w+)?$/m);
@@ -203,20 +216,25 @@ describe('docker/initdb/10-pgcache.sh, run as the entrypoint runs it', () => {
 
   it('installs the same functions, tables and views as the migrations', async () => {
     await migrate({ databaseUrl: reference.url, schema: 'pgcache' });
-    const shape = async (pool: pg.Pool) =>
-      (
-        await pool.query(
-          `SELECT 'f ' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') ' || coalesce(array_to_string(p.proconfig, ','), '') AS item
-             FROM pg_proc p WHERE p.pronamespace = 'pgcache'::regnamespace
-           UNION ALL
-           SELECT 'r ' || c.relname || ' ' || c.relkind::text FROM pg_class c
-            WHERE c.relnamespace = 'pgcache'::regnamespace AND c.relname NOT LIKE 'pgcache_migrations%'
-           ORDER BY 1`,
-        )
-      ).rows.map((r) => r.item as string);
-    const installed = await shape(initDb);
+    const installed = await shapeOf(initDb);
     expect(installed).toContain('f cache_peek(p_type text, p_key text) search_path=pgcache, public, pg_temp');
-    expect(installed).toEqual(await shape(reference.pool));
+    expect(installed).toEqual(await shapeOf(reference.pool));
+  });
+
+  it('can be adopted by the migrations later (pgcache migrate), keeping its entries', async () => {
+    await initDb.query(`SELECT pgcache.cache_set('default', 'kept', '"yes"'::jsonb)`);
+    const before = await shapeOf(initDb);
+    const client = new pg.Client({ host: socketDir, port, user: 'postgres', database: 'pgcache' });
+    await client.connect();
+    try {
+      const applied = await migrate({ client });
+      expect(applied.length).toBeGreaterThan(0);
+      expect(await migrate({ client })).toEqual([]);
+    } finally {
+      await client.end();
+    }
+    expect(await shapeOf(initDb)).toEqual(before);
+    expect((await initDb.query(`SELECT pgcache.cache_get('default', 'kept') AS v`)).rows[0].v).toBe('yes');
   });
 
   it('leaves a working cache', async () => {
