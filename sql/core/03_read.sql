@@ -40,6 +40,11 @@ BEGIN
     p_key := _stored_key(t, p_key);
   END IF;
 
+  IF NOT writable AND pg_is_in_recovery() THEN
+    -- A standby cannot open unlogged partitions, which a plan over all of entries would: read the type's own.
+    e := _peek_entry(t, p_key);
+    RETURN CASE WHEN e.key IS NULL THEN NULL ELSE e END;
+  END IF;
   SELECT * INTO e FROM entries
    WHERE type_id = t.id AND key = p_key AND version = t.version AND expires_at > now();
   IF NOT FOUND THEN

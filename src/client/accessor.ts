@@ -86,7 +86,8 @@ export class CacheTypeAccessor<V> {
     const held = near.lookup(this.name, key);
     if (held.found) return held.value as V;
     const ticket = near.ticket();
-    const [row] = await this.read(this.sql.getEntry, [this.name, key]);
+    // From the primary: the notifications come from there, and a lagging standby could refill an old value.
+    const [row] = await this.query(this.sql.getEntry, [this.name, key]);
     if (!row) return undefined;
     const value = this.decode(row);
     near.fill(this.name, key, value, row.expires_at as Date, ticket);
@@ -249,9 +250,10 @@ export class CacheTypeAccessor<V> {
       }
       if (lockWaitMs <= 0) return computeAndStore(compute, store);
       return this.withComputeLock(key, lockWaitMs, async () => {
-        // Whoever held the lock has stored the value by now, or failed: read again before computing.
-        const stored = await this.get(key);
-        return stored !== undefined ? stored : computeAndStore(compute, store);
+        // Whoever held the lock has stored the value by now, or failed: read again (on the primary, which
+        // has it even when a read standby lags) before computing.
+        const [row] = await this.query(this.sql.get[this.kind], [this.name, key]);
+        return row && !row.miss ? (row.v as V) : computeAndStore(compute, store);
       });
     });
   }
