@@ -1,8 +1,8 @@
 // The private PostgreSQL 15 cluster that tests, type generation and benchmarks run against.
 // It lives in a git-ignored data directory, on its own port and socket directory, and never touches the
 // machine's own server on 5432.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +22,18 @@ export interface ClusterInfo {
 export class ClusterError extends Error {}
 
 export function clusterInfo(): ClusterInfo {
-  const base = resolve(process.env.PGCACHE_CLUSTER_DIR ?? join(repoRoot, '.pgcache'));
-  const port = Number(process.env.PGCACHE_TEST_PORT ?? 54329);
+  return clusterInfoAt(
+    Number(process.env.PGCACHE_TEST_PORT ?? 54329),
+    process.env.PGCACHE_CLUSTER_DIR ?? join(repoRoot, '.pgcache'),
+  );
+}
+
+/**
+ * A cluster on an explicit port and directory (clusterInfo() reads both from the environment), for a
+ * throwaway second cluster that a test may crash and restart without disturbing the shared one.
+ */
+export function clusterInfoAt(port: number, clusterDir: string): ClusterInfo {
+  const base = resolve(clusterDir);
   const host = '127.0.0.1';
   return {
     port,
@@ -153,4 +163,41 @@ export async function startCluster(info = clusterInfo()): Promise<{ started: boo
 export function stopCluster(info = clusterInfo()): void {
   if (!isRunning(info.dataDir)) return;
   pgRun('pg_ctl', ['stop', '-w', '-m', 'fast', '-D', info.dataDir], { allowFail: true });
+}
+
+/**
+ * Restarts a running cluster without blocking the event loop, so clients keep running through it.
+ * `immediate` is a crash (no shutdown checkpoint; startup replays the WAL and empties UNLOGGED tables),
+ * `fast` a clean restart. Never use it on the shared test cluster: other test files are connected to it.
+ */
+export function restartCluster(info: ClusterInfo, mode: 'immediate' | 'fast'): Promise<void> {
+  const args = [
+    'restart',
+    '-w',
+    '-t',
+    '120',
+    '-m',
+    mode,
+    '-D',
+    info.dataDir,
+    '-l',
+    join(dirname(info.dataDir), 'postgres.log'),
+  ];
+  const [cmd, argv] = runsAsRoot
+    ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), ...args]]
+    : [join(PG_BIN, 'pg_ctl'), args];
+  return new Promise((resolvePromise, reject) => {
+    execFile(cmd, argv, { cwd: '/' }, (error, _stdout, stderr) => {
+      if (error) reject(new ClusterError(`pgcache: pg_ctl restart failed: ${String(stderr).trim().split('\n').pop()}`));
+      else resolvePromise();
+    });
+  });
+}
+
+/** Stops a throwaway cluster at once and deletes its directory (data, sockets, log). */
+export function destroyCluster(info: ClusterInfo): void {
+  if (isRunning(info.dataDir)) {
+    pgRun('pg_ctl', ['stop', '-w', '-m', 'immediate', '-D', info.dataDir], { allowFail: true });
+  }
+  rmSync(dirname(info.dataDir), { recursive: true, force: true });
 }
