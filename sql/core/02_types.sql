@@ -54,6 +54,15 @@ BEGIN
   IF EXISTS (SELECT 1 FROM cache_types WHERE name = p_name) THEN
     RAISE EXCEPTION 'pgcache: cache type "%" already exists', p_name USING ERRCODE = 'PC009';
   END IF;
+  -- The type's table, sequences and indexes are named cache_<name>...: none may collide with a relation
+  -- already there (cache_types itself for a type named "types", another type's cache_<x>_hits, ...).
+  IF EXISTS (SELECT 1 FROM pg_class
+              WHERE relnamespace = schema_name::regnamespace
+                AND relname IN ('cache_' || p_name, 'cache_' || p_name || '_hits', 'cache_' || p_name || '_misses',
+                                'cache_' || p_name || '_expiry', 'cache_' || p_name || '_pkey')) THEN
+    RAISE EXCEPTION 'pgcache: argument "name" %: its relations would collide with existing ones in schema %',
+      quote_literal(p_name), schema_name USING ERRCODE = 'PC008';
+  END IF;
 
   INSERT INTO cache_types (name, value_kind, default_ttl, max_entries, max_bytes, eviction_policy, unlogged,
                            max_value_bytes, attributes, description)

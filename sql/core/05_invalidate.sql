@@ -54,7 +54,11 @@ BEGIN
     RAISE EXCEPTION 'pgcache: argument "prefix" must be a non-empty string (use cache_bump_version to drop all)'
       USING ERRCODE = 'PC010';
   END IF;
-  DELETE FROM entries WHERE type_id = t.id AND key LIKE _like_prefix(_stored_key(t, p_prefix));
+  -- Rows are locked in key order, as cache_set_many locks them, so the two cannot deadlock.
+  WITH doomed AS MATERIALIZED (
+    SELECT key FROM entries WHERE type_id = t.id AND key LIKE _like_prefix(_stored_key(t, p_prefix))
+     ORDER BY key FOR UPDATE)
+  DELETE FROM entries e USING doomed d WHERE e.type_id = t.id AND e.key = d.key;
   GET DIAGNOSTICS deleted = ROW_COUNT;
   IF deleted > 0 THEN
     PERFORM _notify(t, jsonb_build_object('p', p_prefix));
@@ -70,11 +74,16 @@ DECLARE
   t cache_types := _type(p_type);
   deleted bigint;
 BEGIN
-  IF p_pattern IS NULL OR p_pattern = '' THEN
-    RAISE EXCEPTION 'pgcache: argument "pattern" must be a non-empty LIKE pattern' USING ERRCODE = 'PC010';
+  -- An odd run of backslashes at the end escapes nothing: LIKE would fail on it (22025) or match nothing.
+  IF p_pattern IS NULL OR p_pattern = '' OR p_pattern ~ '(^|[^\\])(\\\\)*\\$' THEN
+    RAISE EXCEPTION 'pgcache: argument "pattern" must be a non-empty LIKE pattern that does not end in an escape'
+      USING ERRCODE = 'PC010';
   END IF;
   -- A tenant's pattern applies under its own (escaped) key prefix only.
-  DELETE FROM entries WHERE type_id = t.id AND key LIKE left(_like_prefix(_stored_key(t, '')), -1) || p_pattern;
+  WITH doomed AS MATERIALIZED (
+    SELECT key FROM entries WHERE type_id = t.id AND key LIKE left(_like_prefix(_stored_key(t, '')), -1) || p_pattern
+     ORDER BY key FOR UPDATE)
+  DELETE FROM entries e USING doomed d WHERE e.type_id = t.id AND e.key = d.key;
   GET DIAGNOSTICS deleted = ROW_COUNT;
   IF deleted > 0 THEN
     PERFORM _notify(t, '{"all": true}');

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { CacheHandle } from '../client/cache.js';
 import { translateError, VectorWidthMismatchError } from '../client/errors.js';
 import { cacheKey } from '../client/key.js';
+import { checkVector } from '../client/validate.js';
 
 export type Embedder = (texts: string[]) => Promise<number[][]> | number[][];
 
@@ -54,6 +55,7 @@ export class EmbeddingCache {
     if (fresh.length !== missingTexts.length) {
       throw new TypeError(`pgcache: the embedder returned ${fresh.length} vectors for ${missingTexts.length} texts`);
     }
+    for (const vector of fresh) checkVector(vector, 'vectors');
     const width = fresh[0]?.length;
     if (fresh.some((v) => v.length !== width)) {
       throw new VectorWidthMismatchError(

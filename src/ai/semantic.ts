@@ -7,6 +7,7 @@ import type { CacheHandle } from '../client/cache.js';
 import { FeatureUnavailableError, translateError } from '../client/errors.js';
 import { cacheKey } from '../client/key.js';
 import type { Ttl } from '../client/types.js';
+import { checkText, checkTextValue, checkVector, encodeJson, ttlSeconds } from '../client/validate.js';
 
 /** The default threshold: tight enough for paraphrases of one question, not for a different question. */
 export const DEFAULT_MAX_COSINE_DISTANCE = 0.05;
@@ -67,6 +68,8 @@ export class SemanticLlmCache {
       };
     }
     if (!embedding) return undefined;
+    checkVector(embedding, 'embedding');
+    checkText(options.scope, 'scope');
     const { rows } = await this.run(this.lookupSql, [
       this.type,
       pgvector.toSql([...embedding]),
@@ -93,15 +96,18 @@ export class SemanticLlmCache {
     options: { scope?: string; ttl?: Ttl; meta?: Record<string, unknown> } = {},
   ): Promise<void> {
     const ttl = typeof options.ttl === 'number' ? options.ttl : 3600;
+    checkVector(embedding, 'embedding');
+    checkText(options.scope, 'scope');
+    checkTextValue(response);
     await this.run(this.storeSql, [
       this.type,
       this.key(prompt, options.scope),
       response,
       [...embedding],
       this.model,
-      Number.isFinite(ttl) ? ttl : null,
+      ttlSeconds(ttl),
       options.scope ?? null,
-      options.meta === undefined ? null : JSON.stringify(options.meta),
+      options.meta === undefined ? null : encodeJson(options.meta),
     ]);
   }
 

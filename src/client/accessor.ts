@@ -5,6 +5,7 @@ import type { NearCache } from './near-cache.js';
 import { SingleFlight } from './single-flight.js';
 import type { Statements } from './statements.js';
 import type { CacheEntry, ComputeOptions, EntryRow, KindValue, SetOptions, Ttl, ValueKind } from './types.js';
+import { checkKey, checkText, checkTextValue, checkVector, encodeJson, ttlSeconds } from './validate.js';
 
 const VALUE_COLUMN = {
   jsonb: 'value_json',
@@ -50,6 +51,10 @@ export class CacheTypeAccessor<V> {
   }
 
   private async query(statement: Statement, values: unknown[], via = this.pool): Promise<Row[]> {
+    // Every key-like argument (the second) must be text PostgreSQL can hold; arrays of keys too.
+    const second = values[1];
+    if (Array.isArray(second)) for (const key of second) checkKey(key);
+    else if (typeof second === 'string') checkKey(second);
     try {
       return (await via.query(this.bind(statement, values))).rows;
     } catch (error) {
@@ -65,8 +70,12 @@ export class CacheTypeAccessor<V> {
    * which the SQL rejects (PC005); a jsonb null is stored as JSON null. */
   private encode(value: V): unknown {
     if (value === undefined) return null;
-    if (this.kind === 'jsonb') return JSON.stringify(value);
-    if (this.kind === 'vector' && ArrayBuffer.isView(value)) return Array.from(value as unknown as Float32Array);
+    if (this.kind === 'jsonb') return encodeJson(value);
+    if (this.kind === 'text') checkTextValue(value);
+    if (this.kind === 'vector') {
+      checkVector(value as ArrayLike<number>);
+      if (ArrayBuffer.isView(value)) return Array.from(value as unknown as Float32Array);
+    }
     return value;
   }
 
@@ -140,8 +149,9 @@ export class CacheTypeAccessor<V> {
   /** Stores a value; returns its expiry. `cache_set` */
   async set(key: string, value: V, options: SetOptions = {}): Promise<Date> {
     const { ttl, model = null, meta } = options;
+    checkText(model, 'model');
     const encoded = this.encode(value);
-    const metaJson = meta === undefined ? null : JSON.stringify(meta);
+    const metaJson = meta === undefined ? null : encodeJson(meta);
     let rows: Row[];
     if (ttl !== undefined) {
       const [variant, ttlParam] = ttlVariant(ttl);
@@ -189,6 +199,7 @@ export class CacheTypeAccessor<V> {
 
   /** Deletes every entry whose key starts with `prefix`, taken literally. `cache_invalidate_prefix` */
   async invalidatePrefix(prefix: string): Promise<number> {
+    checkText(prefix, 'prefix');
     const [row] = await this.query(this.sql.invalidatePrefix, [this.name, prefix]);
     this.near?.dropType(this.name, prefix);
     return Number(row?.n);
@@ -196,6 +207,7 @@ export class CacheTypeAccessor<V> {
 
   /** Deletes every entry whose key matches a LIKE pattern. `cache_invalidate_pattern` */
   async invalidatePattern(pattern: string): Promise<number> {
+    checkText(pattern, 'pattern');
     const [row] = await this.query(this.sql.invalidatePattern, [this.name, pattern]);
     this.near?.dropType(this.name);
     return Number(row?.n);
@@ -263,7 +275,7 @@ export class CacheTypeAccessor<V> {
     if (typeof ttl !== 'number' || this.kind === 'vector') {
       throw new TypeError('pgcache: stale-while-revalidate needs a ttl in seconds and a jsonb, text or bytea type');
     }
-    const freshFor = Number.isFinite(ttl) ? ttl : null;
+    const freshFor = ttlSeconds(ttl);
     const [row] = await this.query(this.sql.setFresh[this.kind], [
       this.name,
       key,
@@ -332,8 +344,8 @@ async function computeAndStore<V>(compute: () => Promise<V> | V, store: (value: 
 /** Which statement variant a TTL needs, and its parameter. */
 function ttlVariant(ttl: Ttl): ['seconds' | 'class', unknown] {
   if (typeof ttl === 'string') return ['class', ttl];
-  // A non-finite number goes as NULL, which the SQL rejects with PC004 like any other bad TTL.
-  return ['seconds', Number.isFinite(ttl) ? ttl : null];
+  // A TTL out of range goes as NULL, which the SQL rejects with PC004 like any other bad TTL.
+  return ['seconds', ttlSeconds(ttl)];
 }
 
 export type AccessorFor<K extends ValueKind> = K extends 'jsonb'

@@ -1,7 +1,7 @@
 // createCache(): a pool, the install schema, and one typed accessor per registered cache type.
 import pg from 'pg';
 import { type AccessorFor, CacheTypeAccessor } from './accessor.js';
-import { translateError, UnknownCacheTypeError } from './errors.js';
+import { InvalidTypeDefinitionError, translateError, UnknownCacheTypeError } from './errors.js';
 import { NearCache, type NearCacheOptions } from './near-cache.js';
 import { buildStatements, type Statements } from './statements.js';
 import type {
@@ -12,6 +12,7 @@ import type {
   SeedCacheTypes,
   ValueKind,
 } from './types.js';
+import { sendableText, ttlSeconds } from './validate.js';
 
 export interface CacheOptions {
   /** Your pool (pgcache never ends it), or a connection string (pgcache owns that pool). */
@@ -136,10 +137,16 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
 
   /** Registers a cache type and creates its table. `cache_create_type` */
   async createType(def: CacheTypeDefinition): Promise<CacheTypeRow> {
+    if (!sendableText(def.name)) {
+      throw new InvalidTypeDefinitionError(
+        'PC008',
+        'pgcache: argument "name" contains characters a type name cannot have',
+      );
+    }
     const [row] = await this.query(this.sql.createType, [
       def.name,
       def.valueKind ?? 'jsonb',
-      def.defaultTtl ?? 3600,
+      ttlSeconds(def.defaultTtl ?? 3600),
       def.maxEntries ?? null,
       def.maxBytes ?? null,
       def.evictionPolicy ?? 'lru',
