@@ -64,10 +64,11 @@ function record(op: Op, ms: number): void {
   // Reservoir sampling: every call has the same chance of being kept.
   const n = (seen[op] = (seen[op] ?? 0) + 1);
   const samples = (latencies[op] ??= []);
-  if (samples.length < RESERVOIR) samples.push(ms);
+  const rounded = Math.round(ms * 100) / 100;
+  if (samples.length < RESERVOIR) samples.push(rounded);
   else {
     const j = Math.floor(Math.random() * n);
-    if (j < RESERVOIR) samples[j] = ms;
+    if (j < RESERVOIR) samples[j] = rounded;
   }
 }
 
@@ -174,7 +175,15 @@ process.on('message', (message: { type?: string }) => {
 
 await Promise.all(Array.from({ length: config.concurrency }, (_, j) => loop(j)));
 clearInterval(ticker);
-process.send?.({ type: 'tick', id: config.id, ops: tickOps, errors: tickErrors } satisfies Tick);
-process.send?.({ type: 'done', id: config.id, ops, errors, latencies, verified, lost } satisfies Done);
+await send({ type: 'tick', id: config.id, ops: tickOps, errors: tickErrors } satisfies Tick);
+// Wait until the summary is written to the channel: disconnecting earlier can drop a large message.
+await send({ type: 'done', id: config.id, ops, errors, latencies, verified, lost } satisfies Done);
 await pool.end();
 process.disconnect?.();
+
+function send(message: Tick | Done): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.send) process.send(message, undefined, {}, () => resolve());
+    else resolve();
+  });
+}

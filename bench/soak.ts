@@ -123,6 +123,7 @@ interface Sample {
   heapMb: number;
   indexMb: number;
   toastMb: number;
+  autovacuums: number;
 }
 const samples: Sample[] = [];
 let lastSampleAt = started;
@@ -130,7 +131,7 @@ const mb = (bytes: unknown) => Number(bytes) / 1048576;
 
 async function sample(): Promise<void> {
   const { rows } = await admin.query(
-    `SELECT s.total_bytes, s.table_bytes, s.index_bytes, s.toast_bytes, s.dead_rows,
+    `SELECT s.total_bytes, s.table_bytes, s.index_bytes, s.toast_bytes, s.dead_rows, s.autovacuum_count,
             (SELECT count(*) FROM pgcache.cache_soak) AS rows
        FROM pgcache.cache_sizes s WHERE s.cache_type = 'soak'`,
   );
@@ -146,6 +147,7 @@ async function sample(): Promise<void> {
     heapMb: mb(r.table_bytes),
     indexMb: mb(r.index_bytes),
     toastMb: mb(r.toast_bytes),
+    autovacuums: Number(r.autovacuum_count ?? 0),
   };
   intervalOps = 0;
   intervalErrors = 0;
@@ -153,12 +155,14 @@ async function sample(): Promise<void> {
   samples.push(s);
   console.log(
     `${String(s.t).padStart(5)} s ${String(s.opsPerSecond).padStart(8)} ops/s ${String(s.errors).padStart(6)} errors ` +
-      `${String(s.rows).padStart(8)} rows ${String(s.deadRows).padStart(8)} dead ` +
+      `${String(s.rows).padStart(8)} rows ${String(s.deadRows).padStart(8)} dead ${String(s.autovacuums).padStart(3)} ` +
       `${s.totalMb.toFixed(1).padStart(7)} MB (heap ${s.heapMb.toFixed(1)}, toast ${s.toastMb.toFixed(1)}, indexes ${s.indexMb.toFixed(1)})`,
   );
 }
 
-console.log('    t     throughput      errors   soak table       dead    size');
+console.log(
+  '    t     throughput          errors   soak table    dead rows av  size of the soak table (av: autovacuum runs)',
+);
 const sampler = (async () => {
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, Math.min(sampleMs, Math.max(0, deadline - Date.now()))));
@@ -215,9 +219,13 @@ const lastThird = samples.slice(2 * third);
 const maxOf = (list: Sample[]) => Math.max(...list.map((s) => s.totalMb));
 const growth = middle.length && lastThird.length ? maxOf(lastThird) / maxOf(middle) : Number.NaN;
 const levelled = growth <= 1.15;
+const vacuums = (samples.at(-1)?.autovacuums ?? 0) - (samples[0]?.autovacuums ?? 0);
+const { rows: naptime } = await withClient(url, (c) => c.query(`SELECT current_setting('autovacuum_naptime') AS v`));
 console.log(
   `table size: ${samples[0]?.totalMb.toFixed(1)} MB at ${samples[0]?.t} s, ${samples.at(-1)?.totalMb.toFixed(1)} MB at the end; ` +
-    `largest in the last third / middle third = ${growth.toFixed(2)} -> ${levelled ? 'levelled off' : 'STILL GROWING'}`,
+    `largest in the last third / middle third = ${growth.toFixed(2)} -> ${levelled ? 'levelled off' : 'STILL GROWING'}` +
+    `\n  autovacuum ran ${vacuums} times on it after the first sample (autovacuum_naptime = ${naptime[0]?.v}: ` +
+    'between its visits dead rows pile up, so a run shorter than a few naptimes shows the first cycles, not the steady state)',
 );
 console.log(
   `lost writes: ${lost.length} (${verified} read-backs of owned keys matched their last acknowledged write)` +
