@@ -1,0 +1,51 @@
+// Write path: cache.set through the TS client (durable type, UNLOGGED type, and a session with
+// synchronous_commit=off) against a bare upsert on a plain table, the seed's set, Keyv and Redis SET.
+// Every op overwrites a random one of the 10,000 loaded keys, so all of them take the ON CONFLICT path.
+import { createCache } from '../../src/client/cache.js';
+import { type BenchContext, record } from '../lib/context.js';
+import { randomKey, seedSetSql, VALUE } from '../lib/fixtures.js';
+import { type Case, measureGroup } from '../lib/harness.js';
+import { SEED_TABLE } from './reads.js';
+
+const TTL_SECONDS = 3600;
+
+export const WRITE_CASES = {
+  'redis.set': 'Redis SET EX (ioredis) + JSON.stringify',
+  'bare.upsert': 'bare upsert INSERT ... ON CONFLICT DO UPDATE',
+  'pgcache.set': 'pgcache cache.set (durable type)',
+  'pgcache.set.unlogged': 'pgcache cache.set (UNLOGGED type)',
+  'pgcache.set.async': 'pgcache cache.set (synchronous_commit=off)',
+  'seed.set': 'seed set (upsert counting a hit)',
+  'keyv.postgres.set': 'Keyv + @keyv/postgres set',
+  'keyv.pgcache.set': 'Keyv + pgcache/keyv set',
+} as const;
+export type WriteCase = keyof typeof WRITE_CASES;
+
+export async function runWrites(ctx: BenchContext): Promise<void> {
+  ctx.log('writes: overwrite a random key of 10,000 with a ~1 KB JSON value, TTL 1 hour where there is one');
+  // A session setting, as an application would set it for its cache connections only.
+  const asyncCache = await createCache({ pool: ctx.db.pool(16, '-c synchronous_commit=off') });
+  const durable = ctx.cache.accessor('bench');
+  const unlogged = ctx.cache.accessor('bench_unlogged');
+  const asyncBench = asyncCache.accessor('bench');
+  const seedSet = seedSetSql(SEED_TABLE);
+  const ops: Record<WriteCase, (k: string) => Promise<unknown>> = {
+    'redis.set': (k) => ctx.redis.set(k, JSON.stringify(VALUE), 'EX', TTL_SECONDS),
+    'bare.upsert': (k) =>
+      ctx.pool.query('INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v', [k, VALUE]),
+    'pgcache.set': (k) => durable.set(k, VALUE, { ttl: TTL_SECONDS }),
+    'pgcache.set.unlogged': (k) => unlogged.set(k, VALUE, { ttl: TTL_SECONDS }),
+    'pgcache.set.async': (k) => asyncBench.set(k, VALUE, { ttl: TTL_SECONDS }),
+    'seed.set': (k) => ctx.pool.query(seedSet, [k, JSON.stringify(VALUE), new Date(Date.now() + TTL_SECONDS * 1000)]),
+    'keyv.postgres.set': (k) => ctx.keyvPostgres.set(k, VALUE, TTL_SECONDS * 1000),
+    'keyv.pgcache.set': (k) => ctx.keyvPgcache.set(k, VALUE, TTL_SECONDS * 1000),
+  };
+  for (const concurrency of ctx.concurrencies) {
+    const cases: Case[] = (Object.keys(WRITE_CASES) as WriteCase[]).map((id) => ({
+      id,
+      concurrency,
+      op: () => ops[id](randomKey()),
+    }));
+    await measureGroup(cases, ctx.timing, (c, s) => record(ctx, 'writes', c.id, WRITE_CASES[c.id as WriteCase], s));
+  }
+}
