@@ -6,6 +6,7 @@
 //      is one a committed write produced, no acknowledged write is lost, and UNLOGGED types lost exactly what
 //      the crash took. This one runs on a throwaway cluster of its own, never the shared one.
 // (A failing pg_cron job in the monitoring views: faults-cron.test.ts, which waits for a minute boundary.)
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import {
   CRON_DATABASE,
   clusterInfoAt,
   destroyCluster,
+  repoRoot,
   restartCluster,
   startCluster,
 } from '../../scripts/lib/cluster.js';
@@ -121,7 +123,12 @@ describe('a backend terminated in the middle of cache_set_many', () => {
     let none = 0;
     for (let round = 0; round < 12; round++) {
       const batch = keys.map((k) => [`r${round}:${k}`, { round, big }] as [string, unknown]);
-      const pending = outcome(cache.accessor('faults').setMany(batch));
+      // A pool per round: a kill that lands after the batch finished hits an idle connection, which must not
+      // be handed to the next round before the pool has noticed it died.
+      const roundPool = new pg.Pool({ connectionString: db.url, max: 1 });
+      roundPool.on('error', (error) => poolErrors.push(error));
+      const roundCache = await createCache({ pool: roundPool });
+      const pending = outcome(roundCache.accessor('faults').setMany(batch));
       const started = Date.now();
       const delay = (round * 37) % 250;
       let pid: number | undefined;
@@ -136,6 +143,7 @@ describe('a backend terminated in the middle of cache_set_many', () => {
       await sleep(delay);
       if (pid !== undefined) await db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
       const result = await pending;
+      await roundPool.end();
       const n = await count(`SELECT count(*) AS n FROM pgcache.cache_faults WHERE key LIKE $1`, [`r${round}:%`]);
       // All or none. A failed call is usually none, but it may be all: killed after its commit, before its
       // answer reached us (the outcome a client can never know).
@@ -154,6 +162,62 @@ describe('a backend terminated in the middle of cache_set_many', () => {
     await db.pool.query('SELECT pg_stat_clear_snapshot()');
     return count(`SELECT n_tup_ins AS n FROM pg_stat_user_tables WHERE relname = $1`, [`cache_${type}`]);
   }
+});
+
+describe('connections terminated under a cache that owns its pool', () => {
+  // BUG (client layer): createCache({ connectionString }) makes a pg.Pool and attaches no 'error' listener. When
+  // an idle connection of that pool dies (pg_terminate_backend, a server restart or failover, an idle timeout in
+  // a proxy), pg.Pool emits 'error' and Node kills the whole process: "Unhandled 'error' event ... terminating
+  // connection due to administrator command". Minimal reproduction: createCache({ connectionString }), one
+  // get(), pg_terminate_backend() of its backend -> the process exits 1. Pools the caller passes in are the
+  // caller's to guard (the tests here attach listeners), but a pool pgcache creates is pgcache's. Fix in
+  // src/client/cache.ts: when pgcache creates the pool, attach pool.on('error', ...) (the pool already drops the
+  // dead client; forward the error to an optional onError option, default a console.warn), and the same for any
+  // other pool or client pgcache creates and keeps idle.
+  it.fails('the process survives and the next call reconnects (bug: unhandled pool error kills the process)', async () => {
+    const tag = `pgcache_owned_${Date.now()}`;
+    const child = spawn(
+      join(repoRoot, 'node_modules/.bin/tsx'),
+      ['test/reliability/owned-pool-child.ts', `${db.url}?application_name=${tag}`],
+      {
+        cwd: repoRoot,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor('the child to read once', async () => (stdout.includes('ready') ? true : undefined), 45_000);
+      const { rowCount } = await db.pool.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        [tag],
+      );
+      expect(rowCount).toBe(1);
+      await sleep(500); // the idle connection's error arrives
+      child.stdin.write('go\n');
+      expect({
+        code: await exited,
+        stdout: stdout.trim().split('\n'),
+        stderr: stderr
+          .split('\n')
+          .filter((l) => /Unhandled|^error:/.test(l))
+          .join(' | '),
+      }).toEqual({
+        code: 0,
+        stdout: ['ready', 'ok'],
+        stderr: '',
+      });
+    } finally {
+      child.kill();
+    }
+  }, 60_000);
 });
 
 describe('maintenance beside 16 writers', () => {

@@ -1,0 +1,17 @@
+// Child process for faults.test.ts: a cache that owns its pool (createCache({ connectionString })). It reads
+// once, says "ready", and when told "go" (after the parent has terminated its connections) reads again and
+// says "ok". A process that dies in between exits non-zero.
+import { createInterface } from 'node:readline';
+import { createCache } from '../../src/client/cache.js';
+
+const cache = await createCache({ connectionString: process.argv[2] as string });
+await cache.accessor('default').get('probe');
+console.log('ready');
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line !== 'go') continue;
+  // The terminated connection is gone from the pool; this read takes a new one.
+  await cache.accessor('default').get('probe');
+  console.log('ok');
+  break;
+}
+await cache.close();
