@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import pg from 'pg';
 import type { CacheTypeAccessor } from './client/accessor.js';
-import { type Cache, createCache } from './client/cache.js';
+import { type Cache, createCache, ownedPool } from './client/cache.js';
 import { CacheTypeExistsError } from './client/errors.js';
 
 export interface KeyvPgcacheOptions {
@@ -32,7 +32,7 @@ export class KeyvPgcache extends EventEmitter implements KeyvStoreAdapter {
     super();
     const opts = typeof options === 'string' ? { connectionString: options } : options;
     this.opts = { ...opts, type: opts.type ?? 'keyv', dialect: 'postgres', url: opts.connectionString ?? '' };
-    this.pool = opts.pool ?? new pg.Pool({ connectionString: opts.connectionString });
+    this.pool = opts.pool ?? ownedPool(opts.connectionString);
   }
 
   /** The accessor of the Keyv type, creating the type on first use. */

@@ -30,6 +30,18 @@ export interface CacheOptions {
    * process; pgcache_changes notifications drop what other processes change, after they commit. Not on PGlite.
    */
   nearCache?: NearCacheOptions | boolean;
+  /**
+   * Errors of idle connections in a pool pgcache created (a terminated backend, a restart): the pool drops the
+   * connection and the next call reconnects. Default: console.warn. Your own pool keeps your own listener.
+   */
+  onPoolError?: (error: Error) => void;
+}
+
+/** A pool for a connection string, with the 'error' listener pg requires (without one, Node exits). */
+export function ownedPool(connectionString: string | undefined, onError?: (error: Error) => void): pg.Pool {
+  const pool = new pg.Pool({ connectionString });
+  pool.on('error', onError ?? ((error) => console.warn(`pgcache: idle connection lost: ${error.message}`)));
+  return pool;
 }
 
 /** What the add-on modules (src/ai) need of a cache, whatever its type map. */
@@ -199,7 +211,7 @@ export async function createCache<Types extends CacheTypeMap = SeedCacheTypes>(
 ): Promise<Cache<Types>> {
   const schema = options.schema ?? 'pgcache';
   if (!options.pool && !options.connectionString) throw new TypeError('pgcache: pass pool or connectionString');
-  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+  const pool = options.pool ?? ownedPool(options.connectionString, options.onPoolError);
   const cache = new Cache<Types>(pool, buildStatements(schema), !options.pool, options.readPool ?? pool, schema);
   try {
     if (options.nearCache) {

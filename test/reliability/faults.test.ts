@@ -165,16 +165,9 @@ describe('a backend terminated in the middle of cache_set_many', () => {
 });
 
 describe('connections terminated under a cache that owns its pool', () => {
-  // BUG (client layer): createCache({ connectionString }) makes a pg.Pool and attaches no 'error' listener. When
-  // an idle connection of that pool dies (pg_terminate_backend, a server restart or failover, an idle timeout in
-  // a proxy), pg.Pool emits 'error' and Node kills the whole process: "Unhandled 'error' event ... terminating
-  // connection due to administrator command". Minimal reproduction: createCache({ connectionString }), one
-  // get(), pg_terminate_backend() of its backend -> the process exits 1. Pools the caller passes in are the
-  // caller's to guard (the tests here attach listeners), but a pool pgcache creates is pgcache's. Fix in
-  // src/client/cache.ts: when pgcache creates the pool, attach pool.on('error', ...) (the pool already drops the
-  // dead client; forward the error to an optional onError option, default a console.warn), and the same for any
-  // other pool or client pgcache creates and keeps idle.
-  it.fails('the process survives and the next call reconnects (bug: unhandled pool error kills the process)', async () => {
+  // A pool pgcache creates carries an 'error' listener (ownedPool): without one, an idle connection that dies
+  // (pg_terminate_backend, restart, failover, a proxy's idle timeout) makes pg.Pool emit 'error' and Node exit.
+  it('the process survives and the next call reconnects', async () => {
     const tag = `pgcache_owned_${Date.now()}`;
     const child = spawn(
       join(repoRoot, 'node_modules/.bin/tsx'),
