@@ -2,7 +2,13 @@
 // per-model HNSW indexes, vector-search keys, cross-process compute locks, chunked bytea reads.
 import { applySqlFiles } from './lib/install-files.js';
 
-export const files = ['core/00_schema.sql', 'core/03_read.sql', 'core/04_write.sql', 'core/09_ai.sql', 'vector/01_semantic.sql'];
+export const files = [
+  'core/00_schema.sql',
+  'core/03_read.sql',
+  'core/04_write.sql',
+  'core/09_ai.sql',
+  'vector/01_semantic.sql',
+];
 
 /** @param {import('node-pg-migrate').MigrationBuilder} pgm */
 export async function up(pgm) {
