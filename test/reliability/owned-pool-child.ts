@@ -7,11 +7,14 @@ import { createCache } from '../../src/client/cache.js';
 const cache = await createCache({ connectionString: process.argv[2] as string });
 await cache.accessor('default').get('probe');
 console.log('ready');
-for await (const line of createInterface({ input: process.stdin })) {
+const lines = createInterface({ input: process.stdin });
+for await (const line of lines) {
   if (line !== 'go') continue;
   // The terminated connection is gone from the pool; this read takes a new one.
   await cache.accessor('default').get('probe');
   console.log('ok');
   break;
 }
+lines.close();
+process.stdin.destroy(); // the parent keeps its end open: let the event loop finish
 await cache.close();
