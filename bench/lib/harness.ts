@@ -112,6 +112,9 @@ export interface Case {
   id: string;
   concurrency: number;
   op: Op;
+  /** Untimed clean-up after each of this case's rounds, so what it leaves behind (dead tuples, which autovacuum
+   * would clean up during another case's round) is not charged to the next case. */
+  after?: () => Promise<unknown>;
 }
 
 /**
@@ -126,11 +129,13 @@ export async function measureGroup(
   const loops = new Map<string, LoopResult[]>();
   for (const c of cases) {
     await runLoop(c.op, c.concurrency, timing.warmupMs, timing.maxOpsPerRound);
+    await c.after?.();
     loops.set(c.id, []);
   }
   for (let round = 0; round < timing.rounds; round++) {
     for (const c of cases) {
       loops.get(c.id)?.push(await runLoop(c.op, c.concurrency, timing.roundMs, timing.maxOpsPerRound));
+      await c.after?.();
     }
   }
   const out = new Map<string, Sample>();

@@ -2,7 +2,7 @@
 // the row lock; pgcache's get does not write (a touch at most once per touch_interval, skipping locked rows).
 import { type BenchContext, record } from '../lib/context.js';
 import { type Case, measureGroup } from '../lib/harness.js';
-import { readOps } from './reads.js';
+import { readOps, seedAfter } from './reads.js';
 
 export const HOT_KEY = 'k1';
 export const HOT_CONCURRENCY = 16;
@@ -21,6 +21,7 @@ export async function runHotKey(ctx: BenchContext): Promise<void> {
     id,
     concurrency: HOT_CONCURRENCY,
     op: () => ops[id](HOT_KEY),
+    after: id === 'seed.get' ? seedAfter(ctx) : undefined,
   }));
   await measureGroup(cases, ctx.timing, (c, s) =>
     record(ctx, 'hot-key', `hot.${c.id}`, HOT_CASES[c.id as keyof typeof HOT_CASES], s),

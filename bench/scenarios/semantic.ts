@@ -80,6 +80,6 @@ export async function runSemantic(ctx: BenchContext): Promise<void> {
     hitRate: asked ? hits / asked : 0,
   };
   ctx.log(
-    `  lookups within distance ${MAX_DISTANCE}: ${((100 * hits) / Math.max(1, asked)).toFixed(1)}% found their source`,
+    `  lookups within distance ${MAX_DISTANCE}: ${((100 * hits) / Math.max(1, asked)).toFixed(1)}% found an entry`,
   );
 }
