@@ -68,7 +68,7 @@ const outDir = resolve(
 );
 const timing: Timing = flags.quick
   ? { rounds: 1, roundMs: 400, warmupMs: 150, maxOpsPerRound: 200_000 }
-  : { rounds: 3, roundMs: 1500, warmupMs: 500, maxOpsPerRound: 1_000_000 };
+  : { rounds: 5, roundMs: 1000, warmupMs: 500, maxOpsPerRound: 1_000_000 };
 const log = (line: string) => console.log(line);
 const began = performance.now();
 

@@ -52,6 +52,8 @@ export async function runWrites(ctx: BenchContext): Promise<void> {
     'keyv.pgcache.set': 'pgcache.cache_keyv',
   };
   for (const concurrency of ctx.concurrencies) {
+    // A checkpoint now, so a timed one does not start (and bring full-page writes) halfway through the group.
+    await ctx.pool.query('CHECKPOINT');
     const cases: Case[] = (Object.keys(WRITE_CASES) as WriteCase[]).map((id) => {
       const table = written[id];
       return {
