@@ -1,7 +1,8 @@
 // Expiry clean-up and eviction of 100,000 rows next to 10,000 live ones, while one reader keeps reading
 // live keys of the same table: the time each takes, and the reader's p99 during it against its quiet p99.
 // Clean-up runs cache_cleanup_expired in batches of the package's maintenance.batch_size (each its own
-// transaction); eviction is one cache_evict call down to the 10,000 live entries (LRU).
+// transaction); eviction is one cache_evict call down to the 10,000 live entries (LRU). A p99 over a window of
+// about a second is noisy, so each phase runs REPEATS times and the run with the median p99 ratio is reported.
 import { performance } from 'node:perf_hooks';
 import { createCache } from '../../src/client/cache.js';
 import { type BenchContext, fmtMs } from '../lib/context.js';
@@ -10,6 +11,7 @@ import { backgroundLoop, percentile, runLoop } from '../lib/harness.js';
 
 export const TYPE = 'bench_cleanup';
 export const ROWS = 100_000;
+const REPEATS = 3;
 
 export interface PhaseResult {
   rows: number;
@@ -43,7 +45,7 @@ export async function runCleanup(ctx: BenchContext): Promise<void> {
   const readerCache = await createCache({ pool: ctx.db.pool(1) });
   const reader = readerCache.accessor(TYPE);
   const readOp = () => reader.get(randomKey());
-  const quietMs = ctx.flags.quick ? 1000 : 3000;
+  const quietMs = ctx.flags.quick ? 1000 : 2000;
   const batch = Number(
     (await ctx.pool.query(`SELECT value FROM pgcache.cache_settings WHERE name = 'maintenance.batch_size'`)).rows[0]
       ?.value ?? 5000,
@@ -77,8 +79,7 @@ export async function runCleanup(ctx: BenchContext): Promise<void> {
     return result;
   };
 
-  await bulkInsert(ctx, 'x', `now() - interval '1 hour'`, `now() - interval '2 hours'`);
-  const cleanup = await phase(`cache_cleanup_expired, batches of ${batch}`, async () => {
+  const clean = async () => {
     let rows = 0;
     let statements = 0;
     for (;;) {
@@ -90,20 +91,31 @@ export async function runCleanup(ctx: BenchContext): Promise<void> {
       if (n < batch) break;
     }
     return { rows, statements };
-  });
-
-  await bulkInsert(ctx, 'y', `now() + interval '1 day'`, `now() - interval '1 day'`);
-  const eviction = await phase(`cache_evict to ${KEYS.toLocaleString('en-US')} entries (lru)`, async () => {
+  };
+  const evict = async () => {
     const n = Number((await ctx.pool.query('SELECT pgcache.cache_evict($1, $2) AS n', [TYPE, KEYS])).rows[0]?.n);
     return { rows: n, statements: 1 };
-  });
+  };
+  const cleanups: PhaseResult[] = [];
+  const evictions: PhaseResult[] = [];
+  const repeats = ctx.flags.quick ? 1 : REPEATS;
+  for (let i = 0; i < repeats; i++) {
+    await bulkInsert(ctx, 'x', `now() - interval '1 hour'`, `now() - interval '2 hours'`);
+    cleanups.push(await phase(`cache_cleanup_expired, batches of ${batch}`, clean));
+    await bulkInsert(ctx, 'y', `now() + interval '1 day'`, `now() - interval '1 day'`);
+    evictions.push(await phase(`cache_evict to ${KEYS.toLocaleString('en-US')} entries (lru)`, evict));
+  }
+  const medianRun = (runs: PhaseResult[]) =>
+    [...runs].sort((a, b) => a.p99Ratio - b.p99Ratio)[Math.floor((runs.length - 1) / 2)] as PhaseResult;
+  const cleanup = medianRun(cleanups);
+  const eviction = medianRun(evictions);
   const live = Number(
     (await ctx.pool.query(`SELECT count(*) AS n FROM pgcache.cache_${TYPE} WHERE key LIKE 'k%'`)).rows[0]?.n,
   );
-  if (cleanup.rows !== ROWS || eviction.rows !== ROWS || live !== KEYS) {
+  if ([...cleanups, ...evictions].some((r) => r.rows !== ROWS) || live !== KEYS) {
     throw new Error(
       `pgcache bench: clean-up removed ${cleanup.rows}, eviction ${eviction.rows}, live keys left ${live} (want ${ROWS}, ${ROWS}, ${KEYS})`,
     );
   }
-  ctx.results.scenarios.cleanup = { batch, cleanup, eviction };
+  ctx.results.scenarios.cleanup = { batch, cleanup, eviction, cleanupRuns: cleanups, evictionRuns: evictions };
 }
