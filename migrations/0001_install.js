@@ -1,5 +1,8 @@
-// pgcache 0.1: schema, type registry, cache functions, seed types, pgvector overloads.
+// Schema, type registry, cache functions, seed types, pgvector overloads.
 import { applySqlFiles } from './lib/install-files.js';
+
+// Released in pgcache 0.1.0: applies the frozen files of sql/releases/0.1.0/.
+const VERSION = '0.1.0';
 
 export const files = [
   'core/00_schema.sql',
@@ -16,7 +19,7 @@ export const files = [
 
 /** @param {import('node-pg-migrate').MigrationBuilder} pgm */
 export async function up(pgm) {
-  await applySqlFiles(pgm, files);
+  await applySqlFiles(pgm, files, VERSION);
 }
 
 export const down = false;

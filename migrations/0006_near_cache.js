@@ -1,5 +1,8 @@
-// pgcache 0.4: change notifications (pgcache_changes) for client near-caches, per type (cache_types.notify).
+// Change notifications (pgcache_changes) for client near-caches, per type (cache_types.notify).
 import { applySqlFiles } from './lib/install-files.js';
+
+// Released in pgcache 0.1.0: applies the frozen files of sql/releases/0.1.0/.
+const VERSION = '0.1.0';
 
 export const files = [
   'core/00_schema.sql',
@@ -12,7 +15,7 @@ export const files = [
 
 /** @param {import('node-pg-migrate').MigrationBuilder} pgm */
 export async function up(pgm) {
-  await applySqlFiles(pgm, files);
+  await applySqlFiles(pgm, files, VERSION);
 }
 
 export const down = false;

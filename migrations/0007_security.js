@@ -1,6 +1,9 @@
-// pgcache 0.5: least privilege (reader/writer/admin roles, SECURITY DEFINER functions, no table access) and
+// Least privilege (reader/writer/admin roles, SECURITY DEFINER functions, no table access) and
 // tenant-scoped types (keys scoped to SET pgcache.tenant).
 import { applySqlFiles } from './lib/install-files.js';
+
+// Released in pgcache 0.1.0: applies the frozen files of sql/releases/0.1.0/.
+const VERSION = '0.1.0';
 
 export const files = [
   'core/00_schema.sql',
@@ -17,7 +20,7 @@ export const files = [
 
 /** @param {import('node-pg-migrate').MigrationBuilder} pgm */
 export async function up(pgm) {
-  await applySqlFiles(pgm, files);
+  await applySqlFiles(pgm, files, VERSION);
 }
 
 export const down = false;

@@ -39,8 +39,10 @@ it('README error table = TypeScript error map = codes raised in sql/', () => {
   const walk = (dir: string) => {
     for (const name of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, name.name);
-      if (name.isDirectory()) walk(path);
-      else for (const m of readFileSync(path, 'utf8').matchAll(/ERRCODE = '(PC\d{3})'/g)) inSql.add(m[1] as string);
+      // Frozen releases keep the codes they raised then; the current state is what is documented.
+      if (name.isDirectory()) {
+        if (path !== join(repoRoot, 'sql/releases')) walk(path);
+      } else for (const m of readFileSync(path, 'utf8').matchAll(/ERRCODE = '(PC\d{3})'/g)) inSql.add(m[1] as string);
     }
   };
   walk(join(repoRoot, 'sql'));

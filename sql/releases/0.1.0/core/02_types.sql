@@ -1,0 +1,141 @@
+-- Creating and dropping cache types. Identifiers come from validated registry rows, quoted with format('%I').
+
+-- Storage parameters of every type's table (a partition of entries), as name=value items. fillfactor leaves
+-- room for HOT read-side touches; autovacuum and analyze start after 5% churn instead of 20%, on the table and
+-- on its TOAST table (large values live there). The reasons are in docs/operations.md; core/10_storage.sql
+-- applies them to tables created before a change.
+CREATE OR REPLACE FUNCTION _entries_storage_options() RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT ARRAY['fillfactor=90', 'autovacuum_vacuum_scale_factor=0.05', 'autovacuum_analyze_scale_factor=0.05',
+               'toast.autovacuum_vacuum_scale_factor=0.05']
+$$;
+COMMENT ON FUNCTION _entries_storage_options() IS
+  'Storage parameters (fillfactor, autovacuum) of every cache type''s table; see docs/operations.md.';
+
+CREATE OR REPLACE FUNCTION cache_create_type(
+  p_name            text,
+  p_value_kind      text DEFAULT 'jsonb',
+  p_default_ttl     interval DEFAULT interval '1 hour',
+  p_max_entries     bigint DEFAULT NULL,
+  p_max_bytes       bigint DEFAULT NULL,
+  p_eviction_policy text DEFAULT 'lru',
+  p_unlogged        boolean DEFAULT false,
+  p_max_value_bytes integer DEFAULT 1048576,
+  p_attributes      jsonb DEFAULT '{}'::jsonb,
+  p_description     text DEFAULT ''
+) RETURNS cache_types
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  t cache_types;
+  schema_name text := current_schema();
+BEGIN
+  IF p_name IS NULL OR p_name !~ '^[a-z][a-z0-9_]{0,47}$' THEN
+    RAISE EXCEPTION 'pgcache: argument "name" must match ^[a-z][a-z0-9_]{0,47}$, got %', coalesce(quote_literal(p_name), 'NULL')
+      USING ERRCODE = 'PC008';
+  END IF;
+  IF p_value_kind IS NULL OR p_value_kind NOT IN ('jsonb', 'text', 'bytea', 'vector') THEN
+    RAISE EXCEPTION 'pgcache: argument "value_kind" must be jsonb, text, bytea or vector, got %', coalesce(p_value_kind, 'NULL')
+      USING ERRCODE = 'PC008';
+  END IF;
+  IF p_eviction_policy IS NULL OR p_eviction_policy NOT IN ('lru', 'lfu', 'fifo', 'ttl') THEN
+    RAISE EXCEPTION 'pgcache: argument "eviction_policy" must be lru, lfu, fifo or ttl, got %', coalesce(p_eviction_policy, 'NULL')
+      USING ERRCODE = 'PC008';
+  END IF;
+  PERFORM _check_ttl(p_default_ttl);
+  IF p_max_entries <= 0 OR p_max_bytes <= 0 OR p_max_value_bytes IS NULL OR p_max_value_bytes <= 0 THEN
+    RAISE EXCEPTION 'pgcache: budgets (max_entries, max_bytes, max_value_bytes) must be positive' USING ERRCODE = 'PC008';
+  END IF;
+  IF p_attributes IS NULL OR jsonb_typeof(p_attributes) <> 'object' OR EXISTS (
+    SELECT 1 FROM jsonb_each_text(p_attributes) a
+    WHERE a.value NOT IN ('string', 'number', 'boolean', 'object', 'array')) THEN
+    RAISE EXCEPTION 'pgcache: argument "attributes" must map names to JSON types (string, number, boolean, object, array)'
+      USING ERRCODE = 'PC008';
+  END IF;
+  IF EXISTS (SELECT 1 FROM cache_types WHERE name = p_name) THEN
+    RAISE EXCEPTION 'pgcache: cache type "%" already exists', p_name USING ERRCODE = 'PC009';
+  END IF;
+  -- The type's table, sequences and indexes are named cache_<name>...: none may collide with a relation
+  -- already there (cache_types itself for a type named "types", another type's cache_<x>_hits, ...).
+  IF EXISTS (SELECT 1 FROM pg_class
+              WHERE relnamespace = schema_name::regnamespace
+                AND relname IN ('cache_' || p_name, 'cache_' || p_name || '_hits', 'cache_' || p_name || '_misses',
+                                'cache_' || p_name || '_expiry', 'cache_' || p_name || '_pkey')) THEN
+    RAISE EXCEPTION 'pgcache: argument "name" %: its relations would collide with existing ones in schema %',
+      quote_literal(p_name), schema_name USING ERRCODE = 'PC008';
+  END IF;
+
+  INSERT INTO cache_types (name, value_kind, default_ttl, max_entries, max_bytes, eviction_policy, unlogged,
+                           max_value_bytes, attributes, description)
+  VALUES (p_name, p_value_kind, p_default_ttl, p_max_entries, p_max_bytes, p_eviction_policy, p_unlogged,
+          p_max_value_bytes, p_attributes, coalesce(p_description, ''))
+  RETURNING * INTO t;
+
+  -- The type's table is a partition of entries. fillfactor leaves room on each page so read-side touches
+  -- stay HOT; autovacuum runs early because cache tables churn (see docs/operations.md).
+  EXECUTE format(
+    'CREATE %s TABLE %I.%I PARTITION OF %I.entries FOR VALUES IN (%s) WITH (%s)',
+    CASE WHEN t.unlogged THEN 'UNLOGGED' ELSE '' END, schema_name, t.table_name, schema_name, t.id,
+    array_to_string(_entries_storage_options(), ', '));
+  EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I CHECK (%I IS NOT NULL)',
+    schema_name, t.table_name, t.table_name || '_value_present',
+    CASE t.value_kind WHEN 'jsonb' THEN 'value_json' WHEN 'text' THEN 'value_text'
+                      WHEN 'bytea' THEN 'value_bytes' ELSE 'value_vector' END);
+  -- Expiry and stale versions are found through (version, expires_at): columns that reads never change.
+  EXECUTE format('CREATE INDEX %I ON %I.%I (version, expires_at)', t.table_name || '_expiry', schema_name, t.table_name);
+  EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, t.table_name,
+    format('pgcache entries of type %s (%s values). Use the cache_* functions.', t.name, t.value_kind));
+
+  -- Hit and miss totals are UNLOGGED sequences: nextval() never blocks, writes no WAL and needs no commit
+  -- flush, so counting adds next to nothing to the read path. The price: they restart at 0 after a crash.
+  EXECUTE format('CREATE UNLOGGED SEQUENCE %I.%I', schema_name, t.table_name || '_hits');
+  EXECUTE format('CREATE UNLOGGED SEQUENCE %I.%I', schema_name, t.table_name || '_misses');
+  UPDATE cache_types
+     SET hits_sequence = format('%I.%I', schema_name, t.table_name || '_hits')::regclass,
+         misses_sequence = format('%I.%I', schema_name, t.table_name || '_misses')::regclass
+   WHERE id = t.id
+  RETURNING * INTO t;
+  RETURN t;
+END $$;
+COMMENT ON FUNCTION cache_create_type(text, text, interval, bigint, bigint, text, boolean, integer, jsonb, text) IS
+  'Registers a cache type and creates its table cache_<name> (a partition of entries). Raises PC008 on a bad definition, PC009 if it exists.';
+
+CREATE OR REPLACE FUNCTION cache_drop_type(p_name text) RETURNS boolean
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  t cache_types := _type(p_name);
+  schema_name text := current_schema();
+BEGIN
+  PERFORM _notify(t, '{"all": true}');
+  EXECUTE format('DROP TABLE IF EXISTS %I.%I', schema_name, t.table_name);
+  EXECUTE format('DROP SEQUENCE IF EXISTS %I.%I, %I.%I', schema_name, t.table_name || '_hits', schema_name, t.table_name || '_misses');
+  DELETE FROM cache_types WHERE id = t.id;
+  RETURN true;
+END $$;
+COMMENT ON FUNCTION cache_drop_type(text) IS 'Drops a cache type with its table and all its entries. Raises PC001 if it does not exist.';
+
+-- The default TTL of a type, for calls that pass model or attributes but no TTL of their own.
+CREATE OR REPLACE FUNCTION cache_default_ttl(p_type text) RETURNS interval
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN (_type(p_type)).default_ttl;
+END $$;
+COMMENT ON FUNCTION cache_default_ttl(text) IS 'The default TTL of a cache type. Raises PC001 if it does not exist.';
+
+-- Makes a type tenant-scoped (or not). Only while it holds no entries: existing keys carry no tenant.
+CREATE OR REPLACE FUNCTION cache_set_tenant_scoped(p_type text, p_tenant_scoped boolean) RETURNS boolean
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  t cache_types := _type(p_type);
+BEGIN
+  IF p_tenant_scoped IS NULL THEN
+    RAISE EXCEPTION 'pgcache: argument "tenant_scoped" must not be NULL' USING ERRCODE = 'PC010';
+  END IF;
+  IF t.tenant_scoped <> p_tenant_scoped AND EXISTS (SELECT 1 FROM entries WHERE type_id = t.id) THEN
+    RAISE EXCEPTION 'pgcache: cache type "%" holds entries; change tenant scoping only while it is empty', t.name
+      USING ERRCODE = 'PC010', HINT = 'cache_bump_version() and cache_cleanup_expired() empty it.';
+  END IF;
+  UPDATE cache_types SET tenant_scoped = p_tenant_scoped WHERE id = t.id;
+  RETURN p_tenant_scoped;
+END $$;
+COMMENT ON FUNCTION cache_set_tenant_scoped(text, boolean) IS
+  'Scopes every key of an empty type to the session setting pgcache.tenant (or stops doing so). PC010 if the type holds entries.';

@@ -1,0 +1,266 @@
+-- The write path: one validated upsert per entry.
+
+-- Rejects vectors that pgvector could not hold: NULL or non-finite elements, several dimensions, empty, > 16000.
+CREATE OR REPLACE FUNCTION _check_vector(p_name text, p_vector real[]) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF array_ndims(p_vector) IS DISTINCT FROM 1 OR array_position(p_vector, NULL) IS NOT NULL
+     OR cardinality(p_vector) > 16000
+     OR EXISTS (SELECT 1 FROM unnest(p_vector) x WHERE x IN ('NaN', 'Infinity', '-Infinity')) THEN
+    RAISE EXCEPTION 'pgcache: argument "%" must be a one-dimensional array of 1 to 16000 finite numbers', p_name
+      USING ERRCODE = 'PC010';
+  END IF;
+END $$;
+
+-- A vector's width must match its model's registered width; the first vector of a model registers it.
+CREATE OR REPLACE FUNCTION _check_model_width(p_model text, p_vector real[]) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  width integer;
+BEGIN
+  IF p_model IS NULL OR p_model = '' THEN
+    RAISE EXCEPTION 'pgcache: argument "model" is required with a vector' USING ERRCODE = 'PC010';
+  END IF;
+  SELECT dimensions INTO width FROM cache_models WHERE model = p_model;
+  IF width IS NULL THEN
+    INSERT INTO cache_models (model, dimensions) VALUES (p_model, cardinality(p_vector))
+    ON CONFLICT (model) DO NOTHING;
+    SELECT dimensions INTO width FROM cache_models WHERE model = p_model;
+  END IF;
+  IF width <> cardinality(p_vector) THEN
+    RAISE EXCEPTION 'pgcache: argument "value" has % dimensions; model "%" is registered with %', cardinality(p_vector), p_model, width
+      USING ERRCODE = 'PC006';
+  END IF;
+END $$;
+
+-- Entry attributes (meta) must be declared by the type, with the declared JSON type.
+CREATE OR REPLACE FUNCTION _check_meta(t cache_types, p_meta jsonb) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  bad text;
+BEGIN
+  IF jsonb_typeof(p_meta) <> 'object' THEN
+    RAISE EXCEPTION 'pgcache: argument "meta" must be a JSON object' USING ERRCODE = 'PC010';
+  END IF;
+  SELECT m.key INTO bad FROM jsonb_each(p_meta) m
+   WHERE jsonb_typeof(m.value) <> 'null' AND jsonb_typeof(m.value) IS DISTINCT FROM (t.attributes ->> m.key)
+   LIMIT 1;
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'pgcache: argument "meta" has attribute "%" that type "%" does not declare as %', bad, t.name,
+      coalesce(t.attributes ->> bad, 'anything') USING ERRCODE = 'PC010', DETAIL = format('declared: %s', t.attributes);
+  END IF;
+END $$;
+
+-- Validates and stores one entry. p_ttl NULL means the type's default TTL (public callers check it first).
+-- p_embedding and p_scope serve semantic lookups; p_fresh_for sets stale_at (stale-while-revalidate).
+DROP FUNCTION IF EXISTS _set_entry(text, text, text, jsonb, text, bytea, real[], interval, text, jsonb, real[]);  -- 0.1 signature
+CREATE OR REPLACE FUNCTION _set_entry(
+  p_type text, p_key text, p_kind text,
+  p_json jsonb, p_text text, p_bytes bytea, p_vector real[],
+  p_ttl interval, p_model text, p_meta jsonb,
+  p_embedding real[] DEFAULT NULL, p_scope text DEFAULT NULL, p_fresh_for interval DEFAULT NULL
+) RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+  t cache_types;
+  value_size integer;
+  expiry timestamptz;
+BEGIN
+  SELECT * INTO t FROM cache_types WHERE name = p_type;
+  IF NOT FOUND THEN
+    t := _type(p_type);  -- raises PC001
+  END IF;
+  PERFORM _check_key(p_key);
+  PERFORM _check_kind(t, p_kind);
+  IF num_nonnulls(p_json, p_text, p_bytes, p_vector) = 0 THEN
+    RAISE EXCEPTION 'pgcache: argument "value" must not be NULL' USING ERRCODE = 'PC005';
+  END IF;
+  IF p_vector IS NOT NULL THEN
+    PERFORM _check_vector('value', p_vector);
+    PERFORM _check_model_width(p_model, p_vector);
+  END IF;
+  IF p_embedding IS NOT NULL THEN
+    PERFORM _check_vector('embedding', p_embedding);
+    PERFORM _check_model_width(p_model, p_embedding);
+  END IF;
+  IF p_meta IS NOT NULL THEN
+    PERFORM _check_meta(t, p_meta);
+  END IF;
+  IF p_fresh_for IS NOT NULL THEN
+    PERFORM _check_ttl(p_fresh_for);
+  END IF;
+  IF t.tenant_scoped THEN
+    p_key := _stored_key(t, p_key);
+    p_scope := _tenant(t);  -- semantic lookups of a tenant-scoped type see only the tenant's entries
+  END IF;
+
+  value_size := coalesce(pg_column_size(p_json), octet_length(p_text), octet_length(p_bytes), 4 * cardinality(p_vector));
+  IF value_size > t.max_value_bytes THEN
+    RAISE EXCEPTION 'pgcache: argument "value" is % bytes; cache type "%" allows %', value_size, t.name, t.max_value_bytes
+      USING ERRCODE = 'PC007';
+  END IF;
+
+  expiry := now() + coalesce(p_ttl, t.default_ttl);
+  INSERT INTO entries AS e (type_id, key, version, value_json, value_text, value_bytes, value_vector, embedding,
+                            model, meta, scope, byte_size, created_at, expires_at, stale_at, last_accessed_at)
+  VALUES (t.id, p_key, t.version, p_json, p_text, p_bytes, p_vector, p_embedding, p_model, p_meta, p_scope,
+          octet_length(p_key) + value_size + coalesce(pg_column_size(p_meta), 0)
+            + coalesce(4 * cardinality(p_embedding), 0) + coalesce(octet_length(p_model), 0)
+            + coalesce(octet_length(p_scope), 0),
+          now(), expiry, least(now() + p_fresh_for, expiry), now())
+  ON CONFLICT (type_id, key) DO UPDATE
+     SET version = excluded.version, value_json = excluded.value_json, value_text = excluded.value_text,
+         value_bytes = excluded.value_bytes, value_vector = excluded.value_vector, embedding = excluded.embedding,
+         model = excluded.model, meta = excluded.meta, scope = excluded.scope, byte_size = excluded.byte_size,
+         created_at = excluded.created_at, expires_at = excluded.expires_at, stale_at = excluded.stale_at,
+         last_accessed_at = excluded.last_accessed_at,
+         -- A key's read score survives an overwrite, not an expiry or invalidation.
+         hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > now() THEN e.hit_count ELSE 0 END;
+  IF t.notify THEN
+    PERFORM _notify(t, jsonb_build_object('k', p_key));
+  END IF;
+  RETURN expiry;
+END $$;
+
+-- Public setters: one pair per value kind. Without ttl the type's default applies; an explicit ttl must be positive.
+CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value jsonb) RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, NULL, NULL, NULL);
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value jsonb, p_ttl interval,
+                                     p_model text DEFAULT NULL, p_meta jsonb DEFAULT NULL) RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM _check_ttl(p_ttl);
+  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, p_ttl, p_model, p_meta);
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value text) RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, NULL, NULL, NULL);
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value text, p_ttl interval,
+                                     p_model text DEFAULT NULL, p_meta jsonb DEFAULT NULL) RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM _check_ttl(p_ttl);
+  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, p_ttl, p_model, p_meta);
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value bytea) RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN _set_entry(p_type, p_key, 'bytea', NULL, NULL, p_value, NULL, NULL, NULL, NULL);
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value bytea, p_ttl interval,
+                                     p_model text DEFAULT NULL, p_meta jsonb DEFAULT NULL) RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM _check_ttl(p_ttl);
+  RETURN _set_entry(p_type, p_key, 'bytea', NULL, NULL, p_value, NULL, p_ttl, p_model, p_meta);
+END $$;
+
+-- Vectors as real[] work without pgvector; with it, cache_set(type, key, vector, ...) is added (sql/vector).
+CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value real[], p_model text) RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value, NULL, p_model, NULL);
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value real[], p_ttl interval,
+                                     p_model text, p_meta jsonb DEFAULT NULL) RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM _check_ttl(p_ttl);
+  RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value, p_ttl, p_model, p_meta);
+END $$;
+
+COMMENT ON FUNCTION cache_set(text, text, jsonb) IS 'Stores a jsonb value under key with the type''s default TTL; returns the expiry.';
+COMMENT ON FUNCTION cache_set(text, text, jsonb, interval, text, jsonb) IS 'Stores a jsonb value for ttl, with optional model and attributes (meta); returns the expiry.';
+COMMENT ON FUNCTION cache_set(text, text, text) IS 'Stores a text value under key with the type''s default TTL; returns the expiry.';
+COMMENT ON FUNCTION cache_set(text, text, text, interval, text, jsonb) IS 'Stores a text value for ttl, with optional model and attributes (meta); returns the expiry.';
+COMMENT ON FUNCTION cache_set(text, text, bytea) IS 'Stores a bytea value under key with the type''s default TTL; returns the expiry.';
+COMMENT ON FUNCTION cache_set(text, text, bytea, interval, text, jsonb) IS 'Stores a bytea value for ttl, with optional model and attributes (meta); returns the expiry.';
+COMMENT ON FUNCTION cache_set(text, text, real[], text) IS
+  'Stores a vector (real[]) of model with the type''s default TTL; its width must match the model''s. Returns the expiry.';
+COMMENT ON FUNCTION cache_set(text, text, real[], interval, text, jsonb) IS
+  'Stores a vector (real[]) of model for ttl; its width must match the model''s. Returns the expiry.';
+
+-- Stores a batch in one transaction, through the same checks as single sets: all entries or none.
+-- Vectors come as one 2-D real[] (a row per entry, all of one model and width).
+DROP FUNCTION IF EXISTS _set_many(text, text, text[], interval, jsonb[], text[], bytea[]);  -- 0.1 signature
+CREATE OR REPLACE FUNCTION _set_many(p_type text, p_kind text, p_keys text[], p_ttl interval,
+                                     p_jsons jsonb[], p_texts text[], p_bytes bytea[],
+                                     p_vectors real[] DEFAULT NULL, p_model text DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  n integer := cardinality(p_keys);
+  i bigint;
+BEGIN
+  PERFORM _check_batch('keys', n, 1000);
+  IF n <> coalesce(cardinality(p_jsons), cardinality(p_texts), cardinality(p_bytes), array_length(p_vectors, 1), -1)
+     OR (p_vectors IS NOT NULL AND array_ndims(p_vectors) <> 2) THEN
+    RAISE EXCEPTION 'pgcache: arguments "keys" and "values" must have the same length (vectors: one row each)'
+      USING ERRCODE = 'PC010';
+  END IF;
+  -- Rows are locked in key order (as prefix deletes lock them), so concurrent batches cannot deadlock.
+  -- Within one key, the later element wins.
+  FOR i IN SELECT u.o FROM unnest(p_keys) WITH ORDINALITY AS u(k, o) ORDER BY u.k COLLATE "C", u.o LOOP
+    PERFORM _set_entry(p_type, p_keys[i], p_kind, p_jsons[i], p_texts[i], p_bytes[i],
+                       CASE WHEN p_vectors IS NOT NULL THEN ARRAY(SELECT unnest(p_vectors[i:i][:])) END,
+                       p_ttl, p_model, NULL);
+  END LOOP;
+  RETURN n;
+END $$;
+
+-- Batches: without ttl the type's default applies; an explicit ttl must be positive. Returns the count stored.
+CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values jsonb[]) RETURNS integer
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN _set_many(p_type, 'jsonb', p_keys, NULL, p_values, NULL, NULL);
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values jsonb[], p_ttl interval) RETURNS integer
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM _check_ttl(p_ttl);
+  RETURN _set_many(p_type, 'jsonb', p_keys, p_ttl, p_values, NULL, NULL);
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values text[]) RETURNS integer
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN _set_many(p_type, 'text', p_keys, NULL, NULL, p_values, NULL);
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values text[], p_ttl interval) RETURNS integer
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM _check_ttl(p_ttl);
+  RETURN _set_many(p_type, 'text', p_keys, p_ttl, NULL, p_values, NULL);
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values bytea[]) RETURNS integer
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN _set_many(p_type, 'bytea', p_keys, NULL, NULL, NULL, p_values);
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values bytea[], p_ttl interval) RETURNS integer
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM _check_ttl(p_ttl);
+  RETURN _set_many(p_type, 'bytea', p_keys, p_ttl, NULL, NULL, p_values);
+END $$;
+
+COMMENT ON FUNCTION cache_set_many(text, text[], jsonb[]) IS 'Stores up to 1000 jsonb values in one transaction (all or none), default TTL.';
+COMMENT ON FUNCTION cache_set_many(text, text[], jsonb[], interval) IS 'Stores up to 1000 jsonb values for ttl in one transaction (all or none).';
+COMMENT ON FUNCTION cache_set_many(text, text[], text[]) IS 'Stores up to 1000 text values in one transaction (all or none), default TTL.';
+COMMENT ON FUNCTION cache_set_many(text, text[], text[], interval) IS 'Stores up to 1000 text values for ttl in one transaction (all or none).';
+COMMENT ON FUNCTION cache_set_many(text, text[], bytea[]) IS 'Stores up to 1000 bytea values in one transaction (all or none), default TTL.';
+COMMENT ON FUNCTION cache_set_many(text, text[], bytea[], interval) IS 'Stores up to 1000 bytea values for ttl in one transaction (all or none).';

@@ -1,0 +1,218 @@
+-- cache_maintenance(): the one routine that keeps every cache type clean and within budget. pg_cron runs it
+-- (core/12_cron.sql), or the TypeScript timer (startMaintenance) where pg_cron is missing. Each run:
+--   1. per type, deletes expired and invalidated rows in batches (cache_cleanup_expired),
+--   2. evicts down to the type's entry and byte budgets under its policy, in steps of at most one batch
+--      (cache_evict),
+--   3. records what it did per type in cache_maintenance_history, and every stats.snapshot_interval a
+--      snapshot of hits, misses, entries and bytes in cache_stats_snapshots (hit rate over time),
+--   4. trims its own history, old snapshots, and pg_cron's run log of this install's jobs when it can see it.
+-- It never waits long on the application: lock waits give up after maintenance.lock_timeout, rows other
+-- sessions hold are skipped, and no new batch starts once maintenance.time_budget has passed, so the row locks
+-- it holds until commit are held for about that long at most.
+
+INSERT INTO cache_settings (name, value, description) VALUES
+  ('maintenance.batch_size', '5000',
+   'Rows one maintenance statement deletes at most (one expiry batch, one eviction step)'),
+  ('maintenance.time_budget', '5 seconds',
+   'A maintenance run starts no new batch after this long; what is left waits for the next run'),
+  ('maintenance.lock_timeout', '200ms',
+   'How long maintenance waits for a table lock before it leaves the type for the next run'),
+  ('maintenance.statement_timeout', '60s',
+   'Hard limit on one maintenance call, set by the TypeScript runner (statement_timeout)'),
+  ('maintenance.history_rows', '10000', 'Rows kept in cache_maintenance_history'),
+  ('maintenance.cron_runs_kept', '100', 'Rows kept per pgcache job in pg_cron''s cron.job_run_details'),
+  ('stats.snapshot_interval', '1 minute', 'Maintenance takes a cache_stats_snapshots row per type at most this often'),
+  ('stats.snapshot_retention', '7 days', 'Snapshots older than this are deleted')
+ON CONFLICT (name) DO NOTHING;
+
+-- A setting's value; raises PC010 naming the setting when it is missing.
+CREATE OR REPLACE FUNCTION _setting(p_name text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+DECLARE
+  v text;
+BEGIN
+  SELECT value INTO v FROM cache_settings WHERE name = p_name;
+  IF v IS NULL THEN
+    RAISE EXCEPTION 'pgcache: setting "%" is missing from cache_settings', p_name USING ERRCODE = 'PC010',
+      HINT = 'Re-run the install (it restores missing settings with their defaults).';
+  END IF;
+  RETURN v;
+END $$;
+COMMENT ON FUNCTION _setting(text) IS 'The value of a cache_settings row; PC010 when it is missing.';
+
+CREATE TABLE IF NOT EXISTS cache_maintenance_history (
+  id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  run_started_at timestamptz NOT NULL,
+  cache_type     text NOT NULL,
+  expired        bigint NOT NULL,
+  evicted        bigint NOT NULL,
+  entries        bigint,
+  bytes          bigint,
+  duration_ms    double precision NOT NULL,
+  complete       boolean NOT NULL,
+  error          text
+);
+CREATE INDEX IF NOT EXISTS cache_maintenance_history_type ON cache_maintenance_history (cache_type, id);
+COMMENT ON TABLE cache_maintenance_history IS
+  'pgcache maintenance runs, one row per cache type and run; bounded to maintenance.history_rows rows.';
+COMMENT ON COLUMN cache_maintenance_history.run_started_at IS 'When the run began; rows of one run share it.';
+COMMENT ON COLUMN cache_maintenance_history.expired IS 'Expired or invalidated rows deleted by the expiry batches.';
+COMMENT ON COLUMN cache_maintenance_history.evicted IS 'Rows evicted to bring the type within its budgets.';
+COMMENT ON COLUMN cache_maintenance_history.entries IS 'Rows of the type after the run (NULL: not counted this run).';
+COMMENT ON COLUMN cache_maintenance_history.bytes IS 'Sum of byte_size after the run (NULL: not counted this run).';
+COMMENT ON COLUMN cache_maintenance_history.complete IS
+  'false when the time budget, a lock timeout or rows locked by others left work for the next run.';
+COMMENT ON COLUMN cache_maintenance_history.error IS 'Why the type was left for the next run (lock timeout), else NULL.';
+
+CREATE TABLE IF NOT EXISTS cache_stats_snapshots (
+  taken_at   timestamptz NOT NULL,
+  type_id    smallint NOT NULL,
+  cache_type text NOT NULL,
+  hits       bigint NOT NULL,
+  misses     bigint NOT NULL,
+  entries    bigint,
+  bytes      bigint,
+  PRIMARY KEY (type_id, taken_at)
+);
+CREATE INDEX IF NOT EXISTS cache_stats_snapshots_taken_at ON cache_stats_snapshots (taken_at);
+COMMENT ON TABLE cache_stats_snapshots IS
+  'pgcache hit/miss totals, entries and bytes per type, taken by maintenance every stats.snapshot_interval; see cache_hit_rate_history.';
+
+CREATE OR REPLACE FUNCTION cache_maintenance() RETURNS SETOF cache_maintenance_history
+LANGUAGE plpgsql
+SET search_path FROM CURRENT
+-- The SET clause makes the set_config below local to this call: the caller's lock_timeout is back on return.
+SET lock_timeout = '200ms'
+AS $$
+DECLARE
+  run_start timestamptz := clock_timestamp();
+  deadline timestamptz;
+  batch integer;
+  snapshot_due boolean;
+  t cache_types;
+  type_start timestamptz;
+  n bigint;
+  expired bigint;
+  evicted bigint;
+  entry_count bigint;
+  byte_count bigint;
+  over_entries bigint;
+  over_bytes bigint;
+  complete boolean;
+  err text;
+  done_types integer := 0;
+  h cache_maintenance_history;
+BEGIN
+  -- One run at a time per install: a second caller (pg_cron and a timer at once) returns at once.
+  IF NOT pg_try_advisory_xact_lock(hashtextextended('pgcache.maintenance:' || current_schema(), 0)) THEN
+    RAISE NOTICE 'pgcache: another maintenance run of schema % is in progress; this one did nothing', current_schema();
+    RETURN;
+  END IF;
+  PERFORM set_config('lock_timeout', _setting('maintenance.lock_timeout'), true);
+  batch := _setting('maintenance.batch_size')::integer;
+  IF batch IS NULL OR batch <= 0 THEN
+    RAISE EXCEPTION 'pgcache: setting "maintenance.batch_size" must be a positive integer' USING ERRCODE = 'PC010';
+  END IF;
+  deadline := run_start + _setting('maintenance.time_budget')::interval;
+  snapshot_due := NOT EXISTS (
+    SELECT 1 FROM cache_stats_snapshots
+     WHERE taken_at > run_start - 0.9 * _setting('stats.snapshot_interval')::interval);
+
+  -- Round robin: the type visited longest ago (or never) goes first, so when the time budget cuts runs short,
+  -- one type with a large backlog cannot starve the others.
+  FOR t IN
+    SELECT c.* FROM cache_types c
+      LEFT JOIN LATERAL (
+        SELECT max(h2.id) AS id FROM cache_maintenance_history h2 WHERE h2.cache_type = c.name) last ON true
+     ORDER BY last.id NULLS FIRST, c.id
+  LOOP
+    type_start := clock_timestamp();
+    expired := 0;
+    evicted := 0;
+    entry_count := NULL;
+    byte_count := NULL;
+    complete := true;
+    err := NULL;
+
+    IF done_types > 0 AND type_start >= deadline THEN
+      -- Out of time: no history row, so this type is early in line next run; the snapshot still counts its hits.
+      IF snapshot_due THEN
+        INSERT INTO cache_stats_snapshots (taken_at, type_id, cache_type, hits, misses)
+        VALUES (run_start, t.id, t.name, coalesce(pg_sequence_last_value(t.hits_sequence), 0),
+                coalesce(pg_sequence_last_value(t.misses_sequence), 0));
+      END IF;
+      CONTINUE;
+    END IF;
+    done_types := done_types + 1;
+
+    BEGIN
+      LOOP
+        n := cache_cleanup_expired(t.name, batch);
+        expired := expired + n;
+        EXIT WHEN n < batch;
+        IF clock_timestamp() >= deadline THEN
+          complete := false;
+          EXIT;
+        END IF;
+      END LOOP;
+
+      IF t.max_entries IS NOT NULL OR t.max_bytes IS NOT NULL OR snapshot_due THEN
+        LOOP
+          SELECT count(*), coalesce(sum(byte_size), 0) INTO entry_count, byte_count FROM entries WHERE type_id = t.id;
+          over_entries := greatest(entry_count - coalesce(t.max_entries, entry_count), 0);
+          over_bytes := greatest(byte_count - coalesce(t.max_bytes, byte_count), 0);
+          EXIT WHEN over_entries = 0 AND over_bytes = 0;
+          IF clock_timestamp() >= deadline THEN
+            complete := false;
+            EXIT;
+          END IF;
+          -- One step evicts about one batch: intermediate budgets, so each DELETE stays bounded and a run
+          -- cut short by the time budget still made progress. cache_evict applies the policy's order.
+          n := cache_evict(t.name,
+                 CASE WHEN t.max_entries IS NOT NULL THEN greatest(t.max_entries, entry_count - batch) END,
+                 CASE WHEN t.max_bytes IS NOT NULL
+                      THEN greatest(t.max_bytes, byte_count - ceil(byte_count::numeric * batch / entry_count)::bigint) END,
+                 t.eviction_policy);
+          evicted := evicted + n;
+          IF n = 0 THEN
+            -- Every candidate is locked by a writer right now.
+            complete := false;
+            EXIT;
+          END IF;
+        END LOOP;
+      END IF;
+    EXCEPTION
+      WHEN lock_not_available THEN
+        -- Another session holds a conflicting table lock (DDL, VACUUM FULL, TRUNCATE): this type's work is
+        -- rolled back and left for the next run rather than queueing the application behind us.
+        expired := 0;
+        evicted := 0;
+        entry_count := NULL;
+        byte_count := NULL;
+        complete := false;
+        err := 'lock_timeout: ' || SQLERRM;
+      WHEN SQLSTATE 'PC001' THEN
+        CONTINUE;  -- the type was dropped while we ran
+    END;
+
+    INSERT INTO cache_maintenance_history (run_started_at, cache_type, expired, evicted, entries, bytes, duration_ms,
+                                           complete, error)
+    VALUES (run_start, t.name, expired, evicted, entry_count, byte_count,
+            extract(epoch FROM clock_timestamp() - type_start) * 1000, complete, err)
+    RETURNING * INTO h;
+    RETURN NEXT h;
+
+    IF snapshot_due THEN
+      INSERT INTO cache_stats_snapshots (taken_at, type_id, cache_type, hits, misses, entries, bytes)
+      VALUES (run_start, t.id, t.name, coalesce(pg_sequence_last_value(t.hits_sequence), 0),
+              coalesce(pg_sequence_last_value(t.misses_sequence), 0), entry_count, byte_count);
+    END IF;
+  END LOOP;
+
+  DELETE FROM cache_maintenance_history
+   WHERE id <= (SELECT max(id) FROM cache_maintenance_history) - _setting('maintenance.history_rows')::bigint;
+  DELETE FROM cache_stats_snapshots WHERE taken_at < run_start - _setting('stats.snapshot_retention')::interval;
+  PERFORM _cron_trim();
+END $$;
+COMMENT ON FUNCTION cache_maintenance() IS
+  'Per type: deletes expired rows in batches, evicts down to the budgets under the type''s policy, records the run in cache_maintenance_history and hit-rate snapshots, trims old history. Bounded by maintenance.* settings.';

@@ -1,0 +1,143 @@
+-- Hash sub-partitioning of one cache type's table. entries is LIST-partitioned by type: each type's table
+-- cache_<name> is one partition. cache_hash_partition_type() makes that table itself a HASH(key) partitioned
+-- table of N leaves cache_<name>$0 .. cache_<name>$<N-1> ('$' cannot occur in a type name, so a leaf never
+-- collides with another type's table), or turns it back into one plain table (N = 1). The cache functions
+-- need no change: run-time pruning picks the type, then the leaf for an equality on key. What this buys and
+-- what it costs is in docs/scaling.md.
+
+-- How many tables hold the type's entries: 1 for a plain table, else the number of hash partitions.
+CREATE OR REPLACE FUNCTION _type_partitions(t cache_types) RETURNS integer
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+DECLARE
+  rel regclass := to_regclass(format('%I.%I', current_schema(), t.table_name));
+BEGIN
+  IF rel IS NULL THEN
+    RETURN 0;
+  END IF;
+  IF (SELECT relkind FROM pg_class WHERE oid = rel) = 'p' THEN
+    RETURN (SELECT count(*) FROM pg_inherits WHERE inhparent = rel);
+  END IF;
+  RETURN 1;
+END $$;
+COMMENT ON FUNCTION _type_partitions(cache_types) IS
+  'The number of tables holding a type''s entries: 1 for a plain table, N for a table hash-partitioned by key, 0 if it is missing.';
+
+-- Creates a type's table as cache_create_type() does (same storage options, value check and expiry index),
+-- either plain (p_partitions = 1) or hash-partitioned by key into p_partitions leaves. Options and UNLOGGED
+-- go on the leaves: a partitioned table has no storage of its own. A test compares both shapes with a table
+-- made by cache_create_type(), so the two cannot drift apart unnoticed.
+CREATE OR REPLACE FUNCTION _create_type_table(t cache_types, p_partitions integer) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  schema_name text := current_schema();
+  persistence text := CASE WHEN t.unlogged THEN 'UNLOGGED' ELSE '' END;
+  options text := array_to_string(_entries_storage_options(), ', ');
+  leaf text;
+  i integer;
+BEGIN
+  IF p_partitions = 1 THEN
+    EXECUTE format('CREATE %s TABLE %I.%I PARTITION OF %I.entries FOR VALUES IN (%s) WITH (%s)',
+      persistence, schema_name, t.table_name, schema_name, t.id, options);
+    EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, t.table_name,
+      format('pgcache entries of type %s (%s values). Use the cache_* functions.', t.name, t.value_kind));
+  ELSE
+    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.entries FOR VALUES IN (%s) PARTITION BY HASH (key)',
+      schema_name, t.table_name, schema_name, t.id);
+    EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, t.table_name,
+      format('pgcache entries of type %s (%s values), hash-partitioned by key into %s tables %s$0..%s. Use the cache_* functions.',
+             t.name, t.value_kind, p_partitions, t.table_name, p_partitions - 1));
+    FOR i IN 0 .. p_partitions - 1 LOOP
+      leaf := t.table_name || '$' || i;
+      EXECUTE format('CREATE %s TABLE %I.%I PARTITION OF %I.%I FOR VALUES WITH (MODULUS %s, REMAINDER %s) WITH (%s)',
+        persistence, schema_name, leaf, schema_name, t.table_name, p_partitions, i, options);
+      EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, leaf,
+        format('pgcache entries of type %s whose key hashes to %s mod %s. Use the cache_* functions.', t.name, i, p_partitions));
+    END LOOP;
+  END IF;
+  -- On a partitioned table, the constraint and the index are created on every leaf as well.
+  EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I CHECK (%I IS NOT NULL)',
+    schema_name, t.table_name, t.table_name || '_value_present',
+    CASE t.value_kind WHEN 'jsonb' THEN 'value_json' WHEN 'text' THEN 'value_text'
+                      WHEN 'bytea' THEN 'value_bytes' ELSE 'value_vector' END);
+  EXECUTE format('CREATE INDEX %I ON %I.%I (version, expires_at)', t.table_name || '_expiry', schema_name, t.table_name);
+END $$;
+COMMENT ON FUNCTION _create_type_table(cache_types, integer) IS
+  'Creates a type''s table (a partition of entries), plain or hash-partitioned by key into N leaves, with the storage options, value check and expiry index of cache_create_type().';
+
+CREATE OR REPLACE FUNCTION cache_hash_partition_type(p_type text, p_partitions integer, p_keep_entries boolean DEFAULT true)
+RETURNS bigint
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  t cache_types := _type(p_type);
+  schema_name text := current_schema();
+  old_table regclass;
+  old_name text;
+  old_tables oid[];
+  old_indexes oid[];
+  rel oid;
+  moved bigint := 0;
+BEGIN
+  IF p_partitions IS NULL OR p_partitions < 1 OR p_partitions > 256 THEN
+    RAISE EXCEPTION 'pgcache: argument "partitions" must be an integer from 1 to 256, got %', coalesce(p_partitions::text, 'NULL')
+      USING ERRCODE = 'PC010';
+  END IF;
+  IF p_keep_entries IS NULL THEN
+    RAISE EXCEPTION 'pgcache: argument "keep_entries" must not be NULL' USING ERRCODE = 'PC010';
+  END IF;
+  IF _type_partitions(t) = p_partitions THEN
+    RETURN 0;  -- already in that shape
+  END IF;
+
+  -- Every table and index of the old shape, listed while it is still a partition (pg_partition_tree shows
+  -- nothing for a detached plain table).
+  old_table := format('%I.%I', schema_name, t.table_name)::regclass;
+  SELECT array_agg(c.oid ORDER BY c.oid), array_agg(x.indexrelid ORDER BY x.indexrelid) FILTER (WHERE x.indexrelid IS NOT NULL)
+    INTO old_tables, old_indexes
+    FROM pg_partition_tree(old_table) p
+    JOIN pg_class c ON c.oid = p.relid
+    LEFT JOIN pg_index x ON x.indrelid = c.oid;
+  -- Detaching takes an ACCESS EXCLUSIVE lock on entries until commit: every type's reads and writes wait,
+  -- for as long as the rows take to copy (no copy with p_keep_entries => false).
+  EXECUTE format('ALTER TABLE %I.entries DETACH PARTITION %I.%I', schema_name, schema_name, t.table_name);
+  -- Free every name the new tables need: the old tables and indexes are renamed after their OIDs.
+  FOR rel IN SELECT DISTINCT u FROM unnest(old_tables) u LOOP
+    EXECUTE format('ALTER TABLE %s RENAME TO %I', rel::regclass, 'pgcache$old$' || rel);
+  END LOOP;
+  FOR rel IN SELECT u FROM unnest(old_indexes) u LOOP
+    EXECUTE format('ALTER INDEX %s RENAME TO %I', rel::regclass, 'pgcache$old$' || rel);
+  END LOOP;
+  old_name := format('%I.%I', schema_name, 'pgcache$old$' || old_table::oid);
+
+  PERFORM _create_type_table(t, p_partitions);
+  IF p_keep_entries THEN
+    EXECUTE format('INSERT INTO %I.%I SELECT * FROM %s', schema_name, t.table_name, old_name);
+    GET DIAGNOSTICS moved = ROW_COUNT;
+  END IF;
+  EXECUTE format('DROP TABLE %s', old_name);
+  RETURN moved;
+END $$;
+COMMENT ON FUNCTION cache_hash_partition_type(text, integer, boolean) IS
+  'Rebuilds a type''s table hash-partitioned by key into partitions (1 to 256; 1 = one plain table), moving its entries (or dropping them with keep_entries => false). Locks all of entries until commit. Returns the entries moved; 0 and no change when the type already has that many partitions.';
+
+-- Every table that holds entries, per type: the type's own table, or each of its hash partitions.
+CREATE OR REPLACE VIEW cache_partitions AS
+SELECT t.name AS cache_type,
+       leaf.relname::text AS table_name,
+       b.modulus,
+       b.remainder,
+       leaf.relpersistence = 'u' AS unlogged,
+       CASE WHEN leaf.reltuples >= 0 THEN leaf.reltuples::bigint END AS rows_estimate,
+       pg_total_relation_size(leaf.oid) AS total_bytes
+  FROM cache_types t
+  JOIN pg_inherits i ON i.inhparent = 'entries'::regclass
+  JOIN pg_class c ON c.oid = i.inhrelid AND c.relname = t.table_name
+  CROSS JOIN LATERAL (
+    SELECT c.oid AS oid WHERE c.relkind = 'r'
+    UNION ALL
+    SELECT i2.inhrelid FROM pg_inherits i2 WHERE i2.inhparent = c.oid AND c.relkind = 'p') l
+  JOIN pg_class leaf ON leaf.oid = l.oid
+  CROSS JOIN LATERAL (
+    SELECT m[1]::integer AS modulus, m[2]::integer AS remainder
+      FROM (SELECT regexp_match(pg_get_expr(leaf.relpartbound, leaf.oid), 'modulus (\d+), remainder (\d+)') AS m) r) b;
+COMMENT ON VIEW cache_partitions IS
+  'Per cache type, each table holding its entries (its own table, or each hash partition with modulus and remainder), with row estimate and total bytes (heap, TOAST, indexes).';

@@ -1,0 +1,35 @@
+-- Installs or upgrades pgcache with psql alone:  psql -v schema=pgcache -f sql/install.sql
+-- The node-pg-migrate migrations apply exactly the files listed here, in this order.
+\set ON_ERROR_STOP on
+\if :{?schema}
+\else
+  \set schema pgcache
+\endif
+SET client_min_messages = warning;
+BEGIN;
+SELECT set_config('pgcache.schema', :'schema', true) \g /dev/null
+\ir prelude.sql
+\ir core/00_schema.sql
+\ir core/01_checks.sql
+\ir core/02_types.sql
+\ir core/03_read.sql
+\ir core/04_write.sql
+\ir core/05_invalidate.sql
+\ir core/06_maintenance.sql
+\ir core/07_stats.sql
+\ir core/08_seed_types.sql
+\ir core/09_ai.sql
+\ir core/10_storage.sql
+\ir core/11_maintenance_run.sql
+\ir core/12_cron.sql
+\ir core/13_monitoring.sql
+\ir core/14_notify.sql
+\ir core/20_replica.sql
+\ir core/21_partitioning.sql
+SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') AS has_vector \gset
+\if :has_vector
+\ir vector/00_vector.sql
+\ir vector/01_semantic.sql
+\endif
+\ir core/30_security.sql
+COMMIT;
