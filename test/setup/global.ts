@@ -30,6 +30,8 @@ export default async function setup(): Promise<() => void> {
   await ensureDatabase(info, CRON_DATABASE);
   await ensureTemplate(info, BARE_TEMPLATE, 'bare-v1', async () => {});
   await ensureTemplate(info, INSTALLED_TEMPLATE, installFingerprint(), async (url) => {
+    // As on any fresh database: 0.1.0 from its frozen files, then every upgrade to the current version, so the
+    // whole suite runs on an upgraded install (test/versions.test.ts shows it equals a fresh one).
     await migrate({ databaseUrl: url });
   });
   process.env.PGCACHE_TEST_PORT = String(info.port);
