@@ -12,6 +12,7 @@ import { install } from '../scripts/extension.js';
 import { clusterInfo, repoRoot } from '../scripts/lib/cluster.js';
 import { cloneDatabase, dropDatabase, withClient } from '../scripts/lib/databases.js';
 import { extensionFiles, installScript, pgTleSql, updateScript } from '../scripts/lib/extension.js';
+import { migrate } from '../src/install/migrate.js';
 import { catalog, catalogDiff } from './helpers/catalog.js';
 import { useDatabase } from './helpers/db.js';
 
@@ -74,6 +75,7 @@ describe('CREATE EXTENSION pgcache', () => {
     await db.pool.query(`SELECT pgcache.cache_delete('default', 'old')`);
     expect(catalogDiff(await catalog(db.pool, 'pgcache'), fresh)).toEqual({ onlyA: [], onlyB: [] });
     await smoke(db.pool);
+    await expect(migrate({ databaseUrl: db.url })).rejects.toThrow(/ALTER EXTENSION pgcache UPDATE/);
     // The functions, tables and seeded type tables belong to the extension.
     const members = await db.pool.query(
       `SELECT count(*) FILTER (WHERE classid = 'pg_proc'::regclass)::int AS functions,

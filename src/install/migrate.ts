@@ -59,6 +59,16 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
 }
 
 async function runMigrations(dbClient: pg.ClientBase, schema: string, options: MigrateOptions): Promise<string[]> {
+  const extension = await dbClient.query(
+    `SELECT extversion FROM pg_extension WHERE extname = 'pgcache' AND extnamespace = to_regnamespace($1)`,
+    [schema],
+  );
+  if (extension.rowCount) {
+    throw new Error(
+      `pgcache: schema "${schema}" holds the pgcache extension ${extension.rows[0].extversion}; ` +
+        'upgrade it with ALTER EXTENSION pgcache UPDATE, not migrate()',
+    );
+  }
   const ran = await runner({
     dbClient,
     dir: migrationsDir,
