@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
+import { FeatureUnavailableError, InstallRefusedError, translateError } from '../client/errors.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const migrationsDir = join(packageRoot, 'migrations');
@@ -21,13 +22,32 @@ export interface MigrateOptions {
   verbose?: boolean;
   /** Run at most this many pending migrations (e.g. 1 installs only 0001, to test upgrades). Default: all. */
   count?: number;
+  /**
+   * Prefix of the install's roles <prefix>_reader, _writer and _admin. Default `<database>_<schema>` (kept from
+   * the first install): a role granted for one install reaches no other database or schema.
+   */
+  rolePrefix?: string;
+}
+
+export interface UninstallOptions extends Omit<MigrateOptions, 'count' | 'rolePrefix' | 'verbose'> {
+  /** pg_cron's database when it is not pgcache's. Default: databaseUrl with that database name. */
+  cronDatabaseUrl?: string;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const ROLE_PREFIX = /^[a-z_][a-z0-9_]*$/;
+
+/** Schemas shared with other software: pgcache never installs into (or uninstalls) them. */
+export function isSharedSchema(schema: string): boolean {
+  return schema === 'public' || schema === 'information_schema' || schema.startsWith('pg_');
+}
 
 function checkSchema(schema: string): void {
   if (!SCHEMA_NAME.test(schema)) {
     throw new TypeError(`pgcache: schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schema)}`);
+  }
+  if (isSharedSchema(schema)) {
+    throw new InstallRefusedError('PC020', `pgcache: will not use schema "${schema}": it is shared with other software`);
   }
 }
 
@@ -50,10 +70,19 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
   return withClient(options, async (dbClient) => {
     // node-pg-migrate leaves `SET search_path TO <schema>` on the session: give the caller's client back as it was.
     const { rows } = await dbClient.query('SELECT current_setting($1) AS path', ['search_path']);
+    if (options.rolePrefix !== undefined && !ROLE_PREFIX.test(options.rolePrefix)) {
+      throw new TypeError(`pgcache: rolePrefix must match ${ROLE_PREFIX}, got ${JSON.stringify(options.rolePrefix)}`);
+    }
+    // Read by sql/prelude.sql in each migration's transaction.
+    await dbClient.query("SELECT set_config('pgcache.role_prefix', $1, false)", [options.rolePrefix ?? '']);
     try {
       return await runMigrations(dbClient, schema, options);
+    } catch (error) {
+      throw translateError(error);
     } finally {
-      await dbClient.query("SELECT set_config('search_path', $1, false)", [rows[0].path]);
+      await dbClient.query("SELECT set_config('search_path', $1, false), set_config('pgcache.role_prefix', '', false)", [
+        rows[0].path,
+      ]);
     }
   });
 }
@@ -76,13 +105,96 @@ async function runMigrations(dbClient: pg.ClientBase, schema: string, options: M
   return ran.map((m) => m.name);
 }
 
-/** Removes pgcache: the schema with every entry, the registry and the migrations table. */
-export async function uninstall(options: MigrateOptions): Promise<void> {
+/**
+ * Removes a pgcache install: its pg_cron jobs (in pg_cron's database when that is another one), the schema
+ * with every entry, the registry and the migrations table, and the roles created for it. Refuses (PC020) a
+ * schema that is not a pgcache install. Returns whether there was an install and how many jobs were removed.
+ */
+export async function uninstall(options: UninstallOptions): Promise<{ dropped: boolean; jobsRemoved: number }> {
   const schema = options.schema ?? 'pgcache';
   checkSchema(schema);
-  await withClient(options, async (client) => {
-    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+  return withClient(options, async (client) => {
+    try {
+      const { rows } = await client.query(
+        `SELECT to_regnamespace($1) IS NOT NULL AS present, to_regclass($2) IS NOT NULL AS marked,
+                current_database() AS db, nullif(current_setting('cron.database_name', true), '') AS cron_db`,
+        [pg.escapeIdentifier(schema), `${pg.escapeIdentifier(schema)}.pgcache_install`],
+      );
+      const state = rows[0] as { present: boolean; marked: boolean; db: string; cron_db: string | null };
+      if (!state.present) return { dropped: false, jobsRemoved: 0 };
+      if (!state.marked) {
+        throw new InstallRefusedError(
+          'PC020',
+          `pgcache: schema "${schema}" is not a pgcache install (it has no pgcache_install record); nothing was dropped`,
+        );
+      }
+      const jobsRemoved = await removeJobs(client, schema, state.db, state.cron_db, options);
+      await client.query('BEGIN');
+      try {
+        await client.query("SELECT set_config('pgcache.schema', $1, true)", [schema]);
+        await client.query(readSqlFile('uninstall_schema.sql'));
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+      return { dropped: true, jobsRemoved };
+    } catch (error) {
+      throw translateError(error);
+    }
   });
+}
+
+/** Unschedules the install's pg_cron jobs (a job left behind would fail every minute). */
+async function removeJobs(
+  client: pg.ClientBase,
+  schema: string,
+  database: string,
+  cronDatabase: string | null,
+  options: UninstallOptions,
+): Promise<number> {
+  if (!cronDatabase) return 0;
+  const quoted = pg.escapeIdentifier(schema);
+  if (cronDatabase === database) {
+    const { rows } = await client.query(`SELECT ${quoted}.cache_unschedule_maintenance() AS n`);
+    return rows[0].n;
+  }
+  const names = (await client.query(`SELECT ${quoted}._cron_job_names() AS names`)).rows[0].names as string[];
+  const cronUrl = options.cronDatabaseUrl ?? (options.databaseUrl && urlForDatabase(options.databaseUrl, cronDatabase));
+  if (!cronUrl) {
+    throw new FeatureUnavailableError(
+      'PC011',
+      `pgcache: pg_cron runs in database "${cronDatabase}": pass cronDatabaseUrl to remove this install's jobs there (${names.join(', ')})`,
+    );
+  }
+  const cron = new pg.Client({ connectionString: cronUrl });
+  await cron.connect();
+  try {
+    const { rows } = await cron.query(
+      'SELECT current_database() AS db, count(cron.unschedule(jobid))::int AS n FROM cron.job WHERE jobname = ANY ($1)',
+      [names],
+    );
+    if (rows[0].db !== cronDatabase) {
+      throw new FeatureUnavailableError(
+        'PC011',
+        `pgcache: cronDatabaseUrl points at database "${rows[0].db}", but pg_cron runs in "${cronDatabase}"`,
+      );
+    }
+    return rows[0].n;
+  } finally {
+    await cron.end();
+  }
+}
+
+/** The same connection string with another database name; undefined when it is not a URL. */
+function urlForDatabase(url: string, database: string): string | undefined {
+  try {
+    const u = new URL(url);
+    u.pathname = `/${encodeURIComponent(database)}`;
+    return u.toString();
+  } catch {
+    return undefined;
+  }
 }
 
 /** The SQL text of a file under sql/, for tools that show or compare it. */

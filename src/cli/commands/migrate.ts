@@ -13,8 +13,17 @@ export function migrateCommand(): Command {
       ),
   )
     .option('-v, --verbose', "print node-pg-migrate's progress")
-    .action(async (options: ConnectionOptions & { verbose?: boolean }) => {
-      const ran = await migrate({ databaseUrl: requireUrl(options), schema: options.schema, verbose: options.verbose });
+    .option(
+      '--role-prefix <prefix>',
+      'name the roles <prefix>_reader, _writer and _admin (default <database>_<schema>, kept from the first install)',
+    )
+    .action(async (options: ConnectionOptions & { verbose?: boolean; rolePrefix?: string }) => {
+      const ran = await migrate({
+        databaseUrl: requireUrl(options),
+        schema: options.schema,
+        verbose: options.verbose,
+        rolePrefix: options.rolePrefix,
+      });
       if (ran.length === 0) console.log(`pgcache is up to date in schema "${options.schema}".`);
       else console.log(`Applied ${ran.length} migration(s) in schema "${options.schema}": ${ran.join(', ')}`);
     });
