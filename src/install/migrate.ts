@@ -47,7 +47,10 @@ function checkSchema(schema: string): void {
     throw new TypeError(`pgcache: schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schema)}`);
   }
   if (isSharedSchema(schema)) {
-    throw new InstallRefusedError('PC020', `pgcache: will not use schema "${schema}": it is shared with other software`);
+    throw new InstallRefusedError(
+      'PC020',
+      `pgcache: will not use schema "${schema}": it is shared with other software`,
+    );
   }
 }
 
@@ -76,15 +79,31 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
     // Read by sql/prelude.sql in each migration's transaction.
     await dbClient.query("SELECT set_config('pgcache.role_prefix', $1, false)", [options.rolePrefix ?? '']);
     try {
+      await checkInstallable(dbClient, schema);
       return await runMigrations(dbClient, schema, options);
     } catch (error) {
       throw translateError(error);
     } finally {
-      await dbClient.query("SELECT set_config('search_path', $1, false), set_config('pgcache.role_prefix', '', false)", [
-        rows[0].path,
-      ]);
+      await dbClient.query(
+        "SELECT set_config('search_path', $1, false), set_config('pgcache.role_prefix', '', false)",
+        [rows[0].path],
+      );
     }
   });
+}
+
+/**
+ * Runs sql/prelude.sql and rolls it back: it refuses (PC020) a schema pgcache must not take over, and
+ * node-pg-migrate would otherwise create its migrations table there before the first migration fails.
+ */
+async function checkInstallable(client: pg.ClientBase, schema: string): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query("SELECT set_config('pgcache.schema', $1, true)", [schema]);
+    await client.query(readSqlFile('prelude.sql'));
+  } finally {
+    await client.query('ROLLBACK');
+  }
 }
 
 async function runMigrations(dbClient: pg.ClientBase, schema: string, options: MigrateOptions): Promise<string[]> {

@@ -36,7 +36,11 @@ export function uninstallCommand(): Command {
       const cronUrl = await withClient(options, (client) =>
         cronDatabaseUrl(client, databaseUrl, options.cronDatabaseUrl),
       );
-      const { dropped, jobsRemoved } = await uninstall({ databaseUrl, schema: options.schema, cronDatabaseUrl: cronUrl });
+      const { dropped, jobsRemoved } = await uninstall({
+        databaseUrl,
+        schema: options.schema,
+        cronDatabaseUrl: cronUrl,
+      });
       if (!dropped) {
         console.log(`Nothing to do: there is no schema "${options.schema}".`);
         return;
