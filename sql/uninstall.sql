@@ -17,12 +17,18 @@ BEGIN
       USING ERRCODE = 'PC020', HINT = 'An install older than 0.6 gets the record when it is upgraded (pgcache migrate).';
   END IF;
 END $$;
+-- pg_settings, not current_setting(): it hides cron.database_name from a role that may not read it
+-- instead of failing.
 SELECT current_database() AS pgcache_database,
-       coalesce(:"schema"._cron_database(), '') AS cron_database,
-       :"schema"._cron_database() IS NOT NULL AND :"schema"._cron_database() <> current_database() AS cron_elsewhere,
+       coalesce((SELECT setting FROM pg_settings WHERE name = 'cron.database_name'), '') AS cron_database,
+       EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') AS cron_here,
+       coalesce((SELECT setting FROM pg_settings WHERE name = 'cron.database_name'), current_database())
+         <> current_database() AS cron_elsewhere,
        :"schema"._cron_job_names()::text AS cron_jobs
 \gset
-SELECT :"schema".cache_unschedule_maintenance() WHERE NOT :'cron_elsewhere'::boolean \g /dev/null
+\if :cron_here
+  SELECT count(cron.unschedule(jobid)) FROM cron.job WHERE jobname = ANY (:'cron_jobs'::text[]) \g /dev/null
+\endif
 \if :cron_elsewhere
   \connect :"cron_database"
   SELECT count(cron.unschedule(jobid)) FROM cron.job WHERE jobname = ANY (:'cron_jobs'::text[]) \g /dev/null

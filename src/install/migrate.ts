@@ -136,10 +136,18 @@ export async function uninstall(options: UninstallOptions): Promise<{ dropped: b
     try {
       const { rows } = await client.query(
         `SELECT to_regnamespace($1) IS NOT NULL AS present, to_regclass($2) IS NOT NULL AS marked,
-                current_database() AS db, nullif(current_setting('cron.database_name', true), '') AS cron_db`,
+                current_database() AS db, EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') AS cron_here,
+                -- pg_settings hides cron.database_name from a role that may not read it instead of failing.
+                (SELECT nullif(setting, '') FROM pg_settings WHERE name = 'cron.database_name') AS cron_db`,
         [pg.escapeIdentifier(schema), `${pg.escapeIdentifier(schema)}.pgcache_install`],
       );
-      const state = rows[0] as { present: boolean; marked: boolean; db: string; cron_db: string | null };
+      const state = rows[0] as {
+        present: boolean;
+        marked: boolean;
+        db: string;
+        cron_here: boolean;
+        cron_db: string | null;
+      };
       if (!state.present) return { dropped: false, jobsRemoved: 0 };
       if (!state.marked) {
         throw new InstallRefusedError(
@@ -147,7 +155,7 @@ export async function uninstall(options: UninstallOptions): Promise<{ dropped: b
           `pgcache: schema "${schema}" is not a pgcache install (it has no pgcache_install record); nothing was dropped`,
         );
       }
-      const jobsRemoved = await removeJobs(client, schema, state.db, state.cron_db, options);
+      const jobsRemoved = await removeJobs(client, schema, state, options);
       await client.query('BEGIN');
       try {
         await client.query("SELECT set_config('pgcache.schema', $1, true)", [schema]);
@@ -168,17 +176,15 @@ export async function uninstall(options: UninstallOptions): Promise<{ dropped: b
 async function removeJobs(
   client: pg.ClientBase,
   schema: string,
-  database: string,
-  cronDatabase: string | null,
+  place: { db: string; cron_here: boolean; cron_db: string | null },
   options: UninstallOptions,
 ): Promise<number> {
-  if (!cronDatabase) return 0;
-  const quoted = pg.escapeIdentifier(schema);
-  if (cronDatabase === database) {
-    const { rows } = await client.query(`SELECT ${quoted}.cache_unschedule_maintenance() AS n`);
-    return rows[0].n;
-  }
-  const names = (await client.query(`SELECT ${quoted}._cron_job_names() AS names`)).rows[0].names as string[];
+  const unschedule = 'SELECT count(cron.unschedule(jobid))::int AS n FROM cron.job WHERE jobname = ANY ($1)';
+  const names = (await client.query(`SELECT ${pg.escapeIdentifier(schema)}._cron_job_names() AS names`)).rows[0]
+    .names as string[];
+  if (place.cron_here) return (await client.query(unschedule, [names])).rows[0].n;
+  const cronDatabase = place.cron_db;
+  if (!cronDatabase || cronDatabase === place.db) return 0;
   const cronUrl = options.cronDatabaseUrl ?? (options.databaseUrl && urlForDatabase(options.databaseUrl, cronDatabase));
   if (!cronUrl) {
     throw new FeatureUnavailableError(
@@ -189,17 +195,14 @@ async function removeJobs(
   const cron = new pg.Client({ connectionString: cronUrl });
   await cron.connect();
   try {
-    const { rows } = await cron.query(
-      'SELECT current_database() AS db, count(cron.unschedule(jobid))::int AS n FROM cron.job WHERE jobname = ANY ($1)',
-      [names],
-    );
+    const { rows } = await cron.query('SELECT current_database() AS db');
     if (rows[0].db !== cronDatabase) {
       throw new FeatureUnavailableError(
         'PC011',
         `pgcache: cronDatabaseUrl points at database "${rows[0].db}", but pg_cron runs in "${cronDatabase}"`,
       );
     }
-    return rows[0].n;
+    return (await cron.query(unschedule, [names])).rows[0].n;
   } finally {
     await cron.end();
   }
@@ -214,6 +217,20 @@ function urlForDatabase(url: string, database: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The names of an install's roles, as pgcache_install records them (grant these to application roles). */
+export async function installRoles(
+  options: Pick<MigrateOptions, 'databaseUrl' | 'client' | 'schema'>,
+): Promise<{ reader: string; writer: string; admin: string }> {
+  const schema = options.schema ?? 'pgcache';
+  checkSchema(schema);
+  return withClient(options, async (client) => {
+    const { rows } = await client.query(
+      `SELECT reader_role AS reader, writer_role AS writer, admin_role AS admin FROM ${pg.escapeIdentifier(schema)}.pgcache_install`,
+    );
+    return rows[0];
+  });
 }
 
 /** The SQL text of a file under sql/, for tools that show or compare it. */

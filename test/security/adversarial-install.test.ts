@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRON_DATABASE, clusterInfo, repoRoot } from '../../scripts/lib/cluster.js';
 import { dropDatabase, ensureDatabase, withClient } from '../../scripts/lib/databases.js';
-import { migrate, uninstall } from '../../src/install/migrate.js';
+import { installRoles, migrate, uninstall } from '../../src/install/migrate.js';
 import { sqlState, useDatabase } from '../helpers/db.js';
 
 const db = useDatabase('bare');
@@ -51,6 +51,11 @@ describe('roles', () => {
       reader_role: `${db.name}_pgcache_reader`,
       writer_role: `${db.name}_pgcache_writer`,
       admin_role: `${db.name}_pgcache_admin`,
+    });
+    expect(await installRoles({ databaseUrl: db.url })).toEqual({
+      reader: `${db.name}_pgcache_reader`,
+      writer: `${db.name}_pgcache_writer`,
+      admin: `${db.name}_pgcache_admin`,
     });
     expect((await roles(otherPool)).admin_role).toBe(`${other}_pgcache_admin`);
     await migrate({ databaseUrl: db.url, schema: 'second' });

@@ -2,14 +2,7 @@
 import { Command } from 'commander';
 import pg from 'pg';
 import { uninstall } from '../../install/migrate.js';
-import {
-  type ConnectionOptions,
-  connectionOptions,
-  cronDatabaseOption,
-  cronDatabaseUrl,
-  requireUrl,
-  withClient,
-} from '../connection.js';
+import { type ConnectionOptions, connectionOptions, cronDatabaseOption, requireUrl } from '../connection.js';
 import { CliError } from '../errors.js';
 
 export function uninstallCommand(): Command {
@@ -32,14 +25,11 @@ export function uninstallCommand(): Command {
           2,
         );
       }
-      const databaseUrl = requireUrl(options);
-      const cronUrl = await withClient(options, (client) =>
-        cronDatabaseUrl(client, databaseUrl, options.cronDatabaseUrl),
-      );
+      // Without --cron-database-url, pg_cron's database is reached with --database-url's role and host.
       const { dropped, jobsRemoved } = await uninstall({
-        databaseUrl,
+        databaseUrl: requireUrl(options),
         schema: options.schema,
-        cronDatabaseUrl: cronUrl,
+        cronDatabaseUrl: options.cronDatabaseUrl,
       });
       if (!dropped) {
         console.log(`Nothing to do: there is no schema "${options.schema}".`);
