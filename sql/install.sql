@@ -1,13 +1,19 @@
 -- Installs or upgrades pgcache with psql alone:  psql -v schema=pgcache -f sql/install.sql
+-- Its roles are <database>_<schema>_reader, _writer and _admin; -v role_prefix=app_cache names them
+-- app_cache_reader, ... instead (kept by later runs). pgcache_install records the names.
 -- The node-pg-migrate migrations apply exactly the files listed here, in this order.
 \set ON_ERROR_STOP on
 \if :{?schema}
 \else
   \set schema pgcache
 \endif
+\if :{?role_prefix}
+\else
+  \set role_prefix ''
+\endif
 SET client_min_messages = warning;
 BEGIN;
-SELECT set_config('pgcache.schema', :'schema', true) \g /dev/null
+SELECT set_config('pgcache.schema', :'schema', true), set_config('pgcache.role_prefix', :'role_prefix', true) \g /dev/null
 \ir prelude.sql
 \ir core/00_schema.sql
 \ir core/01_checks.sql

@@ -217,7 +217,7 @@ describe('docker/initdb/10-pgcache.sh, run as the entrypoint runs it', () => {
   it('installs the same functions, tables and views as the migrations', async () => {
     await migrate({ databaseUrl: reference.url, schema: 'pgcache' });
     const installed = await shapeOf(initDb);
-    expect(installed).toContain('f cache_peek(p_type text, p_key text) search_path=pgcache, public, pg_temp');
+    expect(installed).toContain('f cache_peek(p_type text, p_key text) search_path=pgcache, pg_temp');
     expect(installed).toEqual(await shapeOf(reference.pool));
   });
 

@@ -1,5 +1,15 @@
 -- pgvector conveniences, installed only where the vector extension exists. Vectors are stored as real[]
 -- (so the core needs no pgvector); these overloads take and return pgvector's vector type.
+--
+-- pgvector's schema is on the search_path only while these files create their functions, so that the
+-- signatures can name its types (bound by OID when created). The bodies never resolve a pgvector name through
+-- the path, which core/30_security.sql pins without pgvector's schema: vector <-> real[] conversions are casts
+-- (found by type, not by name), and the dynamic SQL of 01_semantic.sql qualifies every pgvector name.
+DO $$
+BEGIN
+  PERFORM set_config('search_path', format('%I, %s, pg_temp', current_schema(),
+    (SELECT x.extnamespace::regnamespace::text FROM pg_extension x WHERE x.extname = 'vector')), true);
+END $$;
 
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value vector, p_model text) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
@@ -18,7 +28,7 @@ END $$;
 CREATE OR REPLACE FUNCTION cache_get_vector(p_type text, p_key text) RETURNS vector
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN (_get_entry(p_type, p_key, 'vector')).value_vector::vector;
+  RETURN (_get_entry(p_type, p_key, 'vector')).value_vector;  -- real[] to vector: pgvector's assignment cast
 END $$;
 
 COMMENT ON FUNCTION cache_set(text, text, vector, text) IS
@@ -26,3 +36,9 @@ COMMENT ON FUNCTION cache_set(text, text, vector, text) IS
 COMMENT ON FUNCTION cache_set(text, text, vector, interval, text, jsonb) IS
   'Stores a pgvector vector of model for ttl; its width must match the model''s. Returns the expiry.';
 COMMENT ON FUNCTION cache_get_vector(text, text) IS 'The value of a live entry of a vector type as a pgvector vector, or NULL on a miss.';
+
+-- Back to the pinned path for the files that follow.
+DO $$
+BEGIN
+  PERFORM set_config('search_path', format('%I, pg_temp', current_schema()), true);
+END $$;

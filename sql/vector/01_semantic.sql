@@ -3,6 +3,13 @@
 -- on embedding::vector(<width of the model>) WHERE model = '<model>': 768-, 1536- and 3072-wide models share
 -- one table, each with its own index. HNSW indexes vector up to 2000 dimensions and halfvec up to 4000, so
 -- wider models (3072) are indexed and searched as halfvec: half the index size, a little precision lost.
+-- pgvector's schema is on the search_path while this file runs, as in 00_vector.sql.
+DO $$
+BEGIN
+  PERFORM set_config('search_path', format('%I, %s, pg_temp', current_schema(),
+    (SELECT x.extnamespace::regnamespace::text FROM pg_extension x WHERE x.extname = 'vector')), true);
+END $$;
+
 
 CREATE OR REPLACE FUNCTION cache_set_with_embedding(p_type text, p_key text, p_value text, p_embedding vector,
                                                     p_model text, p_ttl interval, p_scope text DEFAULT NULL,
@@ -13,6 +20,13 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_set_with_embedding(text, text, text, vector, text, interval, text, jsonb) IS
   'Stores a text value with the pgvector embedding (of model) it is found by in semantic lookups, within scope.';
+
+-- pgvector's schema, quoted, for the dynamic SQL below: every pgvector type, operator and operator class is
+-- named with it, never found through the search_path.
+CREATE OR REPLACE FUNCTION _vector_schema() RETURNS text
+LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
+  SELECT x.extnamespace::regnamespace::text FROM pg_extension x WHERE x.extname = 'vector'
+$$;
 
 -- The width registered for a model, or PC010.
 CREATE OR REPLACE FUNCTION _model_width(p_model text) RETURNS integer
@@ -50,9 +64,10 @@ DECLARE
   width integer := _model_width(p_model);
   kind text := _semantic_type(width);
 BEGIN
-  RETURN format('CREATE INDEX %s IF NOT EXISTS %I ON %I.%I USING hnsw ((embedding::%s(%s)) %s_cosine_ops) WHERE model = %L',
+  RETURN format('CREATE INDEX %s IF NOT EXISTS %I ON %I.%I USING hnsw ((embedding::%s.%s(%s)) %s.%s) WHERE model = %L',
     CASE WHEN p_concurrently THEN 'CONCURRENTLY' ELSE '' END,
-    t.table_name || '_hnsw_' || left(md5(p_model), 10), current_schema(), t.table_name, kind, width, kind, p_model);
+    t.table_name || '_hnsw_' || left(md5(p_model), 10), current_schema(), t.table_name, _vector_schema(), kind, width,
+    _vector_schema(), kind || '_cosine_ops', p_model);
 END $$;
 COMMENT ON FUNCTION cache_semantic_index_sql(text, text, boolean) IS
   'The CREATE INDEX statement of the HNSW index for semantic lookups of (type, model), optionally CONCURRENTLY.';
@@ -74,14 +89,15 @@ CREATE OR REPLACE FUNCTION _semantic_sql(t cache_types, p_model text, p_width in
 LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
   SELECT format($q$
     SELECT key, value_text, value_json, model, meta, scope,
-           (embedding::%5$s(%1$s) <=> $1::%5$s(%1$s))::float8 AS distance, embedding = $1::real[] AS exact
+           (embedding::%6$s.%5$s(%1$s) OPERATOR(%6$s.<=>) $1::%6$s.%5$s(%1$s))::float8 AS distance,
+           embedding = $1::real[] AS exact
       FROM %2$I.%3$I
      WHERE model = %4$L AND scope IS NOT DISTINCT FROM $2 AND embedding IS NOT NULL
        -- Written so the btree expiry index cannot serve them: the planner takes the HNSW index and
        -- filters these during its (iterative) scan instead of sorting every live row by distance.
        AND version + 0 = $3 AND (expires_at > now()) IS TRUE
-     ORDER BY embedding::%5$s(%1$s) <=> $1::%5$s(%1$s)
-     LIMIT $4 $q$, p_width, current_schema(), t.table_name, p_model, _semantic_type(p_width))
+     ORDER BY embedding::%6$s.%5$s(%1$s) OPERATOR(%6$s.<=>) $1::%6$s.%5$s(%1$s)
+     LIMIT $4 $q$, p_width, current_schema(), t.table_name, p_model, _semantic_type(p_width), _vector_schema())
 $$;
 
 -- The nearest live entries to p_embedding among entries of model p_model in scope p_scope (NULL: the
@@ -121,9 +137,9 @@ BEGIN
   IF width IS NULL THEN
     RETURN;  -- nothing was ever stored for this model
   END IF;
-  IF vector_dims(p_embedding) <> width THEN
+  IF cardinality(p_embedding::real[]) <> width THEN
     RAISE EXCEPTION 'pgcache: argument "embedding" has % dimensions; model "%" is registered with %',
-      vector_dims(p_embedding), p_model, width USING ERRCODE = 'PC006';
+      cardinality(p_embedding::real[]), p_model, width USING ERRCODE = 'PC006';
   END IF;
   RETURN QUERY EXECUTE format(
     'SELECT _user_key($6, key), value_text, value_json, model, meta, scope, distance FROM (%s) found
@@ -133,3 +149,9 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_semantic_get(text, vector, text, float8, text, integer) IS
   'Semantic lookup: the nearest live entries of model and scope whose COSINE DISTANCE (0..2; 0 = exact only) is at most max_cosine_distance (default 0.05), nearest first.';
+
+-- Back to the pinned path for the files that follow.
+DO $$
+BEGIN
+  PERFORM set_config('search_path', format('%I, pg_temp', current_schema()), true);
+END $$;

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
+import { FeatureUnavailableError, InstallRefusedError, translateError } from '../client/errors.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const migrationsDir = join(packageRoot, 'migrations');
@@ -21,13 +22,35 @@ export interface MigrateOptions {
   verbose?: boolean;
   /** Run at most this many pending migrations (e.g. 1 installs only 0001, to test upgrades). Default: all. */
   count?: number;
+  /**
+   * Prefix of the install's roles <prefix>_reader, _writer and _admin. Default `<database>_<schema>` (kept from
+   * the first install): a role granted for one install reaches no other database or schema.
+   */
+  rolePrefix?: string;
+}
+
+export interface UninstallOptions extends Omit<MigrateOptions, 'count' | 'rolePrefix' | 'verbose'> {
+  /** pg_cron's database when it is not pgcache's. Default: databaseUrl with that database name. */
+  cronDatabaseUrl?: string;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const ROLE_PREFIX = /^[a-z_][a-z0-9_]*$/;
+
+/** Schemas shared with other software: pgcache never installs into (or uninstalls) them. */
+export function isSharedSchema(schema: string): boolean {
+  return schema === 'public' || schema === 'information_schema' || schema.startsWith('pg_');
+}
 
 function checkSchema(schema: string): void {
   if (!SCHEMA_NAME.test(schema)) {
     throw new TypeError(`pgcache: schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schema)}`);
+  }
+  if (isSharedSchema(schema)) {
+    throw new InstallRefusedError(
+      'PC020',
+      `pgcache: will not use schema "${schema}": it is shared with other software`,
+    );
   }
 }
 
@@ -50,12 +73,37 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
   return withClient(options, async (dbClient) => {
     // node-pg-migrate leaves `SET search_path TO <schema>` on the session: give the caller's client back as it was.
     const { rows } = await dbClient.query('SELECT current_setting($1) AS path', ['search_path']);
+    if (options.rolePrefix !== undefined && !ROLE_PREFIX.test(options.rolePrefix)) {
+      throw new TypeError(`pgcache: rolePrefix must match ${ROLE_PREFIX}, got ${JSON.stringify(options.rolePrefix)}`);
+    }
+    // Read by sql/prelude.sql in each migration's transaction.
+    await dbClient.query("SELECT set_config('pgcache.role_prefix', $1, false)", [options.rolePrefix ?? '']);
     try {
+      await checkInstallable(dbClient, schema);
       return await runMigrations(dbClient, schema, options);
+    } catch (error) {
+      throw translateError(error);
     } finally {
-      await dbClient.query("SELECT set_config('search_path', $1, false)", [rows[0].path]);
+      await dbClient.query(
+        "SELECT set_config('search_path', $1, false), set_config('pgcache.role_prefix', '', false)",
+        [rows[0].path],
+      );
     }
   });
+}
+
+/**
+ * Runs sql/prelude.sql and rolls it back: it refuses (PC020) a schema pgcache must not take over, and
+ * node-pg-migrate would otherwise create its migrations table there before the first migration fails.
+ */
+async function checkInstallable(client: pg.ClientBase, schema: string): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query("SELECT set_config('pgcache.schema', $1, true)", [schema]);
+    await client.query(readSqlFile('prelude.sql'));
+  } finally {
+    await client.query('ROLLBACK');
+  }
 }
 
 async function runMigrations(dbClient: pg.ClientBase, schema: string, options: MigrateOptions): Promise<string[]> {
@@ -86,12 +134,112 @@ async function runMigrations(dbClient: pg.ClientBase, schema: string, options: M
   return ran.map((m) => m.name);
 }
 
-/** Removes pgcache: the schema with every entry, the registry and the migrations table. */
-export async function uninstall(options: MigrateOptions): Promise<void> {
+/**
+ * Removes a pgcache install: its pg_cron jobs (in pg_cron's database when that is another one), the schema
+ * with every entry, the registry and the migrations table, and the roles created for it. Refuses (PC020) a
+ * schema that is not a pgcache install. Returns whether there was an install and how many jobs were removed.
+ */
+export async function uninstall(options: UninstallOptions): Promise<{ dropped: boolean; jobsRemoved: number }> {
   const schema = options.schema ?? 'pgcache';
   checkSchema(schema);
-  await withClient(options, async (client) => {
-    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+  return withClient(options, async (client) => {
+    try {
+      const { rows } = await client.query(
+        `SELECT to_regnamespace($1) IS NOT NULL AS present, to_regclass($2) IS NOT NULL AS marked,
+                current_database() AS db, EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') AS cron_here,
+                -- pg_settings hides cron.database_name from a role that may not read it instead of failing.
+                (SELECT nullif(setting, '') FROM pg_settings WHERE name = 'cron.database_name') AS cron_db`,
+        [pg.escapeIdentifier(schema), `${pg.escapeIdentifier(schema)}.pgcache_install`],
+      );
+      const state = rows[0] as {
+        present: boolean;
+        marked: boolean;
+        db: string;
+        cron_here: boolean;
+        cron_db: string | null;
+      };
+      if (!state.present) return { dropped: false, jobsRemoved: 0 };
+      if (!state.marked) {
+        throw new InstallRefusedError(
+          'PC020',
+          `pgcache: schema "${schema}" is not a pgcache install (it has no pgcache_install record); nothing was dropped`,
+        );
+      }
+      const jobsRemoved = await removeJobs(client, schema, state, options);
+      await client.query('BEGIN');
+      try {
+        await client.query("SELECT set_config('pgcache.schema', $1, true)", [schema]);
+        await client.query(readSqlFile('uninstall_schema.sql'));
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+      return { dropped: true, jobsRemoved };
+    } catch (error) {
+      throw translateError(error);
+    }
+  });
+}
+
+/** Unschedules the install's pg_cron jobs (a job left behind would fail every minute). */
+async function removeJobs(
+  client: pg.ClientBase,
+  schema: string,
+  place: { db: string; cron_here: boolean; cron_db: string | null },
+  options: UninstallOptions,
+): Promise<number> {
+  const unschedule = 'SELECT count(cron.unschedule(jobid))::int AS n FROM cron.job WHERE jobname = ANY ($1)';
+  const names = (await client.query(`SELECT ${pg.escapeIdentifier(schema)}._cron_job_names() AS names`)).rows[0]
+    .names as string[];
+  if (place.cron_here) return (await client.query(unschedule, [names])).rows[0].n;
+  const cronDatabase = place.cron_db;
+  if (!cronDatabase || cronDatabase === place.db) return 0;
+  const cronUrl = options.cronDatabaseUrl ?? (options.databaseUrl && urlForDatabase(options.databaseUrl, cronDatabase));
+  if (!cronUrl) {
+    throw new FeatureUnavailableError(
+      'PC011',
+      `pgcache: pg_cron runs in database "${cronDatabase}": pass cronDatabaseUrl to remove this install's jobs there (${names.join(', ')})`,
+    );
+  }
+  const cron = new pg.Client({ connectionString: cronUrl });
+  await cron.connect();
+  try {
+    const { rows } = await cron.query('SELECT current_database() AS db');
+    if (rows[0].db !== cronDatabase) {
+      throw new FeatureUnavailableError(
+        'PC011',
+        `pgcache: cronDatabaseUrl points at database "${rows[0].db}", but pg_cron runs in "${cronDatabase}"`,
+      );
+    }
+    return (await cron.query(unschedule, [names])).rows[0].n;
+  } finally {
+    await cron.end();
+  }
+}
+
+/** The same connection string with another database name; undefined when it is not a URL. */
+function urlForDatabase(url: string, database: string): string | undefined {
+  try {
+    const u = new URL(url);
+    u.pathname = `/${encodeURIComponent(database)}`;
+    return u.toString();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The names of an install's roles, as pgcache_install records them (grant these to application roles). */
+export async function installRoles(
+  options: Pick<MigrateOptions, 'databaseUrl' | 'client' | 'schema'>,
+): Promise<{ reader: string; writer: string; admin: string }> {
+  const schema = options.schema ?? 'pgcache';
+  checkSchema(schema);
+  return withClient(options, async (client) => {
+    const { rows } = await client.query(
+      `SELECT reader_role AS reader, writer_role AS writer, admin_role AS admin FROM ${pg.escapeIdentifier(schema)}.pgcache_install`,
+    );
+    return rows[0];
   });
 }
 

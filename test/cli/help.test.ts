@@ -6,7 +6,7 @@ import { cli, runScript } from './helpers.js';
 vi.setConfig({ testTimeout: 180_000 });
 
 const COMMANDS: Record<string, string[]> = {
-  migrate: ['--database-url', '--schema', '--verbose', 'DATABASE_URL'],
+  migrate: ['--database-url', '--schema', '--verbose', '--role-prefix', 'DATABASE_URL'],
   uninstall: ['--database-url', '--schema', '--yes'],
   stats: ['--database-url', '--schema', '--json', '--type'],
   cleanup: ['--database-url', '--type', '--batch', '--json', '--no-progress'],

@@ -18,9 +18,12 @@ describe('pgcache migrate / uninstall', () => {
     const applied = (await db.pool.query('SELECT name FROM app_cache.pgcache_migrations ORDER BY id')).rows.map(
       (r) => r.name,
     );
+    const roles = (await db.pool.query('SELECT * FROM app_cache.pgcache_install')).rows[0];
     expect(first.stdout.trim()).toBe(
-      `Applied ${applied.length} migration(s) in schema "app_cache": ${applied.join(', ')}`,
+      `Applied ${applied.length} migration(s) in schema "app_cache": ${applied.join(', ')}\n` +
+        `Roles to grant: ${roles.reader_role}, ${roles.writer_role}, ${roles.admin_role}`,
     );
+    expect(roles.reader_role).toBe(`${db.name}_app_cache_reader`);
     const second = await cli(['migrate', '--schema', 'app_cache', '--database-url', db.url]);
     expect(second.stdout.trim()).toBe('pgcache is up to date in schema "app_cache".');
 
@@ -36,6 +39,21 @@ describe('pgcache migrate / uninstall', () => {
     expect(await schemaExists('app_cache')).toBe(false);
     const again = await cli(['uninstall', '--yes', '--schema', 'app_cache', '--database-url', db.url]);
     expect(again.stdout.trim()).toBe('Nothing to do: there is no schema "app_cache".');
+    const gone = await db.pool.query('SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1', [roles.admin_role]);
+    expect(gone.rows[0].n).toBe(0);
+  });
+
+  it('refuses to install into or uninstall a schema that is not its own', async () => {
+    await db.pool.query('CREATE SCHEMA app; CREATE TABLE app.orders (id int)');
+    const install = await cli(['migrate', '--schema', 'app', '--database-url', db.url]);
+    expect(install.code).toBe(1);
+    expect(install.stderr).toContain('already holds objects pgcache did not create');
+    const drop = await cli(['uninstall', '--yes', '--schema', 'app', '--database-url', db.url]);
+    expect(drop.code).toBe(1);
+    expect(drop.stderr).toContain('is not a pgcache install');
+    expect((await db.pool.query(`SELECT to_regclass('app.orders') IS NOT NULL AS kept`)).rows[0].kept).toBe(true);
+    const shared = await cli(['migrate', '--schema', 'public', '--database-url', db.url]);
+    expect(shared.stderr).toContain('will not use schema "public"');
   });
 
   it('rejects a schema name that is not a plain identifier before connecting', async () => {

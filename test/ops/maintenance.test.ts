@@ -405,7 +405,7 @@ describe('storage settings of cache tables', () => {
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query(`SET LOCAL search_path = pgcache, public, pg_temp`);
+      await client.query(`SET LOCAL search_path = pgcache, pg_temp`);
       await client.query(readSqlFile('core/10_storage.sql'));
       await client.query('COMMIT');
     } finally {

@@ -1,7 +1,7 @@
 // pgcache migrate: installs or upgrades pgcache through node-pg-migrate (the same migrations the library runs).
 import { Command } from 'commander';
 import { migrate } from '../../install/migrate.js';
-import { type ConnectionOptions, connectionOptions, requireUrl } from '../connection.js';
+import { type ConnectionOptions, connectionOptions, quotedSchema, requireUrl, withClient } from '../connection.js';
 
 export function migrateCommand(): Command {
   return connectionOptions(
@@ -13,9 +13,29 @@ export function migrateCommand(): Command {
       ),
   )
     .option('-v, --verbose', "print node-pg-migrate's progress")
-    .action(async (options: ConnectionOptions & { verbose?: boolean }) => {
-      const ran = await migrate({ databaseUrl: requireUrl(options), schema: options.schema, verbose: options.verbose });
+    .option(
+      '--role-prefix <prefix>',
+      'name the roles <prefix>_reader, _writer and _admin (default <database>_<schema>, kept from the first install)',
+    )
+    .action(async (options: ConnectionOptions & { verbose?: boolean; rolePrefix?: string }) => {
+      const ran = await migrate({
+        databaseUrl: requireUrl(options),
+        schema: options.schema,
+        verbose: options.verbose,
+        rolePrefix: options.rolePrefix,
+      });
       if (ran.length === 0) console.log(`pgcache is up to date in schema "${options.schema}".`);
       else console.log(`Applied ${ran.length} migration(s) in schema "${options.schema}": ${ran.join(', ')}`);
+      const roles = await withClient(options, async (client) => {
+        const { rows } = await client.query(
+          `SELECT reader_role, writer_role, admin_role, (SELECT count(*)::int FROM pg_roles r
+                   WHERE r.rolname IN (i.reader_role, i.writer_role, i.admin_role)) AS present
+             FROM ${quotedSchema(options)}.pgcache_install i`,
+        );
+        return rows[0];
+      });
+      if (ran.length > 0 && roles?.present === 3) {
+        console.log(`Roles to grant: ${roles.reader_role}, ${roles.writer_role}, ${roles.admin_role}`);
+      }
     });
 }

@@ -1,18 +1,9 @@
-// pgcache uninstall: removes the pgcache schema with every entry (after unscheduling its pg_cron job).
+// pgcache uninstall: removes a pgcache install with every entry, its pg_cron jobs and the roles made for it.
 import { Command } from 'commander';
 import pg from 'pg';
 import { uninstall } from '../../install/migrate.js';
-import { unscheduleMaintenance } from '../../maintenance.js';
-import {
-  type ConnectionOptions,
-  connectionOptions,
-  cronDatabaseOption,
-  cronDatabaseUrl,
-  quotedSchema,
-  requireUrl,
-  withClient,
-} from '../connection.js';
-import { CliError, describeError } from '../errors.js';
+import { type ConnectionOptions, connectionOptions, cronDatabaseOption, requireUrl } from '../connection.js';
+import { CliError } from '../errors.js';
 
 export function uninstallCommand(): Command {
   return cronDatabaseOption(
@@ -20,8 +11,9 @@ export function uninstallCommand(): Command {
       new Command('uninstall')
         .summary('remove pgcache and every cached entry')
         .description(
-          'Drops the pgcache schema (tables, functions, every cached entry and the migrations table).\n' +
-            'Its pg_cron maintenance jobs are unscheduled first, where there are any. Needs --yes.',
+          'Drops the pgcache schema (tables, functions, every cached entry and the migrations table) and the\n' +
+            'roles created for this install. Its pg_cron maintenance jobs are unscheduled first; if that fails,\n' +
+            'nothing is dropped. Refuses a schema that is not a pgcache install. Needs --yes.',
         ),
     ),
   )
@@ -33,33 +25,17 @@ export function uninstallCommand(): Command {
           2,
         );
       }
-      const databaseUrl = requireUrl(options);
-      const state = await withClient(options, async (client) => {
-        const { rows } = await client.query(
-          `SELECT to_regprocedure($1) IS NOT NULL AS has_jobs, to_regnamespace($2) IS NOT NULL AS installed`,
-          [`${quotedSchema(options)}.cache_maintenance_commands(text)`, pg.escapeIdentifier(options.schema)],
-        );
-        const cronUrl = await cronDatabaseUrl(client, databaseUrl, options.cronDatabaseUrl);
-        return { installed: rows[0].installed as boolean, hasJobs: rows[0].has_jobs as boolean, cronUrl };
+      // Without --cron-database-url, pg_cron's database is reached with --database-url's role and host.
+      const { dropped, jobsRemoved } = await uninstall({
+        databaseUrl: requireUrl(options),
+        schema: options.schema,
+        cronDatabaseUrl: options.cronDatabaseUrl,
       });
-      if (!state.installed) {
+      if (!dropped) {
         console.log(`Nothing to do: there is no schema "${options.schema}".`);
         return;
       }
-      // A job left behind would fail every minute once its function is gone.
-      if (state.hasJobs) {
-        try {
-          const removed = await unscheduleMaintenance({
-            databaseUrl,
-            cronDatabaseUrl: state.cronUrl,
-            schema: options.schema,
-          });
-          if (removed > 0) console.log(`Removed ${removed} pg_cron job${removed === 1 ? '' : 's'}.`);
-        } catch (error) {
-          console.error(`warning: could not unschedule the maintenance jobs: ${describeError(error)}`);
-        }
-      }
-      await uninstall({ databaseUrl, schema: options.schema });
-      console.log(`Removed pgcache: dropped schema "${options.schema}" and every entry in it.`);
+      if (jobsRemoved > 0) console.log(`Removed ${jobsRemoved} pg_cron job${jobsRemoved === 1 ? '' : 's'}.`);
+      console.log(`Removed pgcache: dropped schema ${pg.escapeIdentifier(options.schema)} and every entry in it.`);
     });
 }
