@@ -6,9 +6,10 @@ DECLARE
   target text := current_setting('pgcache.schema');
   vector_schema text;
 BEGIN
-  IF target !~ '^[a-z_][a-z0-9_]{0,62}$' THEN
-    RAISE EXCEPTION 'pgcache: install schema must match ^[a-z_][a-z0-9_]{0,62}$, got %', quote_literal(target)
-      USING ERRCODE = 'PC008';
+  -- At most 56 bytes: the role names derived from it (<schema>_reader, _writer, _admin) must fit in 63.
+  IF target !~ '^[a-z_][a-z0-9_]{0,55}$' THEN
+    RAISE EXCEPTION 'pgcache: install schema must match ^[a-z_][a-z0-9_]{0,55}$ (names derived from it must fit in 63 bytes), got %',
+      quote_literal(target) USING ERRCODE = 'PC008';
   END IF;
   EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', target);
   IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector')
