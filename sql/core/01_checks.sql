@@ -183,12 +183,22 @@ BEGIN
   RETURN t;
 END $$;
 
--- PC001 when a type found in the registry was dropped since (its table is gone): for paths that would
--- otherwise touch its dropped sequences. The catalog lookup sees the latest commit whatever the snapshot.
+-- Whether a type found in the registry was dropped since (a type of the same name may exist again). Its
+-- sequences are looked up by OID in the catalog caches, which see the latest commit whatever the snapshot.
+CREATE OR REPLACE FUNCTION _type_dropped(t cache_types) RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+BEGIN
+  -- regclass output names an existing relation, and prints a dropped one as its bare OID (which names nothing).
+  RETURN to_regclass(t.hits_sequence::text) IS DISTINCT FROM t.hits_sequence
+      OR to_regclass(t.misses_sequence::text) IS DISTINCT FROM t.misses_sequence;
+END $$;
+
+-- PC001 when a type found in the registry was dropped since: for paths that would otherwise touch its
+-- dropped sequences.
 CREATE OR REPLACE FUNCTION _check_type_alive(t cache_types) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
 BEGIN
-  IF to_regclass(format('%I.%I', current_schema(), t.table_name)) IS NULL THEN
+  IF _type_dropped(t) THEN
     RAISE EXCEPTION 'pgcache: cache type "%" does not exist (it was dropped)', t.name USING ERRCODE = 'PC001';
   END IF;
 END $$;

@@ -43,7 +43,7 @@ BEGIN
       END IF;
       hit_rate := CASE WHEN hits + misses > 0 THEN hits::double precision / (hits + misses) END;
     EXCEPTION WHEN OTHERS THEN
-      IF to_regclass(format('%I.%I', current_schema(), t.table_name)) IS NULL THEN
+      IF _type_dropped(t) THEN
         CONTINUE;  -- dropped meanwhile
       END IF;
       RAISE;

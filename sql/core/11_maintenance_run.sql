@@ -142,7 +142,7 @@ BEGIN
           VALUES (run_start, t.id, t.name, coalesce(pg_sequence_last_value(t.hits_sequence), 0),
                   coalesce(pg_sequence_last_value(t.misses_sequence), 0));
         EXCEPTION WHEN OTHERS THEN
-          IF to_regclass(format('%I.%I', current_schema(), t.table_name)) IS NOT NULL THEN
+          IF NOT _type_dropped(t) THEN
             RAISE;
           END IF;  -- dropped while we ran
         END;
@@ -201,7 +201,7 @@ BEGIN
         CONTINUE;  -- the type was dropped while we ran
       WHEN OTHERS THEN
         -- Only this type's work is rolled back (the block is a subtransaction); the run goes on with the next.
-        IF to_regclass(format('%I.%I', current_schema(), t.table_name)) IS NULL THEN
+        IF _type_dropped(t) THEN
           CONTINUE;  -- the type was dropped while we ran (its table or sequences vanished under us)
         END IF;
         expired := 0;
@@ -212,7 +212,7 @@ BEGIN
         err := SQLSTATE || ': ' || SQLERRM;
     END;
     -- A type dropped since the block: its sequences are gone (and it needs no history row).
-    IF to_regclass(format('%I.%I', current_schema(), t.table_name)) IS NULL THEN
+    IF _type_dropped(t) THEN
       CONTINUE;
     END IF;
 
@@ -229,7 +229,7 @@ BEGIN
         VALUES (run_start, t.id, t.name, coalesce(pg_sequence_last_value(t.hits_sequence), 0),
                 coalesce(pg_sequence_last_value(t.misses_sequence), 0), entry_count, byte_count);
       EXCEPTION WHEN OTHERS THEN
-        IF to_regclass(format('%I.%I', current_schema(), t.table_name)) IS NOT NULL THEN
+        IF NOT _type_dropped(t) THEN
           RAISE;
         END IF;  -- dropped while we ran
       END;

@@ -39,11 +39,12 @@ BEGIN
   RETURN CASE WHEN p_width <= 2000 THEN 'vector' ELSE 'halfvec' END;
 END $$;
 
--- The name of the HNSW index of (type, model): the type's table name (cut to 18 characters), the type id and
--- the whole md5 of the model, at most 62 bytes. Models whose md5 share a prefix get different names.
+-- The name of the HNSW index of (type, model): the type's table name (cut to 25 characters) and the whole
+-- md5 of type id and model, at most 63 bytes. Models whose md5 share a prefix, and types whose names share
+-- their first 25 characters, get different names.
 CREATE OR REPLACE FUNCTION _semantic_index_name(t cache_types, p_model text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT left(t.table_name, 18) || '_' || t.id || '_hnsw_' || md5(p_model)
+  SELECT left(t.table_name, 25) || '_hnsw_' || md5(t.id || ':' || p_model)
 $$;
 
 -- Creates (if missing) the HNSW index that semantic lookups of (type, model) use; returns its name.
