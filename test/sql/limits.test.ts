@@ -27,31 +27,63 @@ beforeAll(async () => {
 
 const big = `repeat('x', 20 * 1024 * 1024)`;
 const cases: [string, string, string][] = [
-  ['mixed-sign ttl ending in the past', 'PC004', `SELECT pgcache.cache_set('lim', 'k', '1'::jsonb, interval '-1 year 361 days')`],
-  ['mixed-sign ttl, months and days', 'PC004', `SELECT pgcache.cache_set('lim', 'k', '1'::jsonb, interval '1 month -31 days')`],
-  ['huge parts that cancel out', 'PC004', `SELECT pgcache.cache_set('lim', 'k', '1'::jsonb, interval '-100000 years 36500000 days')`],
+  [
+    'mixed-sign ttl ending in the past',
+    'PC004',
+    `SELECT pgcache.cache_set('lim', 'k', '1'::jsonb, interval '-1 year 361 days')`,
+  ],
+  [
+    'mixed-sign ttl, months and days',
+    'PC004',
+    `SELECT pgcache.cache_set('lim', 'k', '1'::jsonb, interval '1 month -31 days')`,
+  ],
+  [
+    'huge parts that cancel out',
+    'PC004',
+    `SELECT pgcache.cache_set('lim', 'k', '1'::jsonb, interval '-100000 years 36500000 days')`,
+  ],
   ['mixed-sign ttl in touch', 'PC004', `SELECT pgcache.cache_touch('lim', 'live', interval '-1 year 361 days')`],
   [
     'mixed-sign ttl in set_many',
     'PC004',
     `SELECT pgcache.cache_set_many('lim', ARRAY['a'], ARRAY['1']::jsonb[], interval '-1 year 361 days')`,
   ],
-  ['mixed-sign default ttl', 'PC004', `SELECT pgcache.cache_create_type('lim_x', p_default_ttl => interval '-1 year 361 days')`],
-  ['20 MB of meta', 'PC007', `SELECT pgcache.cache_set('lim', 'k', '1'::jsonb, interval '1 hour', NULL, jsonb_build_object('note', ${big}))`],
+  [
+    'mixed-sign default ttl',
+    'PC004',
+    `SELECT pgcache.cache_create_type('lim_x', p_default_ttl => interval '-1 year 361 days')`,
+  ],
+  [
+    '20 MB of meta',
+    'PC007',
+    `SELECT pgcache.cache_set('lim', 'k', '1'::jsonb, interval '1 hour', NULL, jsonb_build_object('note', ${big}))`,
+  ],
   ['20 MB model name', 'PC010', `SELECT pgcache.cache_set('lim', 'k', '1'::jsonb, interval '1 hour', ${big})`],
   [
     '20 MB scope',
     'PC010',
     `SELECT pgcache.cache_set_with_embedding('llm_responses', 'k', 'v'::text, '{1,0}'::real[], 'm2', interval '1 hour', ${big})`,
   ],
-  ['model name over 2.7 kB with a vector', 'PC010', `SELECT pgcache.cache_set('embeddings', 'e', '{1,2}'::real[], repeat('m', 3000))`],
+  [
+    'model name over 2.7 kB with a vector',
+    'PC010',
+    `SELECT pgcache.cache_set('embeddings', 'e', '{1,2}'::real[], repeat('m', 3000))`,
+  ],
   ['NULL unlogged', 'PC008', `SELECT pgcache.cache_create_type('lim_u', p_unlogged => NULL)`],
   ['lock wait of 30 days', 'PC010', `SELECT pgcache.cache_lock('lim', 'k', interval '30 days')`],
   ['unlock of a NULL key', 'PC002', `SELECT pgcache.cache_unlock('lim', NULL)`],
   ['cache_key of no parts', 'PC010', `SELECT pgcache.cache_key(VARIADIC '{}'::text[])`],
   ['cache_key of a NULL array', 'PC010', `SELECT pgcache.cache_key(VARIADIC NULL::text[])`],
-  ['semantic lookup with a NULL model', 'PC010', `SELECT * FROM pgcache.cache_semantic_get('llm_responses', '[1,0]'::vector, NULL)`],
-  ['register a model twice at two widths', 'PC006', `SELECT pgcache.cache_register_model('embeddings-m', 2), pgcache.cache_register_model('embeddings-m', 3)`],
+  [
+    'semantic lookup with a NULL model',
+    'PC010',
+    `SELECT * FROM pgcache.cache_semantic_get('llm_responses', '[1,0]'::vector, NULL)`,
+  ],
+  [
+    'register a model twice at two widths',
+    'PC006',
+    `SELECT pgcache.cache_register_model('embeddings-m', 2), pgcache.cache_register_model('embeddings-m', 3)`,
+  ],
   ['bump of a tenant-scoped type without a tenant', 'PC013', `SELECT pgcache.cache_bump_version('lim_tenant')`],
   [
     'bad cron expression',
@@ -74,7 +106,7 @@ describe('from SQL', () => {
   });
 
   it('reads at an offset near 2^31 return an empty chunk, not 22003', async () => {
-    const { rows } = await q(`SELECT total, chunk FROM pgcache.cache_read_bytea('lim_bytes', 'b', 2147483640, 10)`);
+    const { rows } = await q(`SELECT total, chunk FROM pgcache.cache_read_bytea('lim_bytes', 'b', 2147483647, 10)`);
     expect(rows).toEqual([{ total: 3, chunk: Buffer.alloc(0) }]);
     const tail = await q(`SELECT chunk FROM pgcache.cache_read_bytea('lim_bytes', 'b', 1, 2147483647)`);
     expect(tail.rows[0].chunk).toEqual(Buffer.from([2, 3]));
@@ -82,7 +114,8 @@ describe('from SQL', () => {
 
   it('HNSW index names differ for models whose md5 share a prefix', async () => {
     // 'm-a' and 'm-b' stand in for a colliding pair: the name carries the whole hash, not a prefix of it.
-    const { rows } = await q(`SELECT pgcache._semantic_index_name(t, 'm-a') AS a, pgcache._semantic_index_name(t, 'm-b') AS b,
+    const { rows } =
+      await q(`SELECT pgcache._semantic_index_name(t, 'm-a') AS a, pgcache._semantic_index_name(t, 'm-b') AS b,
                                      length(pgcache._semantic_index_name(t, 'm-a')) AS n
                                 FROM pgcache.cache_types t WHERE name = 'llm_responses'`);
     expect(rows[0].a).not.toBe(rows[0].b);
@@ -98,9 +131,9 @@ describe('from SQL', () => {
 
 describe('from TypeScript', () => {
   it('maps the codes to their error classes', async () => {
-    const lim = cache.type('lim');
+    const lim = cache.accessor('lim');
     await expect(lim.set('k', 1, { meta: { note: 'x'.repeat(5000) } })).rejects.toBeInstanceOf(ValueTooLargeError);
     await expect(lim.set('k', 1, { model: 'm'.repeat(3000) })).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(cache.type('lim_tenant').bumpVersion()).rejects.toBeInstanceOf(TenantRequiredError);
+    await expect(cache.accessor('lim_tenant').bumpVersion()).rejects.toBeInstanceOf(TenantRequiredError);
   });
 });

@@ -94,9 +94,10 @@ describe('switching a type to tenant scope', () => {
       await writer.query(`SELECT pgcache.cache_set('tswitch', $1, '"planted"'::jsonb)`, [
         `a${String.fromCharCode(31)}secret`,
       ]);
-      const switched = switcher
-        .query(`SELECT pgcache.cache_set_tenant_scoped('tswitch', true)`)
-        .then(() => 'switched', (e: { code?: string }) => e.code);
+      const switched = switcher.query(`SELECT pgcache.cache_set_tenant_scoped('tswitch', true)`).then(
+        () => 'switched',
+        (e: { code?: string }) => e.code,
+      );
       await new Promise((r) => setTimeout(r, 300));
       await writer.query('COMMIT');
       // The switch saw the committed entry and refused; had it not waited, it would have succeeded.
