@@ -30,11 +30,11 @@ END $$;
 -- A TTL must be positive and at most 100 years; NULL is rejected (omit the argument for the type's default).
 -- What counts is its effect, now() + ttl, not the sign of its parts: '-1 year 361 days' compares above zero
 -- as an interval (a year counts 360 days there) but ends in the past. Each part is bounded first, so the sum
--- cannot overflow a timestamp.
+-- cannot overflow a timestamp; as an interval it must also compare at most '100 years' (36,000 days).
 CREATE OR REPLACE FUNCTION _check_ttl(p_ttl interval) RETURNS void
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-  IF p_ttl IS NULL
+  IF p_ttl IS NULL OR p_ttl > interval '100 years'
      OR abs(extract(year FROM p_ttl) * 12 + extract(month FROM p_ttl)) > 1200
      OR abs(extract(day FROM p_ttl)) > 36525
      OR abs(extract(hour FROM p_ttl) * 3600 + extract(minute FROM p_ttl) * 60 + extract(second FROM p_ttl)) > 3155760000 THEN

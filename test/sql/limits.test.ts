@@ -1,6 +1,9 @@
 // Limits and argument checks at their edges: each bad input gets the package's SQLSTATE, never a server one
 // (23502, 54000, 22003, 22023, ...) and never a silent NULL; from SQL and, where a method exists, from TS.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../scripts/lib/cluster.js';
 import {
   type Cache,
   createCache,
@@ -85,12 +88,7 @@ const cases: [string, string, string][] = [
     `SELECT pgcache.cache_register_model('embeddings-m', 2), pgcache.cache_register_model('embeddings-m', 3)`,
   ],
   ['bump of a tenant-scoped type without a tenant', 'PC013', `SELECT pgcache.cache_bump_version('lim_tenant')`],
-  [
-    'bad cron expression',
-    // Where pg_cron runs in another database, scheduling is refused before the schedule is looked at.
-    'PC010|PC011',
-    `SELECT pgcache.cache_schedule_maintenance('not a schedule')`,
-  ],
+  // A bad cron schedule (PC010) is tested in the cron database: test/ops/cron.test.ts.
 ];
 
 describe('from SQL', () => {
@@ -126,6 +124,28 @@ describe('from SQL', () => {
       `SELECT octet_length(pgcache._semantic_index_name(t, 'x')) AS n FROM pgcache.cache_types t WHERE name = repeat('a', 48)`,
     );
     expect(names.rows[0].n).toBeLessThanOrEqual(63);
+  });
+});
+
+describe('install', () => {
+  it.each([
+    ['a'.repeat(56), null],
+    ['a'.repeat(57), 'PC008'],
+    ['a'.repeat(62), 'PC008'],
+  ])('schema %s: %s (its role names <schema>_reader... must fit in 63 bytes)', async (schema, code) => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT set_config('pgcache.schema', $1, true)`, [schema]);
+      const outcome = await client.query(readFileSync(join(repoRoot, 'sql/prelude.sql'), 'utf8')).then(
+        () => null,
+        (e: { code?: string }) => e.code,
+      );
+      expect(outcome).toBe(code);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
   });
 });
 
