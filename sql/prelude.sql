@@ -27,9 +27,10 @@ DECLARE
   role_comment text;
   retired text[] := '{}';
 BEGIN
-  IF target !~ '^[a-z_][a-z0-9_]{0,62}$' THEN
-    RAISE EXCEPTION 'pgcache: install schema must match ^[a-z_][a-z0-9_]{0,62}$, got %', quote_literal(target)
-      USING ERRCODE = 'PC008';
+  -- At most 56 bytes: the role names derived from it (<schema>_reader, _writer, _admin) must fit in 63.
+  IF target !~ '^[a-z_][a-z0-9_]{0,55}$' THEN
+    RAISE EXCEPTION 'pgcache: install schema must match ^[a-z_][a-z0-9_]{0,55}$ (names derived from it must fit in 63 bytes), got %',
+      quote_literal(target) USING ERRCODE = 'PC008';
   END IF;
   IF target IN ('public', 'information_schema') OR target LIKE 'pg\_%' THEN
     RAISE EXCEPTION 'pgcache: will not install into schema "%": it is shared with other software', target

@@ -97,3 +97,13 @@ COMMENT ON COLUMN cache_types.notify IS 'Send pgcache_changes notifications on w
 -- Added in 0.5 (security). tenant_scoped: every key is scoped to the session's pgcache.tenant setting.
 ALTER TABLE cache_types ADD COLUMN IF NOT EXISTS tenant_scoped boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN cache_types.tenant_scoped IS 'Keys are scoped to SET pgcache.tenant: a tenant reads, writes and invalidates only its own entries.';
+
+-- Added in 0.6 (hardening). Per-tenant key-space versions of tenant-scoped types (see _tenant_version).
+CREATE TABLE IF NOT EXISTS cache_tenant_versions (
+  type_id smallint NOT NULL REFERENCES cache_types (id) ON DELETE CASCADE,
+  tenant  text NOT NULL,
+  version integer NOT NULL,
+  PRIMARY KEY (type_id, tenant)
+);
+COMMENT ON TABLE cache_tenant_versions IS
+  'pgcache key-space version of each tenant of a tenant-scoped type that bumped its version (others use cache_types.version).';

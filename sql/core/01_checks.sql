@@ -28,12 +28,22 @@ BEGIN
 END $$;
 
 -- A TTL must be positive and at most 100 years; NULL is rejected (omit the argument for the type's default).
+-- What counts is its effect, now() + ttl, not the sign of its parts: '-1 year 361 days' compares above zero
+-- as an interval (a year counts 360 days there) but ends in the past. Each part is bounded first, so the sum
+-- cannot overflow a timestamp; as an interval it must also compare at most '100 years' (36,000 days).
 CREATE OR REPLACE FUNCTION _check_ttl(p_ttl interval) RETURNS void
-LANGUAGE plpgsql IMMUTABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 BEGIN
-  IF p_ttl IS NULL OR p_ttl <= interval '0' OR p_ttl > interval '100 years' THEN
+  IF p_ttl IS NULL OR p_ttl > interval '100 years'
+     OR abs(extract(year FROM p_ttl) * 12 + extract(month FROM p_ttl)) > 1200
+     OR abs(extract(day FROM p_ttl)) > 36525
+     OR abs(extract(hour FROM p_ttl) * 3600 + extract(minute FROM p_ttl) * 60 + extract(second FROM p_ttl)) > 3155760000 THEN
     RAISE EXCEPTION 'pgcache: argument "ttl" must be a positive interval of at most 100 years, got %', coalesce(p_ttl::text, 'NULL')
       USING ERRCODE = 'PC004';
+  END IF;
+  IF now() + p_ttl <= now() OR now() + p_ttl > now() + interval '100 years' THEN
+    RAISE EXCEPTION 'pgcache: argument "ttl" must be a positive interval of at most 100 years, got % (now() + ttl is %)',
+      p_ttl, now() + p_ttl USING ERRCODE = 'PC004';
   END IF;
 END $$;
 
@@ -74,9 +84,13 @@ END $$;
 COMMENT ON FUNCTION cache_ttl(text) IS 'The interval of a TTL class (short, medium, long by default; see cache_settings).';
 
 -- A stable sha256 hex key from parts; each part is length-prefixed, so ('a|b','c') and ('a','b|c') differ.
+-- Not STRICT: a NULL or empty array of parts is an error, not a NULL key.
 CREATE OR REPLACE FUNCTION cache_key(VARIADIC p_parts text[]) RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT AS $$
 BEGIN
+  IF p_parts IS NULL OR cardinality(p_parts) = 0 THEN
+    RAISE EXCEPTION 'pgcache: argument "parts" must hold at least one part' USING ERRCODE = 'PC010';
+  END IF;
   IF array_position(p_parts, NULL) IS NOT NULL THEN
     RAISE EXCEPTION 'pgcache: argument "parts" must not contain NULL' USING ERRCODE = 'PC010';
   END IF;
@@ -117,4 +131,74 @@ BEGIN
     RETURN p_stored;
   END IF;
   RETURN substr(p_stored, strpos(p_stored, chr(31)) + 1);
+END $$;
+
+-- Per-tenant versions. A tenant-scoped type has one key-space version per tenant: cache_bump_version() run by
+-- a tenant moves only that tenant's entries to a new version. A tenant that never bumped uses the type's
+-- version. (Entries of a tenant-scoped type carry their tenant in scope, so maintenance can tell them apart.)
+-- The version the calling tenant reads and writes a tenant-scoped type at (PC013 without a tenant).
+CREATE OR REPLACE FUNCTION _tenant_version(t cache_types) RETURNS integer
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+DECLARE
+  v integer;
+BEGIN
+  SELECT tv.version INTO v FROM cache_tenant_versions tv WHERE tv.type_id = t.id AND tv.tenant = _tenant(t);
+  RETURN coalesce(v, t.version);
+END $$;
+
+-- Type locks: transaction-level advisory locks, one per (schema, type name) and one per (schema, type name,
+-- tenant). Every write holds its type's lock (and its tenant's) in share mode until commit; changes of the key
+-- space take it exclusively: cache_create_type, cache_drop_type and cache_set_tenant_scoped the type's lock,
+-- cache_bump_version the type's (or, for a tenant-scoped type, the tenant's). So a batch is written at one
+-- version, no write lands in a dropped type, and no write made before a tenant switch commits after it.
+CREATE OR REPLACE FUNCTION _type_lock_key(p_type text, p_tenant text DEFAULT NULL) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+  SELECT hashtextextended(concat_ws(chr(31), 'pgcache.type', current_schema(), p_type, p_tenant), 0)
+$$;
+
+-- The registry row of a type for a write, with its type lock (and tenant lock) held in share mode, and the
+-- caller's version in t.version. Read after the lock, so it is never a row a concurrent switch, drop or bump
+-- has replaced. Under REPEATABLE READ or SERIALIZABLE the snapshot may predate the lock: the row is then
+-- locked too, which raises 40001 (retry) if it changed since.
+CREATE OR REPLACE FUNCTION _write_type(p_type text) RETURNS cache_types
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  t cache_types;
+BEGIN
+  IF p_type IS NULL THEN
+    t := _type(p_type);  -- raises PC001
+  END IF;
+  PERFORM pg_advisory_xact_lock_shared(_type_lock_key(p_type));
+  SELECT * INTO t FROM cache_types WHERE name = p_type;
+  IF NOT FOUND THEN
+    t := _type(p_type);  -- raises PC001
+  END IF;
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    PERFORM 1 FROM cache_types WHERE id = t.id FOR SHARE;
+  END IF;
+  IF t.tenant_scoped THEN
+    PERFORM pg_advisory_xact_lock_shared(_type_lock_key(p_type, _tenant(t)));
+    t.version := _tenant_version(t);
+  END IF;
+  RETURN t;
+END $$;
+
+-- Whether a type found in the registry was dropped since (a type of the same name may exist again). Its
+-- sequences are looked up by OID in the catalog caches, which see the latest commit whatever the snapshot.
+CREATE OR REPLACE FUNCTION _type_dropped(t cache_types) RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+BEGIN
+  -- regclass output names an existing relation, and prints a dropped one as its bare OID (which names nothing).
+  RETURN to_regclass(t.hits_sequence::text) IS DISTINCT FROM t.hits_sequence
+      OR to_regclass(t.misses_sequence::text) IS DISTINCT FROM t.misses_sequence;
+END $$;
+
+-- PC001 when a type found in the registry was dropped since: for paths that would otherwise touch its
+-- dropped sequences.
+CREATE OR REPLACE FUNCTION _check_type_alive(t cache_types) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+BEGIN
+  IF _type_dropped(t) THEN
+    RAISE EXCEPTION 'pgcache: cache type "%" does not exist (it was dropped)', t.name USING ERRCODE = 'PC001';
+  END IF;
 END $$;

@@ -42,6 +42,9 @@ BEGIN
       USING ERRCODE = 'PC008';
   END IF;
   PERFORM _check_ttl(p_default_ttl);
+  IF p_unlogged IS NULL THEN
+    RAISE EXCEPTION 'pgcache: argument "unlogged" must be true or false, got NULL' USING ERRCODE = 'PC008';
+  END IF;
   IF p_max_entries <= 0 OR p_max_bytes <= 0 OR p_max_value_bytes IS NULL OR p_max_value_bytes <= 0 THEN
     RAISE EXCEPTION 'pgcache: budgets (max_entries, max_bytes, max_value_bytes) must be positive' USING ERRCODE = 'PC008';
   END IF;
@@ -51,6 +54,8 @@ BEGIN
     RAISE EXCEPTION 'pgcache: argument "attributes" must map names to JSON types (string, number, boolean, object, array)'
       USING ERRCODE = 'PC008';
   END IF;
+  -- Two sessions creating one name: the second waits here, then sees the first one's type (PC009).
+  PERFORM pg_advisory_xact_lock(_type_lock_key(p_name));
   IF EXISTS (SELECT 1 FROM cache_types WHERE name = p_name) THEN
     RAISE EXCEPTION 'pgcache: cache type "%" already exists', p_name USING ERRCODE = 'PC009';
   END IF;
@@ -64,11 +69,16 @@ BEGIN
       quote_literal(p_name), schema_name USING ERRCODE = 'PC008';
   END IF;
 
-  INSERT INTO cache_types (name, value_kind, default_ttl, max_entries, max_bytes, eviction_policy, unlogged,
-                           max_value_bytes, attributes, description)
-  VALUES (p_name, p_value_kind, p_default_ttl, p_max_entries, p_max_bytes, p_eviction_policy, p_unlogged,
-          p_max_value_bytes, p_attributes, coalesce(p_description, ''))
-  RETURNING * INTO t;
+  BEGIN
+    INSERT INTO cache_types (name, value_kind, default_ttl, max_entries, max_bytes, eviction_policy, unlogged,
+                             max_value_bytes, attributes, description)
+    VALUES (p_name, p_value_kind, p_default_ttl, p_max_entries, p_max_bytes, p_eviction_policy, p_unlogged,
+            p_max_value_bytes, p_attributes, coalesce(p_description, ''))
+    RETURNING * INTO t;
+  EXCEPTION WHEN unique_violation THEN
+    -- A snapshot older than the lock (REPEATABLE READ) missed a type created meanwhile.
+    RAISE EXCEPTION 'pgcache: cache type "%" already exists', p_name USING ERRCODE = 'PC009';
+  END;
 
   -- The type's table is a partition of entries. fillfactor leaves room on each page so read-side touches
   -- stay HOT; autovacuum runs early because cache tables churn (see docs/operations.md).
@@ -102,9 +112,14 @@ COMMENT ON FUNCTION cache_create_type(text, text, interval, bigint, bigint, text
 CREATE OR REPLACE FUNCTION cache_drop_type(p_name text) RETURNS boolean
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-  t cache_types := _type(p_name);
+  t cache_types;
   schema_name text := current_schema();
 BEGIN
+  -- Waits for the type's writes in flight; a concurrent drop of the same type then finds nothing (PC001).
+  IF p_name IS NOT NULL THEN
+    PERFORM pg_advisory_xact_lock(_type_lock_key(p_name));
+  END IF;
+  t := _type(p_name);
   PERFORM _notify(t, '{"all": true}');
   EXECUTE format('DROP TABLE IF EXISTS %I.%I', schema_name, t.table_name);
   EXECUTE format('DROP SEQUENCE IF EXISTS %I.%I, %I.%I', schema_name, t.table_name || '_hits', schema_name, t.table_name || '_misses');
@@ -125,16 +140,23 @@ COMMENT ON FUNCTION cache_default_ttl(text) IS 'The default TTL of a cache type.
 CREATE OR REPLACE FUNCTION cache_set_tenant_scoped(p_type text, p_tenant_scoped boolean) RETURNS boolean
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-  t cache_types := _type(p_type);
+  t cache_types;
 BEGIN
   IF p_tenant_scoped IS NULL THEN
     RAISE EXCEPTION 'pgcache: argument "tenant_scoped" must not be NULL' USING ERRCODE = 'PC010';
   END IF;
+  -- Writes hold the type lock in share mode until they commit: once we hold it, every write that read the
+  -- old setting has committed (and is seen by the emptiness check below), and every later one reads the new.
+  IF p_type IS NOT NULL THEN
+    PERFORM pg_advisory_xact_lock(_type_lock_key(p_type));
+  END IF;
+  t := _type(p_type);
   IF t.tenant_scoped <> p_tenant_scoped AND EXISTS (SELECT 1 FROM entries WHERE type_id = t.id) THEN
     RAISE EXCEPTION 'pgcache: cache type "%" holds entries; change tenant scoping only while it is empty', t.name
       USING ERRCODE = 'PC010', HINT = 'cache_bump_version() and cache_cleanup_expired() empty it.';
   END IF;
   UPDATE cache_types SET tenant_scoped = p_tenant_scoped WHERE id = t.id;
+  DELETE FROM cache_tenant_versions WHERE type_id = t.id;
   RETURN p_tenant_scoped;
 END $$;
 COMMENT ON FUNCTION cache_set_tenant_scoped(text, boolean) IS

@@ -38,6 +38,7 @@ BEGIN
   END IF;
   IF t.tenant_scoped THEN
     p_key := _stored_key(t, p_key);
+    t.version := _tenant_version(t);
   END IF;
 
   IF NOT writable AND pg_is_in_recovery() THEN
@@ -48,7 +49,12 @@ BEGIN
   SELECT * INTO e FROM entries
    WHERE type_id = t.id AND key = p_key AND version = t.version AND expires_at > now();
   IF NOT FOUND THEN
-    IF writable THEN PERFORM nextval(t.misses_sequence); END IF;
+    IF writable THEN
+      -- A type dropped since its registry row was read has no partition (and no sequences) any more. Once
+      -- the SELECT above has locked entries, no drop can commit before this transaction ends.
+      PERFORM _check_type_alive(t);
+      PERFORM nextval(t.misses_sequence);
+    END IF;
     RETURN NULL;
   END IF;
   IF writable THEN
@@ -114,6 +120,9 @@ DECLARE
 BEGIN
   PERFORM _check_batch('keys', cardinality(p_keys));
   PERFORM _check_key(k) FROM unnest(p_keys) AS k WHERE k IS NULL OR k = '' OR octet_length(k) > 1024;
+  IF t.tenant_scoped THEN
+    t.version := _tenant_version(t);
+  END IF;
   IF NOT t.tenant_scoped THEN
     RETURN QUERY
       SELECT * FROM entries
@@ -130,6 +139,9 @@ BEGIN
   END IF;
   IF NOT current_setting('transaction_read_only')::boolean THEN
     SELECT count(DISTINCT k) INTO asked FROM unnest(p_keys) AS k;
+    IF found_count = 0 THEN
+      PERFORM _check_type_alive(t);
+    END IF;
     PERFORM nextval(t.hits_sequence) FROM generate_series(1, found_count);
     PERFORM nextval(t.misses_sequence) FROM generate_series(1, asked - found_count);
     IF t.touch_interval IS NOT NULL THEN
@@ -153,6 +165,7 @@ BEGIN
   IF t.tenant_scoped THEN
     p_prefix := _stored_key(t, coalesce(p_prefix, ''));
     p_after := _stored_key(t, p_after);
+    t.version := _tenant_version(t);
   END IF;
   FOR e IN
     SELECT * FROM entries
@@ -182,12 +195,23 @@ BEGIN
   IF p_offset IS NULL OR p_offset < 0 OR p_length IS NULL OR p_length <= 0 THEN
     RAISE EXCEPTION 'pgcache: arguments "offset" and "length" must be non-negative and positive' USING ERRCODE = 'PC010';
   END IF;
+  IF t.tenant_scoped THEN
+    t.version := _tenant_version(t);
+  END IF;
+  -- An offset at or past the end reads an empty chunk; least() keeps p_offset + 1 from overflowing integer.
   RETURN QUERY
-    SELECT octet_length(e.value_bytes), substring(e.value_bytes FROM p_offset + 1 FOR p_length)
+    SELECT octet_length(e.value_bytes),
+           CASE WHEN p_offset >= octet_length(e.value_bytes) THEN ''::bytea
+                ELSE substring(e.value_bytes FROM least(p_offset, 2147483646) + 1 FOR p_length) END
       FROM entries e
      WHERE e.type_id = t.id AND e.key = _stored_key(t, p_key) AND e.version = t.version AND e.expires_at > now();
   IF p_offset = 0 AND NOT current_setting('transaction_read_only')::boolean THEN
-    PERFORM nextval(CASE WHEN FOUND THEN t.hits_sequence ELSE t.misses_sequence END);
+    IF FOUND THEN
+      PERFORM nextval(t.hits_sequence);
+    ELSE
+      PERFORM _check_type_alive(t);
+      PERFORM nextval(t.misses_sequence);
+    END IF;
   END IF;
 END $$;
 COMMENT ON FUNCTION cache_read_bytea(text, text, integer, integer) IS

@@ -12,7 +12,22 @@ BEGIN
   END IF;
 END $$;
 
--- A vector's width must match its model's registered width; the first vector of a model registers it.
+-- Model names are at most 200 bytes (they are keys of cache_models and literals in index predicates).
+CREATE OR REPLACE FUNCTION _check_model(p_model text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF p_model IS NULL OR p_model = '' THEN
+    RAISE EXCEPTION 'pgcache: argument "model" must be a non-empty string' USING ERRCODE = 'PC010';
+  END IF;
+  IF octet_length(p_model) > 200 THEN
+    RAISE EXCEPTION 'pgcache: argument "model" is % bytes; the limit is 200', octet_length(p_model) USING ERRCODE = 'PC010';
+  END IF;
+END $$;
+
+-- A vector's width must match its model's registered width. Widths are global (one per model name, as the
+-- HNSW index of a model has one width), so they are not a tenant's to set: the first vector of a model
+-- registers it only in a session without pgcache.tenant; a tenant may use only registered models. Operators
+-- register models up front with cache_register_model().
 CREATE OR REPLACE FUNCTION _check_model_width(p_model text, p_vector real[]) RETURNS void
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
@@ -21,7 +36,13 @@ BEGIN
   IF p_model IS NULL OR p_model = '' THEN
     RAISE EXCEPTION 'pgcache: argument "model" is required with a vector' USING ERRCODE = 'PC010';
   END IF;
+  PERFORM _check_model(p_model);
   SELECT dimensions INTO width FROM cache_models WHERE model = p_model;
+  IF width IS NULL AND coalesce(current_setting('pgcache.tenant', true), '') <> '' THEN
+    RAISE EXCEPTION 'pgcache: argument "model" % is not registered, and a tenant (pgcache.tenant) may not register a model width',
+      quote_literal(p_model) USING ERRCODE = 'PC010',
+      HINT = 'An operator registers it with cache_register_model(model, dimensions).';
+  END IF;
   IF width IS NULL THEN
     INSERT INTO cache_models (model, dimensions) VALUES (p_model, cardinality(p_vector))
     ON CONFLICT (model) DO NOTHING;
@@ -32,6 +53,28 @@ BEGIN
       USING ERRCODE = 'PC006';
   END IF;
 END $$;
+
+-- Registers a model's vector width (admin); idempotent for the same width, PC006 for another one.
+CREATE OR REPLACE FUNCTION cache_register_model(p_model text, p_dimensions integer) RETURNS integer
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  width integer;
+BEGIN
+  PERFORM _check_model(p_model);
+  IF p_dimensions IS NULL OR p_dimensions NOT BETWEEN 1 AND 16000 THEN
+    RAISE EXCEPTION 'pgcache: argument "dimensions" must be an integer from 1 to 16000, got %', coalesce(p_dimensions::text, 'NULL')
+      USING ERRCODE = 'PC010';
+  END IF;
+  INSERT INTO cache_models (model, dimensions) VALUES (p_model, p_dimensions) ON CONFLICT (model) DO NOTHING;
+  SELECT dimensions INTO width FROM cache_models WHERE model = p_model;
+  IF width <> p_dimensions THEN
+    RAISE EXCEPTION 'pgcache: argument "dimensions" is %; model "%" is registered with %', p_dimensions, p_model, width
+      USING ERRCODE = 'PC006';
+  END IF;
+  RETURN width;
+END $$;
+COMMENT ON FUNCTION cache_register_model(text, integer) IS
+  'Registers the vector width of an embedding model (admin). Tenants may store vectors only of registered models. PC006 if registered with another width.';
 
 -- Entry attributes (meta) must be declared by the type, with the declared JSON type.
 CREATE OR REPLACE FUNCTION _check_meta(t cache_types, p_meta jsonb) RETURNS void
@@ -66,10 +109,7 @@ DECLARE
   value_size integer;
   expiry timestamptz;
 BEGIN
-  SELECT * INTO t FROM cache_types WHERE name = p_type;
-  IF NOT FOUND THEN
-    t := _type(p_type);  -- raises PC001
-  END IF;
+  t := _write_type(p_type);  -- with the type lock held in share mode, t.version the caller's version
   PERFORM _check_key(p_key);
   PERFORM _check_kind(t, p_kind);
   IF num_nonnulls(p_json, p_text, p_bytes, p_vector) = 0 THEN
@@ -83,8 +123,14 @@ BEGIN
     PERFORM _check_vector('embedding', p_embedding);
     PERFORM _check_model_width(p_model, p_embedding);
   END IF;
+  IF octet_length(p_model) > 200 THEN
+    PERFORM _check_model(p_model);
+  END IF;
   IF p_meta IS NOT NULL THEN
     PERFORM _check_meta(t, p_meta);
+  END IF;
+  IF octet_length(p_scope) > 1024 THEN
+    RAISE EXCEPTION 'pgcache: argument "scope" is % bytes; the limit is 1024', octet_length(p_scope) USING ERRCODE = 'PC010';
   END IF;
   IF p_fresh_for IS NOT NULL THEN
     PERFORM _check_ttl(p_fresh_for);
@@ -98,6 +144,11 @@ BEGIN
   IF value_size > t.max_value_bytes THEN
     RAISE EXCEPTION 'pgcache: argument "value" is % bytes; cache type "%" allows %', value_size, t.name, t.max_value_bytes
       USING ERRCODE = 'PC007';
+  END IF;
+  -- Attributes count against the same limit as the value: together they are what the entry stores.
+  IF value_size + coalesce(pg_column_size(p_meta), 0) > t.max_value_bytes THEN
+    RAISE EXCEPTION 'pgcache: argument "meta" is % bytes; with the value (% bytes) it exceeds the % bytes cache type "%" allows',
+      pg_column_size(p_meta), value_size, t.max_value_bytes, t.name USING ERRCODE = 'PC007';
   END IF;
 
   expiry := now() + coalesce(p_ttl, t.default_ttl);
@@ -203,6 +254,9 @@ DECLARE
   i bigint;
 BEGIN
   PERFORM _check_batch('keys', n, 1000);
+  -- The type lock, held in share mode until commit, keeps cache_bump_version from committing in the middle:
+  -- every entry of the batch is written at the one version read here (each _set_entry reads the same).
+  PERFORM _write_type(p_type);
   IF n <> coalesce(cardinality(p_jsons), cardinality(p_texts), cardinality(p_bytes), array_length(p_vectors, 1), -1)
      OR (p_vectors IS NOT NULL AND array_ndims(p_vectors) <> 2) THEN
     RAISE EXCEPTION 'pgcache: arguments "keys" and "values" must have the same length (vectors: one row each)'

@@ -8,6 +8,9 @@ DECLARE
 BEGIN
   PERFORM _check_key(p_key);
   p_key := _stored_key(t, p_key);
+  IF t.tenant_scoped THEN
+    t.version := _tenant_version(t);
+  END IF;
   DELETE FROM entries WHERE type_id = t.id AND key = p_key
   RETURNING version = t.version AND expires_at > now() INTO was_live;
   IF FOUND THEN
@@ -25,6 +28,9 @@ DECLARE
 BEGIN
   PERFORM _check_key(p_key);
   PERFORM _check_ttl(p_ttl);
+  IF t.tenant_scoped THEN
+    t.version := _tenant_version(t);
+  END IF;
   UPDATE entries SET expires_at = now() + p_ttl, last_accessed_at = now()
    WHERE type_id = t.id AND key = _stored_key(t, p_key) AND version = t.version AND expires_at > now();
   RETURN FOUND;
@@ -93,15 +99,32 @@ END $$;
 COMMENT ON FUNCTION cache_invalidate_pattern(text, text) IS
   'Deletes every entry whose key matches a LIKE pattern (% any run, _ one character, \ escapes). O(entries of the type); prefer prefixes or versions.';
 
+-- A tenant-scoped type has a version per tenant: the calling tenant's moves, the others' stay (PC013 without
+-- a tenant). The bump takes the type's (or tenant's) lock exclusively, so it waits for writes in flight and
+-- a batch (cache_set_many) is never split across two versions.
 CREATE OR REPLACE FUNCTION cache_bump_version(p_type text) RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   t cache_types := _type(p_type);
+  caller_tenant text;
   new_version integer;
 BEGIN
-  UPDATE cache_types SET version = version + 1 WHERE id = t.id RETURNING version INTO new_version;
+  IF t.tenant_scoped THEN
+    caller_tenant := _tenant(t);
+    PERFORM pg_advisory_xact_lock(_type_lock_key(t.name, caller_tenant));
+    t := _type(p_type);
+    INSERT INTO cache_tenant_versions AS tv (type_id, tenant, version) VALUES (t.id, caller_tenant, t.version + 1)
+    ON CONFLICT (type_id, tenant) DO UPDATE SET version = greatest(tv.version, t.version) + 1
+    RETURNING tv.version INTO new_version;
+  ELSE
+    PERFORM pg_advisory_xact_lock(_type_lock_key(t.name));
+    UPDATE cache_types SET version = version + 1 WHERE id = t.id RETURNING version INTO new_version;
+    IF NOT FOUND THEN
+      t := _type(p_type);  -- dropped meanwhile: PC001
+    END IF;
+  END IF;
   PERFORM _notify(t, '{"all": true}');
   RETURN new_version;
 END $$;
 COMMENT ON FUNCTION cache_bump_version(text) IS
-  'Invalidates every entry of a type at once (O(1)) by moving it to a new key-space version; maintenance removes the old rows. Returns the new version.';
+  'Invalidates every entry of a type (of a tenant-scoped type: of the calling tenant) at once (O(1)) by moving it to a new key-space version; maintenance removes the old rows. Returns the new version.';

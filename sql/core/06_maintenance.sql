@@ -18,12 +18,15 @@ BEGIN
   FOR t IN SELECT * FROM cache_types WHERE p_type IS NULL OR name = p_type ORDER BY id LOOP
     EXIT WHEN deleted >= p_batch;
     -- Materialized, so the LIMIT picks one set of rows (a correlated IN could re-run it per row).
+    -- Entries of a tenant-scoped type are current at their tenant's version (scope holds the tenant).
     WITH doomed AS MATERIALIZED (
       SELECT s.key FROM entries s
+        LEFT JOIN cache_tenant_versions tv ON t.tenant_scoped AND tv.type_id = t.id AND tv.tenant = s.scope
        WHERE s.type_id = t.id
-         AND ((s.version = t.version AND s.expires_at <= now()) OR s.version < t.version)
+         AND ((s.version = coalesce(tv.version, t.version) AND s.expires_at <= now())
+              OR s.version < coalesce(tv.version, t.version))
        LIMIT p_batch - deleted
-       FOR UPDATE SKIP LOCKED)
+       FOR UPDATE OF s SKIP LOCKED)
     DELETE FROM entries e USING doomed d WHERE e.type_id = t.id AND e.key = d.key;
     GET DIAGNOSTICS n = ROW_COUNT;
     deleted := deleted + n;
@@ -75,7 +78,10 @@ BEGIN
            sum(byte_size) OVER w - byte_size AS bytes_before
       FROM entries
      WHERE type_id = t.id
-    WINDOW w AS (ORDER BY (expires_at <= now() OR version < t.version) DESC,
+    WINDOW w AS (ORDER BY (expires_at <= now()
+                           OR version < coalesce((SELECT tv.version FROM cache_tenant_versions tv
+                                                   WHERE t.tenant_scoped AND tv.type_id = t.id AND tv.tenant = scope),
+                                                 t.version)) DESC,
                           CASE WHEN policy = 'lru' THEN last_accessed_at END,
                           CASE WHEN policy = 'lfu' THEN hit_count END,
                           CASE WHEN policy = 'ttl' THEN expires_at END,

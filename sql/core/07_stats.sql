@@ -1,5 +1,8 @@
 -- Monitoring: one row per cache type. Hits and misses are exact totals since the type was created or the
 -- last crash (unlogged sequences restart at 0). Entry counts and bytes scan the type's table.
+-- In a session with pgcache.tenant set, a tenant-scoped type shows only that tenant's entries, bytes and
+-- version, and no hit or miss totals (they are the type's, counted across tenants).
+-- A type dropped while this runs is left out (its sequences are gone: a per-type block catches that).
 CREATE OR REPLACE FUNCTION cache_stats()
 RETURNS TABLE (
   cache_type text, value_kind text, entries bigint, valid_entries bigint, bytes bigint,
@@ -7,22 +10,46 @@ RETURNS TABLE (
   max_entries bigint, max_bytes bigint
 )
 LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+DECLARE
+  t cache_types;
+  caller_tenant text := nullif(current_setting('pgcache.tenant', true), '');
+  scoped boolean;
 BEGIN
-  RETURN QUERY
-  SELECT t.name, t.value_kind, c.entries, c.valid_entries, c.bytes,
-         h.hits, h.misses,
-         CASE WHEN h.hits + h.misses > 0 THEN h.hits::double precision / (h.hits + h.misses) END,
-         t.version, t.eviction_policy, t.max_entries, t.max_bytes
-    FROM cache_types t
-    CROSS JOIN LATERAL (
-      SELECT count(*) AS entries,
-             count(*) FILTER (WHERE e.version = t.version AND e.expires_at > now()) AS valid_entries,
-             coalesce(sum(e.byte_size), 0)::bigint AS bytes
-        FROM entries e WHERE e.type_id = t.id) c
-    CROSS JOIN LATERAL (
-      SELECT coalesce(pg_sequence_last_value(t.hits_sequence), 0) AS hits,
-             coalesce(pg_sequence_last_value(t.misses_sequence), 0) AS misses) h
-   ORDER BY t.name;
+  FOR t IN SELECT * FROM cache_types ORDER BY name LOOP
+    scoped := t.tenant_scoped AND caller_tenant IS NOT NULL;
+    BEGIN
+      IF scoped THEN
+        t.version := _tenant_version(t);
+      END IF;
+      cache_type := t.name;
+      value_kind := t.value_kind;
+      version := t.version;
+      eviction_policy := t.eviction_policy;
+      max_entries := t.max_entries;
+      max_bytes := t.max_bytes;
+      SELECT count(*),
+             count(*) FILTER (WHERE e.version = coalesce(tv.version, t.version) AND e.expires_at > now()),
+             coalesce(sum(e.byte_size), 0)::bigint
+        INTO entries, valid_entries, bytes
+        FROM entries e
+        LEFT JOIN cache_tenant_versions tv ON t.tenant_scoped AND tv.type_id = t.id AND tv.tenant = e.scope
+       WHERE e.type_id = t.id AND (NOT scoped OR e.scope = caller_tenant);
+      IF scoped THEN
+        hits := NULL;
+        misses := NULL;
+      ELSE
+        hits := coalesce(pg_sequence_last_value(t.hits_sequence), 0);
+        misses := coalesce(pg_sequence_last_value(t.misses_sequence), 0);
+      END IF;
+      hit_rate := CASE WHEN hits + misses > 0 THEN hits::double precision / (hits + misses) END;
+    EXCEPTION WHEN OTHERS THEN
+      IF _type_dropped(t) THEN
+        CONTINUE;  -- dropped meanwhile
+      END IF;
+      RAISE;
+    END;
+    RETURN NEXT;
+  END LOOP;
 END $$;
 COMMENT ON FUNCTION cache_stats() IS
-  'Per cache type: entries, valid (live) entries, bytes, exact hits and misses, hit rate, version, policy and budgets.';
+  'Per cache type: entries, valid (live) entries, bytes, exact hits and misses, hit rate, version, policy and budgets. A tenant sees only its own entries of tenant-scoped types.';

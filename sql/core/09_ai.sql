@@ -73,8 +73,10 @@ DECLARE
 BEGIN
   PERFORM _check_key(p_key);
   p_key := _stored_key(_type(p_type), p_key);
-  IF p_wait IS NULL OR p_wait < interval '0' THEN
-    RAISE EXCEPTION 'pgcache: argument "wait" must be a non-negative interval' USING ERRCODE = 'PC010';
+  -- lock_timeout holds at most 2^31-1 ms (24.8 days); a compute lock wait is capped well below, at one day.
+  IF p_wait IS NULL OR p_wait < interval '0' OR p_wait > interval '1 day' THEN
+    RAISE EXCEPTION 'pgcache: argument "wait" must be an interval from 0 to 1 day, got %', coalesce(p_wait::text, 'NULL')
+      USING ERRCODE = 'PC010';
   END IF;
   IF pg_try_advisory_lock(hashtext('pgcache:' || p_type), hashtext(p_key)) THEN
     RETURN true;
@@ -98,6 +100,7 @@ COMMENT ON FUNCTION cache_lock(text, text, interval) IS
 CREATE OR REPLACE FUNCTION cache_unlock(p_type text, p_key text) RETURNS boolean
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
+  PERFORM _check_key(p_key);
   RETURN pg_advisory_unlock(hashtext('pgcache:' || p_type), hashtext(_stored_key(_type(p_type), p_key)));
 END $$;
 COMMENT ON FUNCTION cache_unlock(text, text) IS 'Releases the compute lock of (type, key) held by this session.';

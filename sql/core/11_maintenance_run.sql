@@ -137,9 +137,15 @@ BEGIN
     IF done_types > 0 AND type_start >= deadline THEN
       -- Out of time: no history row, so this type is early in line next run; the snapshot still counts its hits.
       IF snapshot_due THEN
-        INSERT INTO cache_stats_snapshots (taken_at, type_id, cache_type, hits, misses)
-        VALUES (run_start, t.id, t.name, coalesce(pg_sequence_last_value(t.hits_sequence), 0),
-                coalesce(pg_sequence_last_value(t.misses_sequence), 0));
+        BEGIN
+          INSERT INTO cache_stats_snapshots (taken_at, type_id, cache_type, hits, misses)
+          VALUES (run_start, t.id, t.name, coalesce(pg_sequence_last_value(t.hits_sequence), 0),
+                  coalesce(pg_sequence_last_value(t.misses_sequence), 0));
+        EXCEPTION WHEN OTHERS THEN
+          IF NOT _type_dropped(t) THEN
+            RAISE;
+          END IF;  -- dropped while we ran
+        END;
       END IF;
       CONTINUE;
     END IF;
@@ -193,7 +199,22 @@ BEGIN
         err := 'lock_timeout: ' || SQLERRM;
       WHEN SQLSTATE 'PC001' THEN
         CONTINUE;  -- the type was dropped while we ran
+      WHEN OTHERS THEN
+        -- Only this type's work is rolled back (the block is a subtransaction); the run goes on with the next.
+        IF _type_dropped(t) THEN
+          CONTINUE;  -- the type was dropped while we ran (its table or sequences vanished under us)
+        END IF;
+        expired := 0;
+        evicted := 0;
+        entry_count := NULL;
+        byte_count := NULL;
+        complete := false;
+        err := SQLSTATE || ': ' || SQLERRM;
     END;
+    -- A type dropped since the block: its sequences are gone (and it needs no history row).
+    IF _type_dropped(t) THEN
+      CONTINUE;
+    END IF;
 
     INSERT INTO cache_maintenance_history (run_started_at, cache_type, expired, evicted, entries, bytes, duration_ms,
                                            complete, error)
@@ -203,9 +224,15 @@ BEGIN
     RETURN NEXT h;
 
     IF snapshot_due THEN
-      INSERT INTO cache_stats_snapshots (taken_at, type_id, cache_type, hits, misses, entries, bytes)
-      VALUES (run_start, t.id, t.name, coalesce(pg_sequence_last_value(t.hits_sequence), 0),
-              coalesce(pg_sequence_last_value(t.misses_sequence), 0), entry_count, byte_count);
+      BEGIN
+        INSERT INTO cache_stats_snapshots (taken_at, type_id, cache_type, hits, misses, entries, bytes)
+        VALUES (run_start, t.id, t.name, coalesce(pg_sequence_last_value(t.hits_sequence), 0),
+                coalesce(pg_sequence_last_value(t.misses_sequence), 0), entry_count, byte_count);
+      EXCEPTION WHEN OTHERS THEN
+        IF NOT _type_dropped(t) THEN
+          RAISE;
+        END IF;  -- dropped while we ran
+      END;
     END IF;
   END LOOP;
 

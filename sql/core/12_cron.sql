@@ -142,7 +142,12 @@ BEGIN
   END IF;
   FOR spec IN SELECT * FROM cache_maintenance_commands(p_schedule) LOOP
     -- Same name, same user: pg_cron updates the job's schedule and command in place (idempotent).
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job_id USING spec.job_name, spec.schedule, spec.command;
+    BEGIN
+      EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job_id USING spec.job_name, spec.schedule, spec.command;
+    EXCEPTION WHEN invalid_parameter_value THEN
+      RAISE EXCEPTION 'pgcache: argument "schedule" % is not a schedule pg_cron accepts (%)', quote_literal(p_schedule), SQLERRM
+        USING ERRCODE = 'PC010', HINT = 'Five cron fields such as ''*/5 * * * *'', or ''30 seconds''.';
+    END;
   END LOOP;
   RETURN job_id;
 END $$;

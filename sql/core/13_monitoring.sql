@@ -37,7 +37,9 @@ SELECT t.name AS cache_type, k.rank, k.key, k.hit_score, k.last_accessed_at, k.c
    SELECT row_number() OVER (ORDER BY e.hit_count DESC, e.last_accessed_at DESC, e.key) AS rank,
           e.key::text AS key, e.hit_count AS hit_score, e.last_accessed_at, e.created_at, e.expires_at, e.byte_size
      FROM entries e
-    WHERE e.type_id = t.id AND e.version = t.version AND e.expires_at > now()
+    WHERE e.type_id = t.id AND e.expires_at > now()
+      AND e.version = coalesce((SELECT tv.version FROM cache_tenant_versions tv
+                                 WHERE t.tenant_scoped AND tv.type_id = t.id AND tv.tenant = e.scope), t.version)
     ORDER BY e.hit_count DESC, e.last_accessed_at DESC, e.key
     LIMIT 100) k;
 COMMENT ON VIEW cache_top_keys IS

@@ -42,6 +42,9 @@ BEGIN
   IF p_key IS NULL OR p_key = '' OR octet_length(p_key) > 1024 THEN
     PERFORM _check_key(p_key);
   END IF;
+  IF t.tenant_scoped THEN
+    t.version := _tenant_version(t);
+  END IF;
   e := _peek_entry(t, _stored_key(t, p_key));
   IF e.key IS NOT NULL THEN
     e.key := p_key;

@@ -53,6 +53,14 @@ BEGIN
   RETURN CASE WHEN p_width <= 2000 THEN 'vector' ELSE 'halfvec' END;
 END $$;
 
+-- The name of the HNSW index of (type, model): the type's table name (cut to 25 characters) and the whole
+-- md5 of type id and model, at most 63 bytes. Models whose md5 share a prefix, and types whose names share
+-- their first 25 characters, get different names.
+CREATE OR REPLACE FUNCTION _semantic_index_name(t cache_types, p_model text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT left(t.table_name, 25) || '_hnsw_' || md5(t.id || ':' || p_model)
+$$;
+
 -- Creates (if missing) the HNSW index that semantic lookups of (type, model) use; returns its name.
 -- It runs CREATE INDEX, which blocks writes to the type's table while it builds: on a large table, run the
 -- statement from cache_semantic_index_sql() yourself with CONCURRENTLY instead.
@@ -66,7 +74,7 @@ DECLARE
 BEGIN
   RETURN format('CREATE INDEX %s IF NOT EXISTS %I ON %I.%I USING hnsw ((embedding::%s.%s(%s)) %s.%s) WHERE model = %L',
     CASE WHEN p_concurrently THEN 'CONCURRENTLY' ELSE '' END,
-    t.table_name || '_hnsw_' || left(md5(p_model), 10), current_schema(), t.table_name, _vector_schema(), kind, width,
+    _semantic_index_name(t, p_model), current_schema(), t.table_name, _vector_schema(), kind, width,
     _vector_schema(), kind || '_cosine_ops', p_model);
 END $$;
 COMMENT ON FUNCTION cache_semantic_index_sql(text, text, boolean) IS
@@ -78,7 +86,7 @@ DECLARE
   t cache_types := _type(p_type);
 BEGIN
   EXECUTE cache_semantic_index_sql(p_type, p_model);
-  RETURN t.table_name || '_hnsw_' || left(md5(p_model), 10);
+  RETURN _semantic_index_name(t, p_model);
 END $$;
 COMMENT ON FUNCTION cache_semantic_index(text, text) IS
   'Creates the HNSW index semantic lookups of (type, model) use, if missing; returns its name. Blocks writes while building.';
@@ -129,9 +137,11 @@ BEGIN
   IF p_embedding IS NULL THEN
     RAISE EXCEPTION 'pgcache: argument "embedding" must not be NULL' USING ERRCODE = 'PC010';
   END IF;
+  PERFORM _check_model(p_model);
   PERFORM _check_batch('limit', p_limit, 100);
   IF t.tenant_scoped THEN
     p_scope := _tenant(t);  -- a tenant's lookups see only its own entries, whatever scope it asks for
+    t.version := _tenant_version(t);
   END IF;
   SELECT dimensions INTO width FROM cache_models WHERE cache_models.model = p_model;
   IF width IS NULL THEN

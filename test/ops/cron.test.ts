@@ -194,7 +194,7 @@ describe('in the cron database', () => {
         recorded_runs: '0',
       }),
     ]);
-    expect(await sqlState(cron.query(`SELECT ${s()}.cache_schedule_maintenance('every 5 seconds')`))).toBe('22023');
+    expect(await sqlState(cron.query(`SELECT ${s()}.cache_schedule_maintenance('every 5 seconds')`))).toBe('PC010');
     expect((await cron.query(`SELECT ${s()}.cache_unschedule_maintenance() AS n`)).rows[0].n).toBe(1);
     expect((await cron.query(`SELECT ${s()}.cache_unschedule_maintenance() AS n`)).rows[0].n).toBe(0);
     expect(await jobsNamed(`%:${CRON_DATABASE}.${cronSchema}`)).toEqual([]);

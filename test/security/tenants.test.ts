@@ -67,6 +67,8 @@ describe('from SQL', () => {
   it('scopes semantic lookups of a tenant-scoped type to the tenant', async () => {
     await db.pool.query(`SELECT pgcache.cache_create_type('tenant_answers', 'text')`);
     await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped('tenant_answers', true)`);
+    // Tenants store vectors only of models an operator registered (widths are global).
+    await db.pool.query(`SELECT pgcache.cache_register_model('m3', 3)`);
     await asTenant(
       'acme',
       `SELECT pgcache.cache_set_with_embedding('tenant_answers', 'q', 'secret acme answer'::text, '{1,0,0}'::real[], 'm3', interval '1 hour', 'anything')`,
