@@ -171,10 +171,10 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
 
   /** Registers a cache type and creates its table. `cache_create_type` */
   async createType(def: CacheTypeDefinition): Promise<CacheTypeRow> {
-    if (!sendableText(def.name)) {
+    if (typeof def?.name !== 'string' || !sendableText(def.name)) {
       throw new InvalidTypeDefinitionError(
         'PC008',
-        'pgcache: argument "name" contains characters a type name cannot have',
+        'pgcache: argument "name" must be a string of characters a type name can have',
       );
     }
     const [row] = await this.query(this.sql.createType, [
