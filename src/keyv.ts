@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { CacheTypeAccessor } from './client/accessor.js';
 import { type Cache, createCache, ownedPool } from './client/cache.js';
 import { CacheTypeExistsError } from './client/errors.js';
+import { checkKeys } from './client/validate.js';
 
 export interface KeyvPgcacheOptions {
   pool?: pg.Pool;
@@ -82,6 +83,7 @@ export class KeyvPgcache extends EventEmitter implements KeyvStoreAdapter {
   }
 
   async deleteMany(keys: string[]): Promise<boolean> {
+    checkKeys(keys);
     const store = await this.store();
     const results = await Promise.all(keys.map((key) => store.delete(key)));
     return results.some(Boolean);

@@ -2,6 +2,7 @@
 // cache_hit_rate_history, cache_cron_jobs) and the last maintenance run per type through prom-client.
 // Every figure is read from the SQL at scrape time; one scrape runs one set of queries however many metrics
 // ask for it.
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
@@ -18,8 +19,27 @@ export interface MetricsOptions {
   registry?: Registry;
   /** Metric name prefix. Default `pgcache_`. */
   prefix?: string;
-  /** Publish the top N keys per type by hit score (key as a label: keep N small). Default 5; 0 turns it off. */
+  /**
+   * Publish the top N keys per type by hit score (keep N small: one series per key). Default 0 (off): keys are
+   * often personal data, and anyone who can scrape would read them.
+   */
   topKeys?: number;
+  /**
+   * What the `key` label of the top keys holds. `hash` (default): the first 16 hex digits of sha256(key), enough
+   * to tell keys apart and to check a suspected key, never the key; `truncated`: the first 8 characters and
+   * `…`; `raw`: the key itself.
+   */
+  topKeyLabel?: 'hash' | 'truncated' | 'raw';
+}
+
+/** The `key` label of a top key under `mode`. */
+export function topKeyLabel(key: string, mode: NonNullable<MetricsOptions['topKeyLabel']> = 'hash'): string {
+  if (mode === 'raw') return key;
+  if (mode === 'truncated') {
+    const chars = [...key];
+    return chars.length <= 8 ? key : `${chars.slice(0, 8).join('')}…`;
+  }
+  return createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16);
 }
 
 interface StatsRow {
@@ -94,7 +114,11 @@ export function createMetrics(options: MetricsOptions): PgcacheMetrics {
   const schema = pg.escapeIdentifier(schemaName);
   const registry = options.registry ?? new Registry();
   const prefix = options.prefix ?? 'pgcache_';
-  const topKeys = options.topKeys ?? 5;
+  const topKeys = options.topKeys ?? 0;
+  const labelMode = options.topKeyLabel ?? 'hash';
+  if (!['hash', 'truncated', 'raw'].includes(labelMode)) {
+    throw new TypeError(`pgcache: topKeyLabel must be hash, truncated or raw, got ${JSON.stringify(labelMode)}`);
+  }
 
   async function read(): Promise<Figures> {
     const q = async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
@@ -241,11 +265,14 @@ export function createMetrics(options: MetricsOptions): PgcacheMetrics {
   if (topKeys > 0) {
     gauge(
       'top_key_hit_score',
-      `Hit score of the top ${topKeys} keys per type (cache_top_keys).`,
+      `Hit score of the top ${topKeys} keys per type (cache_top_keys); key label: ${labelMode}.`,
       ['cache_type', 'rank', 'key'],
       (f, set) => {
         for (const r of f.topKeys)
-          set({ cache_type: r.cache_type, rank: String(r.rank), key: r.key }, Number(r.hit_score));
+          set(
+            { cache_type: r.cache_type, rank: String(r.rank), key: topKeyLabel(r.key, labelMode) },
+            Number(r.hit_score),
+          );
       },
     );
   }

@@ -3,9 +3,10 @@
 
 import pg from 'pg';
 import type { CacheHandle } from '../client/cache.js';
-import { translateError, VectorWidthMismatchError } from '../client/errors.js';
+import { InvalidArgumentError, VectorWidthMismatchError } from '../client/errors.js';
 import { cacheKey } from '../client/key.js';
-import { checkVector } from '../client/validate.js';
+import type { Statement } from '../client/statements.js';
+import { checkFunction, checkString, checkTtl, checkVector, describe } from '../client/validate.js';
 
 export type Embedder = (texts: string[]) => Promise<number[][]> | number[][];
 
@@ -13,8 +14,8 @@ export type Embedder = (texts: string[]) => Promise<number[][]> | number[][];
 const STORE_BATCH = 1000;
 
 export class EmbeddingCache {
-  private readonly storeSql: string;
-  private readonly storeWithTtlSql: string;
+  private readonly storeSql: Statement;
+  private readonly storeWithTtlSql: Statement;
 
   constructor(
     private readonly cache: CacheHandle,
@@ -22,8 +23,12 @@ export class EmbeddingCache {
     readonly type = 'embeddings',
   ) {
     const S = pg.escapeIdentifier(cache.schema);
-    this.storeSql = `SELECT ${S}.cache_set_many($1, $2, $3::real[], $4) AS n`;
-    this.storeWithTtlSql = `SELECT ${S}.cache_set_many($1, $2, $3::real[], $4, $5::float8 * interval '1 second') AS n`;
+    const n = (name: string) => `pgcache:${cache.schema}:embeddings:${name}`;
+    this.storeSql = { name: n('store'), text: `SELECT ${S}.cache_set_many($1, $2, $3::real[], $4) AS n` };
+    this.storeWithTtlSql = {
+      name: n('store_ttl'),
+      text: `SELECT ${S}.cache_set_many($1, $2, $3::real[], $4, $5::float8 * interval '1 second') AS n`,
+    };
   }
 
   /** The key of a text's embedding: sha256 of model and content (cache_key(model, text) in SQL). */
@@ -38,6 +43,16 @@ export class EmbeddingCache {
     embedder: Embedder,
     options: { ttl?: number } = {},
   ): Promise<number[][]> {
+    if (!Array.isArray(texts)) {
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "texts" must be an array of strings, got ${describe(texts)}`,
+      );
+    }
+    for (const text of texts) checkString(text, 'texts');
+    checkString(model, 'model');
+    checkFunction(embedder, 'embedder');
+    checkTtl(options.ttl);
     const keys = texts.map((text) => EmbeddingCache.key(model, text));
     const cached = await this.cache.accessor(this.type).getMany(keys);
     const missing = new Map<string, number>(); // key -> position in the embedder's batch
@@ -77,14 +92,10 @@ export class EmbeddingCache {
         vectors.slice(start, start + STORE_BATCH),
         model,
       ];
-      try {
-        await this.cache.pool.query(
-          ttl === undefined ? this.storeSql : this.storeWithTtlSql,
-          ttl === undefined ? values : [...values, ttl],
-        );
-      } catch (error) {
-        throw translateError(error);
-      }
+      await this.cache.run(
+        ttl === undefined ? this.storeSql : this.storeWithTtlSql,
+        ttl === undefined ? values : [...values, ttl],
+      );
     }
   }
 }

@@ -4,10 +4,20 @@
 import pg from 'pg';
 import pgvector from 'pgvector';
 import type { CacheHandle } from '../client/cache.js';
-import { FeatureUnavailableError, translateError } from '../client/errors.js';
+import { FeatureUnavailableError, InvalidArgumentError } from '../client/errors.js';
 import { cacheKey } from '../client/key.js';
+import type { Statement } from '../client/statements.js';
 import type { Ttl } from '../client/types.js';
-import { checkText, checkTextValue, checkVector, encodeJson, ttlSeconds } from '../client/validate.js';
+import {
+  checkString,
+  checkText,
+  checkTextValue,
+  checkTtl,
+  checkVector,
+  describe,
+  encodeJson,
+  ttlSeconds,
+} from '../client/validate.js';
 
 /** The default threshold: tight enough for paraphrases of one question, not for a different question. */
 export const DEFAULT_MAX_COSINE_DISTANCE = 0.05;
@@ -29,9 +39,9 @@ export interface SemanticOptions {
 }
 
 export class SemanticLlmCache {
-  private readonly lookupSql: string;
-  private readonly storeSql: string;
-  private readonly indexSql: string;
+  private readonly lookupSql: Statement;
+  private readonly storeSql: Statement;
+  private readonly indexSql: Statement;
 
   constructor(
     private readonly cache: CacheHandle,
@@ -39,10 +49,18 @@ export class SemanticLlmCache {
     /** A text cache type. Default `llm_responses`. */
     readonly type = 'llm_responses',
   ) {
+    checkString(model, 'model');
     const S = pg.escapeIdentifier(cache.schema);
-    this.lookupSql = `SELECT key, value_text, meta, cosine_distance FROM ${S}.cache_semantic_get($1, $2::vector, $3, $4, $5, 1)`;
-    this.storeSql = `SELECT ${S}.cache_set_with_embedding($1, $2, $3::text, $4::real[], $5, $6::float8 * interval '1 second', $7, $8::jsonb) AS expires_at`;
-    this.indexSql = `SELECT ${S}.cache_semantic_index($1, $2) AS name`;
+    const n = (name: string) => `pgcache:${cache.schema}:semantic:${name}`;
+    this.lookupSql = {
+      name: n('lookup'),
+      text: `SELECT key, value_text, meta, cosine_distance FROM ${S}.cache_semantic_get($1, $2::vector, $3, $4, $5, 1)`,
+    };
+    this.storeSql = {
+      name: n('store'),
+      text: `SELECT ${S}.cache_set_with_embedding($1, $2, $3::text, $4::real[], $5, $6::float8 * interval '1 second', $7, $8::jsonb) AS expires_at`,
+    };
+    this.indexSql = { name: n('index'), text: `SELECT ${S}.cache_semantic_index($1, $2) AS name` };
   }
 
   /** The exact key of a prompt: sha256 of model, scope and prompt. */
@@ -56,6 +74,13 @@ export class SemanticLlmCache {
     embedding?: readonly number[],
     options: SemanticOptions = {},
   ): Promise<SemanticHit | undefined> {
+    checkString(prompt, 'prompt');
+    checkText(options.scope, 'scope');
+    if (embedding !== undefined) checkEmbedding(embedding);
+    const { maxCosineDistance } = options;
+    if (maxCosineDistance !== undefined && (typeof maxCosineDistance !== 'number' || Number.isNaN(maxCosineDistance))) {
+      throw new InvalidArgumentError('PC010', `pgcache: argument "maxCosineDistance" must be a number from 0 to 2`);
+    }
     const key = this.key(prompt, options.scope);
     const exact = await this.cache.accessor(this.type).getEntry(key);
     if (exact) {
@@ -68,9 +93,7 @@ export class SemanticLlmCache {
       };
     }
     if (!embedding) return undefined;
-    checkVector(embedding, 'embedding');
-    checkText(options.scope, 'scope');
-    const { rows } = await this.run(this.lookupSql, [
+    const rows = await this.run(this.lookupSql, [
       this.type,
       pgvector.toSql([...embedding]),
       this.model,
@@ -80,11 +103,11 @@ export class SemanticLlmCache {
     const row = rows[0];
     if (!row) return undefined;
     return {
-      key: row.key,
-      response: row.value_text,
-      cosineDistance: row.cosine_distance,
+      key: row.key as string,
+      response: row.value_text as string,
+      cosineDistance: row.cosine_distance as number,
       exact: false,
-      meta: row.meta,
+      meta: row.meta as SemanticHit['meta'],
     };
   }
 
@@ -95,10 +118,21 @@ export class SemanticLlmCache {
     response: string,
     options: { scope?: string; ttl?: Ttl; meta?: Record<string, unknown> } = {},
   ): Promise<void> {
-    const ttl = typeof options.ttl === 'number' ? options.ttl : 3600;
-    checkVector(embedding, 'embedding');
+    checkString(prompt, 'prompt');
+    checkEmbedding(embedding);
     checkText(options.scope, 'scope');
-    checkTextValue(response);
+    checkTextValue(response, 'response');
+    checkTtl(options.ttl);
+    if (
+      options.meta !== undefined &&
+      (typeof options.meta !== 'object' || options.meta === null || Array.isArray(options.meta))
+    ) {
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "meta" must be an object, got ${describe(options.meta)}`,
+      );
+    }
+    const ttl = typeof options.ttl === 'number' ? options.ttl : 3600;
     await this.run(this.storeSql, [
       this.type,
       this.key(prompt, options.scope),
@@ -107,19 +141,20 @@ export class SemanticLlmCache {
       this.model,
       ttlSeconds(ttl),
       options.scope ?? null,
-      options.meta === undefined ? null : encodeJson(options.meta),
+      options.meta === undefined ? null : encodeJson(options.meta, 'meta'),
     ]);
   }
 
   /** Creates the HNSW index this model's lookups use (once the model has a stored vector). */
   async ensureIndex(): Promise<string> {
-    const { rows } = await this.run(this.indexSql, [this.type, this.model]);
+    const rows = await this.run(this.indexSql, [this.type, this.model]);
     return rows[0]?.name as string;
   }
 
-  private async run(text: string, values: unknown[]) {
+  /** Through the cache, so a tenant view's lookups and stores act for its tenant only. */
+  private async run(statement: Statement, values: unknown[]) {
     try {
-      return await this.cache.pool.query(text, values);
+      return await this.cache.run(statement, values);
     } catch (error) {
       if ((error as { code?: string }).code === '42883' || (error as { code?: string }).code === '42704') {
         throw new FeatureUnavailableError(
@@ -128,7 +163,15 @@ export class SemanticLlmCache {
           error,
         );
       }
-      throw translateError(error);
+      throw error;
     }
+  }
+}
+
+/** An embedding: a non-empty array of finite float4 numbers (PC010). */
+function checkEmbedding(embedding: unknown): void {
+  checkVector(embedding, 'embedding');
+  if ((embedding as ArrayLike<number>).length === 0) {
+    throw new InvalidArgumentError('PC010', 'pgcache: argument "embedding" must not be empty');
   }
 }

@@ -4,11 +4,13 @@
 import pg from 'pg';
 import type { CacheTypeAccessor } from '../client/accessor.js';
 import type { CacheHandle } from '../client/cache.js';
-import { translateError } from '../client/errors.js';
+import { InvalidArgumentError } from '../client/errors.js';
+import type { Statement } from '../client/statements.js';
 import type { ComputeOptions } from '../client/types.js';
+import { checkFunction, checkString, checkVector, describe, encodeJson } from '../client/validate.js';
 
 export class VectorSearchCache<R> {
-  private readonly lookupSql: string;
+  private readonly lookupSql: Statement;
 
   constructor(
     private readonly cache: CacheHandle,
@@ -16,8 +18,11 @@ export class VectorSearchCache<R> {
     readonly type = 'vector_search',
   ) {
     const S = pg.escapeIdentifier(cache.schema);
-    this.lookupSql = `SELECT k AS key, v, v IS NULL AS miss
-                        FROM ${S}.cache_vector_search_key($2::real[], $3::jsonb, $4) AS k, ${S}.cache_get($1, k) AS v`;
+    this.lookupSql = {
+      name: `pgcache:${cache.schema}:vector_search:lookup`,
+      text: `SELECT k AS key, v, v IS NULL AS miss
+               FROM ${S}.cache_vector_search_key($2::real[], $3::jsonb, $4) AS k, ${S}.cache_get($1, k) AS v`,
+    };
   }
 
   private get results(): CacheTypeAccessor<R> {
@@ -32,18 +37,30 @@ export class VectorSearchCache<R> {
     search: () => Promise<R> | R,
     options: ComputeOptions = {},
   ): Promise<R> {
-    let row: { key: string; v: R; miss: boolean } | undefined;
-    try {
-      row = (await this.cache.pool.query(this.lookupSql, [this.type, [...query], JSON.stringify(filters), kbVersion]))
-        .rows[0];
-    } catch (error) {
-      throw translateError(error);
+    if (query === null || query === undefined) {
+      throw new InvalidArgumentError('PC010', 'pgcache: argument "query" must be an array of numbers');
     }
+    checkVector(query, 'query');
+    if (typeof filters !== 'object' || filters === null || Array.isArray(filters)) {
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "filters" must be an object, got ${describe(filters)}`,
+      );
+    }
+    checkString(kbVersion, 'kbVersion');
+    checkFunction(search, 'search');
+    // Through the cache: on a tenant view the key's entry is looked up for that tenant only.
+    const [row] = (await this.cache.run(this.lookupSql, [
+      this.type,
+      [...query],
+      encodeJson(filters, 'filters'),
+      kbVersion,
+    ])) as { key: string; v: R; miss: boolean }[];
     if (row && !row.miss) return row.v;
     return this.results.getOrCompute(row?.key as string, search, options);
   }
 
-  /** Every cached result of the type misses from now on (O(1)). */
+  /** Every cached result of the type misses from now on (O(1)); on a tenant view, that tenant's only. */
   invalidateAll(): Promise<number> {
     return this.results.bumpVersion();
   }

@@ -1,11 +1,24 @@
 // One cache type, typed by its value kind. Each method is one call of a pgcache SQL function.
 import type pg from 'pg';
-import { translateError } from './errors.js';
+import { InvalidArgumentError, translateError, WrongValueKindError } from './errors.js';
 import type { NearCache } from './near-cache.js';
 import { SingleFlight } from './single-flight.js';
-import type { Statements } from './statements.js';
+import { bindTenant, type Statement, type Statements } from './statements.js';
 import type { CacheEntry, ComputeOptions, EntryRow, KindValue, SetOptions, Ttl, ValueKind } from './types.js';
-import { checkKey, checkText, checkTextValue, checkVector, encodeJson, ttlSeconds } from './validate.js';
+import {
+  checkBytesValue,
+  checkFunction,
+  checkKey,
+  checkKeys,
+  checkString,
+  checkText,
+  checkTextValue,
+  checkTtl,
+  checkVector,
+  describe,
+  encodeJson,
+  ttlSeconds,
+} from './validate.js';
 
 const VALUE_COLUMN = {
   jsonb: 'value_json',
@@ -15,7 +28,8 @@ const VALUE_COLUMN = {
 } as const satisfies Record<ValueKind, keyof EntryRow>;
 
 type Row = Record<string, unknown>;
-type Statement = { name: string; text: string };
+/** A pool, or one connection taken from it (the compute lock's, which also re-reads and stores). */
+type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 export class CacheTypeAccessor<V> {
   private readonly flights = new SingleFlight<V>();
@@ -36,27 +50,15 @@ export class CacheTypeAccessor<V> {
     readonly tenant?: string,
   ) {}
 
-  /**
-   * The query to send. With a tenant, the statement runs after a set_config of pgcache.tenant that lasts
-   * only for its own transaction, in the same round trip (the tenant is the last parameter).
-   */
+  /** The query to send, for this accessor's tenant if it has one (see bindTenant). */
   private bind(statement: Statement, values: unknown[]): pg.QueryConfig {
-    if (this.tenant === undefined) return { ...statement, values };
-    return {
-      name: `${statement.name}:tenant`,
-      text: `WITH tenant AS MATERIALIZED (SELECT set_config('pgcache.tenant', $${values.length + 1}, true))
-             SELECT q.* FROM tenant, LATERAL (${statement.text}) q`,
-      values: [...values, this.tenant],
-    };
+    return bindTenant(statement, values, this.tenant);
   }
 
-  private async query(statement: Statement, values: unknown[], via = this.pool): Promise<Row[]> {
-    // Every key-like argument (the second) must be text PostgreSQL can hold; arrays of keys too.
-    const second = values[1];
-    if (Array.isArray(second)) for (const key of second) checkKey(key);
-    else if (typeof second === 'string') checkKey(second);
+  /** Every public method has checked its arguments before it gets here (nothing is coerced on the way). */
+  private async query(statement: Statement, values: unknown[], via: Queryable = this.pool): Promise<Row[]> {
     try {
-      return (await via.query(this.bind(statement, values))).rows;
+      return (await (via as pg.Pool).query(this.bind(statement, values))).rows;
     } catch (error) {
       throw translateError(error);
     }
@@ -68,15 +70,21 @@ export class CacheTypeAccessor<V> {
 
   /** The parameter pg sends for a value of this kind. undefined (and null outside jsonb) becomes SQL NULL,
    * which the SQL rejects (PC005); a jsonb null is stored as JSON null. */
-  private encode(value: V): unknown {
-    if (value === undefined) return null;
-    if (this.kind === 'jsonb') return encodeJson(value);
-    if (this.kind === 'text') checkTextValue(value);
-    if (this.kind === 'vector') {
-      checkVector(value as ArrayLike<number>);
-      if (ArrayBuffer.isView(value)) return Array.from(value as unknown as Float32Array);
+  private encode(value: V, argument = 'value'): unknown {
+    if (this.kind === 'jsonb') return encodeJson(value, argument);
+    if (this.kind === 'text') {
+      checkTextValue(value, argument);
+      return value;
     }
-    return value;
+    if (this.kind === 'bytea') return checkBytesValue(value, argument);
+    if (value === null || value === undefined) {
+      throw new WrongValueKindError(
+        'PC005',
+        `pgcache: argument "${argument}" must be an array of numbers, got ${describe(value)}`,
+      );
+    }
+    checkVector(value, argument);
+    return ArrayBuffer.isView(value) ? Array.from(value as unknown as Float32Array) : value;
   }
 
   private decode(row: Row): V {
@@ -85,6 +93,7 @@ export class CacheTypeAccessor<V> {
 
   /** The value, or undefined on a miss (absent, expired or invalidated). `cache_get*` */
   async get(key: string): Promise<V | undefined> {
+    checkKey(key);
     if (this.near?.enabled) return this.getThroughNear(key, this.near);
     const [row] = await this.read(this.sql.get[this.kind], [this.name, key]);
     return row?.miss ? undefined : (row?.v as V);
@@ -105,7 +114,11 @@ export class CacheTypeAccessor<V> {
 
   /** The whole entry (value, model, meta, expiry, hit score), or undefined on a miss. `cache_get_entry` */
   async getEntry(key: string): Promise<CacheEntry<V> | undefined> {
-    const [row] = await this.read(this.sql.getEntry, [this.name, key]);
+    checkKey(key);
+    return this.entryOf((await this.read(this.sql.getEntry, [this.name, key]))[0]);
+  }
+
+  private entryOf(row: Row | undefined): CacheEntry<V> | undefined {
     if (!row) return undefined;
     const { type_id, value_json, value_text, value_bytes, value_vector, ...rest } = row;
     return { ...(rest as Omit<CacheEntry<V>, 'value'>), value: this.decode(row) };
@@ -119,6 +132,7 @@ export class CacheTypeAccessor<V> {
    */
   async *stream(key: string, options: { chunkBytes?: number } = {}): AsyncGenerator<Buffer> {
     if (this.kind !== 'bytea') throw new TypeError('pgcache: stream() reads bytea types');
+    checkKey(key);
     const chunk = options.chunkBytes ?? 1 << 20;
     const client = await this.readPool.connect();
     try {
@@ -141,6 +155,7 @@ export class CacheTypeAccessor<V> {
 
   /** Values for many keys in one round trip, aligned with `keys` (undefined for misses). `cache_get_many` */
   async getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
+    checkKeys(keys);
     const rows = await this.read(this.sql.getMany, [this.name, keys]);
     const found = new Map(rows.map((row) => [row.key as string, this.decode(row)]));
     return keys.map((key) => found.get(key));
@@ -148,20 +163,30 @@ export class CacheTypeAccessor<V> {
 
   /** Stores a value; returns its expiry. `cache_set` */
   async set(key: string, value: V, options: SetOptions = {}): Promise<Date> {
+    return this.setVia(this.pool, key, value, options);
+  }
+
+  private async setVia(via: Queryable, key: string, value: V, options: SetOptions = {}): Promise<Date> {
+    checkKey(key);
     const { ttl, model = null, meta } = options;
     checkText(model, 'model');
+    checkTtl(ttl);
     const encoded = this.encode(value);
-    const metaJson = meta === undefined ? null : encodeJson(meta);
+    const metaJson = meta === undefined ? null : encodeMeta(meta);
     let rows: Row[];
     if (ttl !== undefined) {
       const [variant, ttlParam] = ttlVariant(ttl);
-      rows = await this.query(this.sql.set[variant][this.kind], [this.name, key, encoded, ttlParam, model, metaJson]);
+      rows = await this.query(
+        this.sql.set[variant][this.kind],
+        [this.name, key, encoded, ttlParam, model, metaJson],
+        via,
+      );
     } else if (this.kind === 'vector') {
-      rows = await this.query(this.sql.set.default.vector, [this.name, key, encoded, model]);
+      rows = await this.query(this.sql.set.default.vector, [this.name, key, encoded, model], via);
     } else if (model === null && metaJson === null) {
-      rows = await this.query(this.sql.set.default[this.kind], [this.name, key, encoded]);
+      rows = await this.query(this.sql.set.default[this.kind], [this.name, key, encoded], via);
     } else {
-      rows = await this.query(this.sql.set.typeDefault[this.kind], [this.name, key, encoded, model, metaJson]);
+      rows = await this.query(this.sql.set.typeDefault[this.kind], [this.name, key, encoded, model, metaJson], via);
     }
     this.near?.drop(this.name, key);
     return rows[0]?.expires_at as Date;
@@ -172,7 +197,20 @@ export class CacheTypeAccessor<V> {
     if (this.kind === 'vector') {
       throw new TypeError('pgcache: setMany on a vector type needs a model; use the embeddings API');
     }
+    if (entries === null || typeof (entries as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
+      throw new InvalidArgumentError('PC010', `pgcache: argument "entries" must be an iterable of [key, value] pairs`);
+    }
+    checkTtl(options.ttl);
     const list = [...entries];
+    for (const entry of list) {
+      if (!Array.isArray(entry) || entry.length !== 2) {
+        throw new InvalidArgumentError(
+          'PC010',
+          `pgcache: argument "entries" must hold [key, value] pairs, got ${describe(entry)}`,
+        );
+      }
+      checkKey(entry[0], 'entries');
+    }
     const args = [this.name, list.map(([key]) => key), list.map(([, value]) => this.encode(value))];
     const [variant, ttlParam] = options.ttl === undefined ? (['default', undefined] as const) : ttlVariant(options.ttl);
     const rows = await this.query(
@@ -184,6 +222,7 @@ export class CacheTypeAccessor<V> {
 
   /** Deletes one entry; true if a live entry went. `cache_delete` */
   async delete(key: string): Promise<boolean> {
+    checkKey(key);
     const [row] = await this.query(this.sql.delete, [this.name, key]);
     this.near?.drop(this.name, key);
     return row?.ok === true;
@@ -191,6 +230,8 @@ export class CacheTypeAccessor<V> {
 
   /** Sets a live entry's expiry to now + ttl (default: the type's TTL); false if none. `cache_touch` */
   async touch(key: string, ttl?: Ttl): Promise<boolean> {
+    checkKey(key);
+    checkTtl(ttl);
     const [variant, ttlParam] = ttl === undefined ? (['default', undefined] as const) : ttlVariant(ttl);
     const args = variant === 'default' ? [this.name, key] : [this.name, key, ttlParam];
     const [row] = await this.query(this.sql.touch[variant], args);
@@ -199,7 +240,7 @@ export class CacheTypeAccessor<V> {
 
   /** Deletes every entry whose key starts with `prefix`, taken literally. `cache_invalidate_prefix` */
   async invalidatePrefix(prefix: string): Promise<number> {
-    checkText(prefix, 'prefix');
+    checkString(prefix, 'prefix');
     const [row] = await this.query(this.sql.invalidatePrefix, [this.name, prefix]);
     this.near?.dropType(this.name, prefix);
     return Number(row?.n);
@@ -207,7 +248,7 @@ export class CacheTypeAccessor<V> {
 
   /** Deletes every entry whose key matches a LIKE pattern. `cache_invalidate_pattern` */
   async invalidatePattern(pattern: string): Promise<number> {
-    checkText(pattern, 'pattern');
+    checkString(pattern, 'pattern');
     const [row] = await this.query(this.sql.invalidatePattern, [this.name, pattern]);
     this.near?.dropType(this.name);
     return Number(row?.n);
@@ -223,12 +264,19 @@ export class CacheTypeAccessor<V> {
   /** Live entries in key order, a page at a time, optionally under a literal prefix. `cache_scan` */
   async *scan(options: { prefix?: string; pageSize?: number } = {}): AsyncGenerator<CacheEntry<V>> {
     let after: string | null = null;
+    checkText(options.prefix, 'prefix');
     const pageSize = options.pageSize ?? 500;
+    if (!Number.isInteger(pageSize) || pageSize < 1) {
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "pageSize" must be a positive integer, got ${String(pageSize)}`,
+      );
+    }
     for (;;) {
       const rows = await this.read(this.sql.scan, [this.name, options.prefix ?? null, after, pageSize]);
       for (const row of rows) {
         const { type_id, value_json, value_text, value_bytes, value_vector, ...rest } = row;
-        yield { ...(rest as Omit<CacheEntry<V>, 'value'>), value: this.decode(row) };
+        yield { ...(rest as Omit<CacheEntry<V>, 'value'>), value: this.decode(row) } as CacheEntry<V>;
       }
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]?.key as string;
@@ -242,10 +290,20 @@ export class CacheTypeAccessor<V> {
    * the key, and rejects only the callers that shared it.
    */
   async getOrCompute(key: string, compute: () => Promise<V> | V, options: ComputeOptions = {}): Promise<V> {
+    checkKey(key);
+    checkFunction(compute, 'compute');
     const { lockWaitMs = 10_000, staleWhileRevalidate, onRevalidateError, ...setOptions } = options;
-    const store = async (value: V) => {
-      if (staleWhileRevalidate === undefined) await this.set(key, value, setOptions);
-      else await this.setFresh(key, value, setOptions.ttl, staleWhileRevalidate);
+    checkTtl(setOptions.ttl);
+    checkText(setOptions.model, 'model');
+    if (typeof lockWaitMs !== 'number' || Number.isNaN(lockWaitMs)) {
+      throw new InvalidArgumentError('PC010', `pgcache: argument "lockWaitMs" must be a number of milliseconds`);
+    }
+    // `via`: the compute lock's own connection when there is one. Holding one pooled connection while
+    // waiting for another would deadlock a pool that has no other left (a pool of 1, or N misses at once
+    // on a pool of N), so the lock, the re-read and the store share that connection.
+    const store = async (value: V, via: Queryable = this.pool) => {
+      if (staleWhileRevalidate === undefined) await this.setVia(via, key, value, setOptions);
+      else await this.setFreshVia(via, key, value, setOptions.ttl, staleWhileRevalidate);
     };
     // The read is inside the flight too: a caller that arrives while another computes joins it, and one
     // that arrives after finds the stored value.
@@ -261,28 +319,44 @@ export class CacheTypeAccessor<V> {
         if (cached !== undefined) return cached;
       }
       if (lockWaitMs <= 0) return computeAndStore(compute, store);
-      return this.withComputeLock(key, lockWaitMs, async () => {
+      return this.withComputeLock(key, lockWaitMs, async (client) => {
         // Whoever held the lock has stored the value by now, or failed: read again (on the primary, which
         // has it even when a read standby lags) before computing.
-        const [row] = await this.query(this.sql.get[this.kind], [this.name, key]);
-        return row && !row.miss ? (row.v as V) : computeAndStore(compute, store);
+        const [row] = await this.query(this.sql.get[this.kind], [this.name, key], client);
+        return row && !row.miss ? (row.v as V) : computeAndStore(compute, (value) => store(value, client));
       });
     });
   }
 
   /** Stores a value fresh for `ttl` seconds and then served stale for `staleFor` more. `cache_set_fresh` */
   async setFresh(key: string, value: V, ttl: Ttl | undefined, staleFor: number): Promise<Date> {
+    return this.setFreshVia(this.pool, key, value, ttl, staleFor);
+  }
+
+  private async setFreshVia(
+    via: Queryable,
+    key: string,
+    value: V,
+    ttl: Ttl | undefined,
+    staleFor: number,
+  ): Promise<Date> {
+    checkKey(key);
     if (typeof ttl !== 'number' || this.kind === 'vector') {
       throw new TypeError('pgcache: stale-while-revalidate needs a ttl in seconds and a jsonb, text or bytea type');
     }
+    if (typeof staleFor !== 'number') {
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "staleWhileRevalidate" must be seconds, got ${describe(staleFor)}`,
+      );
+    }
     const freshFor = ttlSeconds(ttl);
-    const [row] = await this.query(this.sql.setFresh[this.kind], [
-      this.name,
-      key,
-      this.encode(value),
-      freshFor,
-      freshFor === null ? null : freshFor + staleFor,
-    ]);
+    const [row] = await this.query(
+      this.sql.setFresh[this.kind],
+      [this.name, key, this.encode(value), freshFor, freshFor === null ? null : freshFor + staleFor],
+      via,
+    );
+    this.near?.drop(this.name, key);
     return row?.expires_at as Date;
   }
 
@@ -291,8 +365,17 @@ export class CacheTypeAccessor<V> {
     await Promise.allSettled([...this.revalidations]);
   }
 
-  /** Runs `work` holding the cross-process compute lock of `key` (or without it once `waitMs` ran out). */
-  private async withComputeLock<T>(key: string, waitMs: number, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` holding the cross-process compute lock of `key` (or without it once `waitMs` ran out). `work`
+   * gets the lock's connection and must do its own queries on it: it holds one pooled connection already.
+   * (`compute` itself runs while the connection is held: a compute that queries the same pool needs a spare
+   * connection in it, or lockWaitMs 0.)
+   */
+  private async withComputeLock<T>(
+    key: string,
+    waitMs: number,
+    work: (client: pg.PoolClient) => Promise<T>,
+  ): Promise<T> {
     const client = await this.pool.connect();
     let locked = false;
     let broken: Error | undefined;
@@ -303,7 +386,7 @@ export class CacheTypeAccessor<V> {
     client.on('error', onError);
     try {
       locked = (await client.query(this.bind(this.sql.lock, [this.name, key, waitMs]))).rows[0]?.ok === true;
-      return await work();
+      return await work(client);
     } catch (error) {
       throw translateError(error);
     } finally {
@@ -321,14 +404,14 @@ export class CacheTypeAccessor<V> {
   private revalidate(
     key: string,
     compute: () => Promise<V> | V,
-    store: (value: V) => Promise<void>,
+    store: (value: V, via?: Queryable) => Promise<void>,
     onError: ((error: unknown) => void) | undefined,
   ): void {
-    const run = this.withComputeLock(key, 0, async () => {
+    const run = this.withComputeLock(key, 0, async (client) => {
       // Waited for nothing: without the lock another caller is refreshing already.
-      const entry = await this.getEntry(key);
+      const entry = this.entryOf((await this.query(this.sql.getEntry, [this.name, key], client))[0]);
       if (entry && !entry.stale) return;
-      await computeAndStore(compute, store);
+      await computeAndStore(compute, (value) => store(value, client));
     }).catch((error) => onError?.(error));
     this.revalidations.add(run);
     void run.finally(() => this.revalidations.delete(run));
@@ -339,6 +422,14 @@ async function computeAndStore<V>(compute: () => Promise<V> | V, store: (value: 
   const value = await compute();
   await store(value);
   return value;
+}
+
+/** Meta attributes: a plain object, as JSON (PC010 otherwise; the SQL checks each declared attribute). */
+function encodeMeta(meta: unknown): string {
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+    throw new InvalidArgumentError('PC010', `pgcache: argument "meta" must be an object, got ${describe(meta)}`);
+  }
+  return encodeJson(meta, 'meta');
 }
 
 /** Which statement variant a TTL needs, and its parameter. */

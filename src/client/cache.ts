@@ -1,9 +1,9 @@
 // createCache(): a pool, the install schema, and one typed accessor per registered cache type.
 import pg from 'pg';
 import { type AccessorFor, CacheTypeAccessor } from './accessor.js';
-import { InvalidTypeDefinitionError, translateError, UnknownCacheTypeError } from './errors.js';
+import { InvalidTypeDefinitionError, TenantRequiredError, translateError, UnknownCacheTypeError } from './errors.js';
 import { NearCache, type NearCacheOptions } from './near-cache.js';
-import { buildStatements, type Statements } from './statements.js';
+import { bindTenant, buildStatements, type Statement, type Statements, TENANT_NAME } from './statements.js';
 import type {
   CacheStats,
   CacheTypeDefinition,
@@ -44,11 +44,15 @@ export function ownedPool(connectionString: string | undefined, onError?: (error
   return pool;
 }
 
-/** What the add-on modules (src/ai) need of a cache, whatever its type map. */
+/**
+ * What the add-on modules (src/ai) need of a cache, whatever its type map. They reach the SQL only through
+ * `run`, so a tenant view (forTenant) binds its tenant to their statements exactly as to the accessors'.
+ */
 export interface CacheHandle {
-  readonly pool: pg.Pool;
   readonly schema: string;
+  readonly tenant?: string;
   accessor(name: string): CacheTypeAccessor<unknown>;
+  run(statement: Statement, values: unknown[]): Promise<Record<string, unknown>[]>;
 }
 
 /** Names of the types whose values are jsonb, which take a caller-chosen value type. */
@@ -80,6 +84,12 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
    * invalidates only that tenant's entries; the database enforces it from the pgcache.tenant setting.
    */
   forTenant(tenant: string): Cache<Types> {
+    if (typeof tenant !== 'string' || !TENANT_NAME.test(tenant)) {
+      throw new TenantRequiredError(
+        'PC013',
+        `pgcache: argument "tenant" must be a tenant name (1-128 of A-Z a-z 0-9 _ . : @ -), got ${typeof tenant === 'string' ? JSON.stringify(tenant) : typeof tenant}`,
+      );
+    }
     const view = new Cache<Types>(this.pool, this.sql, false, this.readPool, this.schema, tenant);
     view.kinds = this.kinds;
     view.notifying = new Set(); // the near-cache is not tenant-aware: tenant views read through
@@ -89,6 +99,18 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
   private async query(statement: { name: string; text: string }, values: unknown[] = []) {
     try {
       return (await this.pool.query({ ...statement, values })).rows;
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  /**
+   * Runs one statement on the primary for this view's tenant (if any), errors translated to their classes
+   * (other SQLSTATEs pass unchanged). For add-on modules; applications use the accessors.
+   */
+  async run(statement: Statement, values: unknown[]): Promise<Record<string, unknown>[]> {
+    try {
+      return (await this.pool.query(bindTenant(statement, values, this.tenant))).rows;
     } catch (error) {
       throw translateError(error);
     }
@@ -149,10 +171,10 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
 
   /** Registers a cache type and creates its table. `cache_create_type` */
   async createType(def: CacheTypeDefinition): Promise<CacheTypeRow> {
-    if (!sendableText(def.name)) {
+    if (typeof def?.name !== 'string' || !sendableText(def.name)) {
       throw new InvalidTypeDefinitionError(
         'PC008',
-        'pgcache: argument "name" contains characters a type name cannot have',
+        'pgcache: argument "name" must be a string of characters a type name can have',
       );
     }
     const [row] = await this.query(this.sql.createType, [

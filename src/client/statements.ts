@@ -12,6 +12,25 @@ const GETTERS: Record<ValueKind, string> = {
 const CASTS: Record<ValueKind, string> = { jsonb: 'jsonb', text: 'text', bytea: 'bytea', vector: 'real[]' };
 
 export type Statements = ReturnType<typeof buildStatements>;
+export type Statement = { name: string; text: string };
+
+/** What a tenant name may be (the SQL's _tenant() check): anything else is PC013 there. */
+export const TENANT_NAME = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+/**
+ * The query to send for a statement. With a tenant, the statement runs after a set_config of pgcache.tenant
+ * that lasts only for its own transaction, in the same round trip (the tenant is the last parameter): the
+ * one way the client binds a tenant, used by every accessor and add-on module.
+ */
+export function bindTenant(statement: Statement, values: unknown[], tenant: string | undefined): pg.QueryConfig {
+  if (tenant === undefined) return { ...statement, values };
+  return {
+    name: `${statement.name}:tenant`,
+    text: `WITH tenant AS MATERIALIZED (SELECT set_config('pgcache.tenant', $${values.length + 1}, true))
+           SELECT q.* FROM tenant, LATERAL (${statement.text}) q`,
+    values: [...values, tenant],
+  };
+}
 
 /** Every statement text for one install schema. `n` names a statement uniquely per schema. */
 export function buildStatements(schema: string) {

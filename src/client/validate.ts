@@ -2,7 +2,7 @@
 // surrogates (pg would fail with a raw 22021, or silently store U+FFFD), JSON that JSON.stringify would
 // change (NaN, Infinity, undefined array elements, BigInt) and numbers a float4 cannot hold. Each raises the
 // documented error the SQL raises for the same kind of mistake.
-import { InvalidArgumentError, InvalidKeyError, type PgcacheError, WrongValueKindError } from './errors.js';
+import { InvalidArgumentError, InvalidKeyError, InvalidTtlError, PgcacheError, WrongValueKindError } from './errors.js';
 
 const UNSENDABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -20,8 +20,20 @@ function fail(
   throw new Class(code as never, `pgcache: argument "${argument}" ${why}`);
 }
 
-export function checkKey(key: string, argument = 'key'): void {
-  if (typeof key === 'string' && !sendableText(key)) {
+/** A JavaScript type name for messages: "number", "array", "Buffer", "Date", "null", ... */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (Buffer.isBuffer(value)) return 'a Buffer';
+  if (value instanceof Date) return 'a Date';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** A key: a non-empty string PostgreSQL text can hold (PC002). Nothing is coerced: 1 and '1' differ. */
+export function checkKey(key: unknown, argument = 'key'): asserts key is string {
+  if (typeof key !== 'string') fail(InvalidKeyError, 'PC002', argument, `must be a string, got ${describe(key)}`);
+  if (key === '') fail(InvalidKeyError, 'PC002', argument, 'must not be empty');
+  if (!sendableText(key)) {
     fail(
       InvalidKeyError,
       'PC002',
@@ -31,9 +43,19 @@ export function checkKey(key: string, argument = 'key'): void {
   }
 }
 
-/** Prefixes, patterns, models, scopes: PC010 like the SQL's own argument checks. */
-export function checkText(text: string | null | undefined, argument: string): void {
-  if (typeof text === 'string' && !sendableText(text)) {
+/** An array of keys (PC010 if not an array; PC002 for a bad key in it). */
+export function checkKeys(keys: unknown, argument = 'keys'): asserts keys is readonly string[] {
+  if (!Array.isArray(keys))
+    fail(InvalidArgumentError, 'PC010', argument, `must be an array of keys, got ${describe(keys)}`);
+  for (const key of keys) checkKey(key, argument);
+}
+
+/** Prefixes, patterns, models, scopes: PC010 like the SQL's own argument checks. null/undefined pass (optional). */
+export function checkText(text: unknown, argument: string): asserts text is string | null | undefined {
+  if (text === null || text === undefined) return;
+  if (typeof text !== 'string')
+    fail(InvalidArgumentError, 'PC010', argument, `must be a string, got ${describe(text)}`);
+  if (!sendableText(text)) {
     fail(
       InvalidArgumentError,
       'PC010',
@@ -43,50 +65,111 @@ export function checkText(text: string | null | undefined, argument: string): vo
   }
 }
 
-/** JSON text for a jsonb value, or PC005 where JSON.stringify would not round-trip it. */
-export function encodeJson(value: unknown): string {
-  return JSON.stringify(value, function (this: unknown, key: string, item: unknown) {
-    if (!sendableText(key))
-      fail(WrongValueKindError, 'PC005', 'value', 'has a property name PostgreSQL text cannot hold');
-    if (typeof item === 'number' && !Number.isFinite(item)) {
-      fail(WrongValueKindError, 'PC005', 'value', `holds ${item}, which JSON cannot represent`);
-    }
-    if (typeof item === 'bigint')
-      fail(WrongValueKindError, 'PC005', 'value', 'holds a BigInt, which JSON cannot represent');
-    if (item === undefined && Array.isArray(this)) {
-      fail(WrongValueKindError, 'PC005', 'value', 'holds undefined in an array, which JSON cannot represent');
-    }
-    if (typeof item === 'string' && !sendableText(item)) {
-      fail(
-        WrongValueKindError,
-        'PC005',
-        'value',
-        'holds a string with U+0000 or an unpaired surrogate, which jsonb cannot hold',
-      );
-    }
-    return item;
-  });
+/** A required string argument (PC010). */
+export function checkString(text: unknown, argument: string): asserts text is string {
+  if (typeof text !== 'string')
+    fail(InvalidArgumentError, 'PC010', argument, `must be a string, got ${describe(text)}`);
+  checkText(text, argument);
 }
 
-export function checkTextValue(value: unknown): void {
-  if (typeof value === 'string' && !sendableText(value)) {
+/** A TTL: seconds (a number) or a TTL class name (a string); anything else is PC004 before any round trip. */
+export function checkTtl(ttl: unknown, argument = 'ttl'): void {
+  if (ttl === undefined || typeof ttl === 'number' || typeof ttl === 'string') return;
+  fail(InvalidTtlError, 'PC004', argument, `must be seconds (a number) or a TTL class name, got ${describe(ttl)}`);
+}
+
+/** A caller's callback (compute, search, embedder). */
+export function checkFunction(fn: unknown, argument: string): void {
+  if (typeof fn !== 'function')
+    fail(InvalidArgumentError, 'PC010', argument, `must be a function, got ${describe(fn)}`);
+}
+
+/** jsonb nests at most this deep: deeper values are refused (PC005) before JSON.stringify runs out of stack. */
+export const MAX_JSON_DEPTH = 1000;
+
+/** JSON text for a jsonb value, or PC005 where JSON.stringify would not round-trip it. */
+export function encodeJson(value: unknown, argument = 'value'): string {
+  const depths = new WeakMap<object, number>();
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, function (this: unknown, key: string, item: unknown) {
+      if (!sendableText(key))
+        fail(WrongValueKindError, 'PC005', argument, 'has a property name PostgreSQL text cannot hold');
+      if (typeof item === 'number' && !Number.isFinite(item)) {
+        fail(WrongValueKindError, 'PC005', argument, `holds ${item}, which JSON cannot represent`);
+      }
+      if (typeof item === 'bigint')
+        fail(WrongValueKindError, 'PC005', argument, 'holds a BigInt, which JSON cannot represent');
+      if (typeof item === 'symbol' || typeof item === 'function') {
+        fail(WrongValueKindError, 'PC005', argument, `holds a ${typeof item}, which JSON cannot represent`);
+      }
+      if (item === undefined && (Array.isArray(this) || key === '')) {
+        fail(WrongValueKindError, 'PC005', argument, 'holds undefined, which JSON cannot represent');
+      }
+      if (typeof item === 'string' && !sendableText(item)) {
+        fail(
+          WrongValueKindError,
+          'PC005',
+          argument,
+          'holds a string with U+0000 or an unpaired surrogate, which jsonb cannot hold',
+        );
+      }
+      if (typeof item === 'object' && item !== null) {
+        const depth = (typeof this === 'object' && this !== null ? (depths.get(this) ?? 0) : 0) + 1;
+        if (depth > MAX_JSON_DEPTH) {
+          fail(WrongValueKindError, 'PC005', argument, `nests deeper than ${MAX_JSON_DEPTH} levels`);
+        }
+        depths.set(item, depth);
+      }
+      return item;
+    });
+  } catch (error) {
+    if (error instanceof PgcacheError) throw error;
+    // A circular structure (TypeError), a toJSON that throws, or a stack overflow (RangeError).
+    fail(WrongValueKindError, 'PC005', argument, `cannot be encoded as JSON (${(error as Error).message})`);
+  }
+  if (text === undefined) fail(WrongValueKindError, 'PC005', argument, 'cannot be encoded as JSON');
+  return text;
+}
+
+/** A value of a text type: a string PostgreSQL text can hold (PC005). */
+export function checkTextValue(value: unknown, argument = 'value'): asserts value is string {
+  if (typeof value !== 'string') {
+    fail(WrongValueKindError, 'PC005', argument, `must be a string for a text type, got ${describe(value)}`);
+  }
+  if (!sendableText(value)) {
     fail(
       WrongValueKindError,
       'PC005',
-      'value',
+      argument,
       'contains U+0000 or an unpaired surrogate, which PostgreSQL text cannot hold',
     );
   }
 }
 
+/** A value of a bytea type: a Buffer or Uint8Array (PC005); strings are not silently encoded. */
+export function checkBytesValue(value: unknown, argument = 'value'): Buffer {
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return fail(
+    WrongValueKindError,
+    'PC005',
+    argument,
+    `must be a Buffer or Uint8Array for a bytea type, got ${describe(value)}`,
+  );
+}
+
 /** Every element must survive float4: finite, and not a non-zero that rounds to zero. */
-export function checkVector(vector: ArrayLike<number> | null | undefined, argument = 'value'): void {
-  if (!vector) return;
-  for (let i = 0; i < vector.length; i++) {
-    const x = vector[i] as number;
-    const f = Math.fround(x);
-    if (typeof x !== 'number' || !Number.isFinite(f) || (f === 0 && x !== 0)) {
-      fail(InvalidArgumentError, 'PC010', argument, `element ${i} (${x}) is not a finite float4`);
+export function checkVector(vector: unknown, argument = 'value'): asserts vector is ArrayLike<number> {
+  if (vector === null || vector === undefined) return;
+  if (!Array.isArray(vector) && !(ArrayBuffer.isView(vector) && !(vector instanceof DataView))) {
+    fail(InvalidArgumentError, 'PC010', argument, `must be an array of numbers, got ${describe(vector)}`);
+  }
+  const list = vector as ArrayLike<unknown>;
+  for (let i = 0; i < list.length; i++) {
+    const x = list[i];
+    if (typeof x !== 'number' || !Number.isFinite(Math.fround(x)) || (Math.fround(x) === 0 && x !== 0)) {
+      fail(InvalidArgumentError, 'PC010', argument, `element ${i} (${String(x)}) is not a finite float4`);
     }
   }
 }

@@ -1,8 +1,10 @@
 // The L1 near-cache: hits stay in process, committed changes elsewhere drop entries (uncommitted ones do not),
 // and a lost listener turns L1 off until it has reconnected and resynchronised.
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterInfo } from '../../scripts/lib/cluster.js';
 import { type Cache, createCache } from '../../src/index.js';
 import { useDatabase } from '../helpers/db.js';
 
@@ -91,9 +93,7 @@ describe('near-cache', () => {
     await other.type('default').set('l1:s', 'before');
     expect(await withL1.type('default').get('l1:s')).toBe('before');
     const disabled = once(near, 'disabled');
-    await db.pool.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN pgcache_changes%' AND datname = current_database()`,
-    );
+    await db.pool.query(`SELECT pg_terminate_backend($1)`, [near.listenerPid]);
     await disabled;
     expect(near.enabled).toBe(false);
     // A change made while nobody listens must still be seen: reads go to the database meanwhile.
@@ -103,6 +103,80 @@ describe('near-cache', () => {
     expect(near.enabled).toBe(true);
     expect(near.size).toBe(0);
     expect(await withL1.type('default').get('l1:s')).toBe('while off');
+  });
+
+  it('comes back by itself after failed reconnects, with backoff, serving nothing stale while off', async () => {
+    const near = withL1.near as NonNullable<Cache['near']>;
+    const t = withL1.type('default');
+    await other.type('default').set('l1:o', 'before');
+    expect(await t.get('l1:o')).toBe('before');
+    const info = clusterInfo();
+    const admin = new pg.Client({ connectionString: `postgres://postgres@${info.host}:${info.port}/postgres` });
+    await admin.connect();
+    const name = pg.escapeIdentifier(db.name);
+    try {
+      // Nobody may connect for a while: the first reconnect attempts fail.
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      const disabled = once(near, 'disabled');
+      await db.pool.query(`SELECT pg_terminate_backend($1)`, [near.listenerPid]);
+      await disabled;
+      const failuresBefore = near.stats.reconnectFailures;
+      while (near.stats.reconnectFailures < failuresBefore + 3) await once(near, 'reconnectError');
+      expect(near.enabled).toBe(false);
+      // Meanwhile a change elsewhere, and reads go to the database (on connections the pool still has).
+      await other.type('default').set('l1:o', 'while off');
+      expect(await t.get('l1:o')).toBe('while off');
+      expect(near.size).toBe(0);
+    } finally {
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+    const started = Date.now();
+    if (!near.enabled) await once(near, 'enabled');
+    // 3 failures at 100 ms doubling: the next attempt comes within 800 ms (plus the connect itself).
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await t.get('l1:o')).toBe('while off');
+    // And it is coherent again: a change elsewhere drops the refilled entry.
+    const heard = changed();
+    await other.type('default').set('l1:o', 'after');
+    await heard;
+    expect(await t.get('l1:o')).toBe('after');
+  });
+
+  it('LISTENing without a grant shows no key, value or type: tags only, on the install channel', async () => {
+    const near = withL1.near as NonNullable<Cache['near']>;
+    const info = clusterInfo();
+    const role = `${db.name}_nogrant`;
+    await db.pool.query(`CREATE ROLE ${role} LOGIN`);
+    const spy = new pg.Client({ connectionString: `postgres://${role}@${info.host}:${info.port}/${db.name}` });
+    await spy.connect();
+    const heard: string[] = [];
+    spy.on('notification', (message) => heard.push(`${message.channel} ${message.payload}`));
+    try {
+      expect(near.listenChannel).toBe('pgcache_changes_pgcache');
+      await spy.query(`LISTEN pgcache_changes_pgcache`);
+      await spy.query(`LISTEN pgcache_changes`);
+      // The secret is not readable without a grant.
+      await expect(spy.query(`SELECT value FROM pgcache.cache_settings`)).rejects.toMatchObject({ code: '42501' });
+      const key = 'user:4711:email';
+      const l1Heard = changed();
+      await other.type('default').set(key, { email: 'alice@example.com' });
+      await other.type('default').invalidatePrefix('user:4711:');
+      await l1Heard;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(heard.length).toBeGreaterThanOrEqual(2);
+      const plainHash = createHash('sha256').update(key).digest('hex');
+      for (const line of heard) {
+        expect(line.startsWith('pgcache_changes_pgcache ')).toBe(true);
+        for (const secret of ['4711', 'user', 'alice', 'example', 'default', plainHash.slice(0, 16)]) {
+          expect(line).not.toContain(secret);
+        }
+        expect(JSON.parse(line.split(' ')[1] as string)).toMatchObject({ t: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      }
+    } finally {
+      await spy.end();
+      await db.pool.query(`DROP ROLE ${role}`);
+    }
   });
 
   it('leaves types without notify out of L1', async () => {

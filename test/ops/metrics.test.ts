@@ -1,11 +1,12 @@
 // The Prometheus exporter: its output parses as the text exposition format and carries the figures of
 // cache_stats(), the monitoring views, the last maintenance runs and the pg_cron jobs.
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRON_DATABASE, clusterInfo } from '../../scripts/lib/cluster.js';
 import { scheduleMaintenance, unscheduleMaintenance } from '../../src/maintenance.js';
-import { createMetrics, startMetricsServer } from '../../src/metrics.js';
+import { createMetrics, startMetricsServer, topKeyLabel } from '../../src/metrics.js';
 import { useDatabase } from '../helpers/db.js';
 
 const db = useDatabase();
@@ -84,7 +85,7 @@ beforeAll(async () => {
 
 describe('createMetrics', () => {
   it('publishes the figures of cache_stats(), the views and the last maintenance run', async () => {
-    const metrics = createMetrics({ pool: db.pool, topKeys: 3 });
+    const metrics = createMetrics({ pool: db.pool, topKeys: 3, topKeyLabel: 'raw' });
     const families = parseExposition(await metrics.metrics());
     const stats = (await q(`SELECT * FROM pgcache.cache_stats()`)).rows;
     expect(stats).toHaveLength(5);
@@ -135,6 +136,21 @@ describe('createMetrics', () => {
     );
     // No pg_cron jobs visible from this database: the family is declared but empty.
     expect(families.get('pgcache_cron_job_active')?.samples).toEqual([]);
+  });
+
+  it('publishes no keys by default; opted in, hashed (or truncated) labels unless raw is asked for', async () => {
+    const off = parseExposition(await createMetrics({ pool: db.pool }).metrics());
+    expect(off.has('pgcache_top_key_hit_score')).toBe(false);
+    const samples = async (options: Parameters<typeof createMetrics>[0]) =>
+      parseExposition(await createMetrics(options).metrics())
+        .get('pgcache_top_key_hit_score')
+        ?.samples.filter((s) => s.labels.cache_type === 'default')
+        .map((s) => s.labels.key);
+    const hashed = await samples({ pool: db.pool, topKeys: 1 });
+    expect(hashed).toEqual([createHash('sha256').update('k12').digest('hex').slice(0, 16)]);
+    expect(topKeyLabel('user:4711:email', 'truncated')).toBe('user:471…');
+    expect(topKeyLabel('k12', 'truncated')).toBe('k12');
+    expect(await samples({ pool: db.pool, topKeys: 1, topKeyLabel: 'truncated' })).toEqual(['k12']);
   });
 
   it('reads the figures again at each scrape', async () => {

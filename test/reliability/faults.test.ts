@@ -7,6 +7,7 @@
 //      the crash took. This one runs on a throwaway cluster of its own, never the shared one.
 // (A failing pg_cron job in the monitoring views: faults-cron.test.ts, which waits for a minute boundary.)
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -491,4 +492,34 @@ describe('a server crash and a clean restart during a load run', () => {
       await pool.end();
     }
   }, 240_000);
+
+  it('the near-cache comes back by itself after a restart, with nothing stale served meanwhile', async () => {
+    await withClient(info.url('load'), (c) => c.query(`SELECT pgcache.cache_set_notify('logged', true)`));
+    const pool = new pg.Pool({ connectionString: info.url('load'), max: 2, connectionTimeoutMillis: 5000 });
+    pool.on('error', () => undefined);
+    const cache = await createCache({ pool, nearCache: { reconnectDelayMs: 200, maxReconnectDelayMs: 2000 } });
+    const near = cache.near as NonNullable<Cache['near']>;
+    try {
+      const t = cache.accessor('logged');
+      const heard = once(near, 'change'); // the write's own notification, so it cannot land after the read
+      await t.set('near:k', 'before');
+      await heard;
+      expect(await t.get('near:k')).toBe('before');
+      expect(near.size).toBeGreaterThan(0);
+      await restartCluster(info, 'fast');
+      const upAt = Date.now();
+      // Whatever it held is gone with the listener; once it listens again it refills from the database.
+      await waitFor('the near-cache to listen again', async () => (near.enabled ? true : undefined), 15_000);
+      expect(Date.now() - upAt).toBeLessThan(10_000);
+      await withClient(info.url('load'), (c) =>
+        c.query(`SELECT pgcache.cache_set('logged', 'near:k', '"after"'::jsonb)`),
+      );
+      await waitFor('the change to reach the near-cache', async () =>
+        (await t.get('near:k')) === 'after' ? true : undefined,
+      );
+    } finally {
+      await cache.close();
+      await pool.end();
+    }
+  }, 120_000);
 });

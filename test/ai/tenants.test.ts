@@ -1,0 +1,98 @@
+// The AI helpers on a tenant view (forTenant) act for that tenant only, through the client's tenant binding:
+// no PC013 on tenant-scoped types, and nothing one tenant stores is found by another.
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Cache,
+  createCache,
+  EmbeddingCache,
+  SemanticLlmCache,
+  TenantRequiredError,
+  VectorSearchCache,
+} from '../../src/index.js';
+import { useDatabase } from '../helpers/db.js';
+import { fakeEmbed } from './fake-models.js';
+
+const db = useDatabase();
+let cache: Cache;
+let perTenantVersions = false;
+
+beforeAll(async () => {
+  for (const [name, kind] of [
+    ['t_embeddings', 'vector'],
+    ['t_llm', 'text'],
+    ['t_search', 'jsonb'],
+  ]) {
+    await db.pool.query(`SELECT pgcache.cache_create_type($1, $2)`, [name, kind]);
+    await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped($1, true)`, [name]);
+  }
+  cache = await createCache({ pool: db.pool });
+  // Whether this install's cache_bump_version keeps a version per tenant (else it bumps the whole type).
+  const { rows } = await db.pool.query(
+    `SELECT pg_get_functiondef('pgcache.cache_bump_version(text)'::regprocedure) ~ 'tenant' AS yes`,
+  );
+  perTenantVersions = rows[0].yes;
+});
+
+describe('AI helpers on tenant views', () => {
+  it('EmbeddingCache: each tenant embeds and finds its own vectors', async () => {
+    const acme = new EmbeddingCache(cache.forTenant('acme'), 't_embeddings');
+    const globex = new EmbeddingCache(cache.forTenant('globex'), 't_embeddings');
+    const calls: string[][] = [];
+    const embedder = (texts: string[]) => {
+      calls.push(texts);
+      return texts.map((t) => fakeEmbed(t, 16));
+    };
+    await acme.embed(['a', 'b'], 'fake-16', embedder);
+    await acme.embed(['a', 'b'], 'fake-16', embedder);
+    expect(calls).toEqual([['a', 'b']]); // the second call found both, for acme
+    await globex.embed(['a'], 'fake-16', embedder);
+    expect(calls).toEqual([['a', 'b'], ['a']]); // globex does not see acme's vectors
+    // Without a tenant the type refuses before the embedder runs.
+    const bare = new EmbeddingCache(cache, 't_embeddings');
+    await expect(bare.embed(['z'], 'fake-16', embedder)).rejects.toBeInstanceOf(TenantRequiredError);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('SemanticLlmCache: stores, exact and semantic lookups stay inside the tenant', async () => {
+    const acme = new SemanticLlmCache(cache.forTenant('acme'), 'fake-16', 't_llm');
+    const globex = new SemanticLlmCache(cache.forTenant('globex'), 'fake-16', 't_llm');
+    const q = fakeEmbed('what is pgcache', 16);
+    await acme.store('what is pgcache', q, 'a cache in Postgres');
+    expect((await acme.lookup('what is pgcache'))?.response).toBe('a cache in Postgres');
+    expect((await acme.lookup('what IS pgcache?', q))?.response).toBe('a cache in Postgres');
+    expect(await globex.lookup('what is pgcache')).toBeUndefined();
+    expect(await globex.lookup('what IS pgcache?', q)).toBeUndefined();
+    await expect(new SemanticLlmCache(cache, 'fake-16', 't_llm').lookup('x', q)).rejects.toBeInstanceOf(
+      TenantRequiredError,
+    );
+  });
+
+  it('VectorSearchCache: results and invalidateAll per tenant', async () => {
+    const acme = new VectorSearchCache<string[]>(cache.forTenant('acme'), 't_search');
+    const globex = new VectorSearchCache<string[]>(cache.forTenant('globex'), 't_search');
+    const query = fakeEmbed('docs about caching', 16);
+    let searches = 0;
+    const search = (who: string) => () => {
+      searches++;
+      return [who];
+    };
+    expect(await acme.getOrSearch(query, { lang: 'en' }, 'kb1', search('acme'))).toEqual(['acme']);
+    expect(await acme.getOrSearch(query, { lang: 'en' }, 'kb1', search('acme'))).toEqual(['acme']);
+    expect(await globex.getOrSearch(query, { lang: 'en' }, 'kb1', search('globex'))).toEqual(['globex']);
+    expect(searches).toBe(2);
+
+    await acme.invalidateAll();
+    expect(await acme.getOrSearch(query, { lang: 'en' }, 'kb1', search('acme'))).toEqual(['acme']);
+    expect(searches).toBe(3);
+    if (perTenantVersions) {
+      // globex's results survive acme's invalidation.
+      expect(await globex.getOrSearch(query, { lang: 'en' }, 'kb1', search('globex'))).toEqual(['globex']);
+      expect(searches).toBe(3);
+    }
+  });
+
+  it('a tenant name the database would refuse is refused at forTenant', () => {
+    expect(() => cache.forTenant('bad tenant!')).toThrow(TenantRequiredError);
+    expect(() => cache.forTenant(42 as unknown as string)).toThrow(TenantRequiredError);
+  });
+});
