@@ -5,11 +5,11 @@
 //   - scheduleMaintenance() / unscheduleMaintenance(): the pg_cron jobs, created from the cron database
 //     (cron.database_name) when pgcache lives in another database, which the SQL cannot do by itself.
 import pg from 'pg';
-import type * as s from 'zapatos/schema';
 import { FeatureUnavailableError, translateError } from './client/errors.js';
+import type { CacheMaintenanceHistoryRow } from './generated/rows.js';
 
 /** One row per cache type and run, as recorded in cache_maintenance_history. */
-export type MaintenanceReport = s.pgcache.cache_maintenance_history.Selectable;
+export type MaintenanceReport = CacheMaintenanceHistoryRow;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 

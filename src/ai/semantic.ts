@@ -2,12 +2,12 @@
 // cached prompt embedding of the same model and scope within a COSINE DISTANCE threshold (0..2; 0 = exact).
 
 import pg from 'pg';
-import pgvector from 'pgvector';
 import type { CacheHandle } from '../client/cache.js';
 import { FeatureUnavailableError, translateError } from '../client/errors.js';
 import { cacheKey } from '../client/key.js';
 import type { Ttl } from '../client/types.js';
 import { checkText, checkTextValue, checkVector, encodeJson, ttlSeconds } from '../client/validate.js';
+import { toVectorSql } from './pgvector.js';
 
 /** The default threshold: tight enough for paraphrases of one question, not for a different question. */
 export const DEFAULT_MAX_COSINE_DISTANCE = 0.05;
@@ -72,7 +72,7 @@ export class SemanticLlmCache {
     checkText(options.scope, 'scope');
     const { rows } = await this.run(this.lookupSql, [
       this.type,
-      pgvector.toSql([...embedding]),
+      toVectorSql(embedding),
       this.model,
       options.maxCosineDistance ?? DEFAULT_MAX_COSINE_DISTANCE,
       options.scope ?? null,
