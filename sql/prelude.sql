@@ -23,6 +23,11 @@ BEGIN
   SELECT n.nspname INTO vector_schema
     FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
    WHERE x.extname = 'vector';
+  -- A vector cast loads pgvector's library in this session: until it is loaded, PostgreSQL 15 refuses a
+  -- non-superuser's CREATE FUNCTION ... SET hnsw.* ("permission denied to set parameter").
+  IF vector_schema IS NOT NULL THEN
+    EXECUTE format('SELECT %L::%I.vector', '[0]', vector_schema);
+  END IF;
   PERFORM set_config('search_path',
     concat_ws(', ', quote_ident(target), CASE WHEN vector_schema <> target THEN quote_ident(vector_schema) END, 'pg_temp'),
     true);

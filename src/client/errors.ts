@@ -16,6 +16,7 @@ export const SQLSTATES = {
   PC011: 'pgvector missing, or pg_cron missing from this database (it lives in cron.database_name)',
   PC012: 'batch larger than its limit',
   PC013: 'tenant-scoped type used without a valid SET pgcache.tenant',
+  PC014: 'pgcache is not installed in the schema (run pgcache migrate)',
 } as const;
 
 export type PgcacheSqlState = keyof typeof SQLSTATES;
@@ -47,6 +48,8 @@ export class InvalidArgumentError extends PgcacheError {}
 export class FeatureUnavailableError extends PgcacheError {}
 export class BatchTooLargeError extends PgcacheError {}
 export class TenantRequiredError extends PgcacheError {}
+/** Raised by the client (not the SQL) when the schema holds no pgcache install. */
+export class NotInstalledError extends PgcacheError {}
 
 const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: string, cause?: unknown) => PgcacheError> =
   {
@@ -63,6 +66,7 @@ const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: stri
     PC011: FeatureUnavailableError,
     PC012: BatchTooLargeError,
     PC013: TenantRequiredError,
+    PC014: NotInstalledError,
   };
 
 /** Turns a pgcache SQLSTATE into its error class; anything else (connection errors too) passes unchanged. */
