@@ -131,14 +131,14 @@ async function serverChecks(client: pg.ClientBase, options: DoctorOptions, url: 
       name: 'pgvector',
       status: 'warn',
       summary: `vector ${vector.installed} is installed, but pgcache's vector functions are not (it came after pgcache)`,
-      fix: `psql "<database-url>" -v schema=${options.schema} -f sql/install.sql   (re-applies the install, adding them)`,
+      fix: `pgcache migrate --schema ${options.schema}   (adds them; or psql -v schema=${options.schema} -f sql/install.sql)`,
     });
   } else if (vector.available) {
     checks.push({
       name: 'pgvector',
       status: 'warn',
       summary: `vector ${vector.available} is available but not created; vectors work as real[] only`,
-      fix: `CREATE EXTENSION vector;   then: psql "<database-url>" -v schema=${options.schema} -f sql/install.sql`,
+      fix: `as a superuser: CREATE EXTENSION vector;   then: pgcache migrate --schema ${options.schema}`,
     });
   } else {
     checks.push({
