@@ -5,7 +5,7 @@ import { committedTypesDir, generateTypes } from './lib/types.js';
 const teardown = await setup();
 try {
   await generateTypes(committedTypesDir);
-  console.log(`pgcache: wrote ${committedTypesDir}/zapatos/schema.d.ts`);
+  console.log(`pgcache: wrote ${committedTypesDir}/zapatos/schema.d.ts and ${committedTypesDir}/rows.ts`);
 } finally {
   teardown();
 }

@@ -146,5 +146,11 @@ BEGIN
       RAISE NOTICE 'pgcache: pgvector is available but this role may not create it; vector functions are skipped';
     END;
   END IF;
+  -- A vector cast loads pgvector's library in this session: until it is loaded, PostgreSQL 15 refuses a
+  -- non-superuser's CREATE FUNCTION ... SET hnsw.* ("permission denied to set parameter").
+  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') THEN
+    EXECUTE format('SELECT %L::%I.vector', '[0]',
+      (SELECT n.nspname FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace WHERE x.extname = 'vector'));
+  END IF;
   PERFORM set_config('search_path', format('%I, pg_temp', target), true);
 END $$;

@@ -3,7 +3,6 @@
 // Entries live in a jsonb cache type (default `keyv`, created on first use with a 50-year default TTL,
 // since Keyv entries without a TTL do not expire). Keyv's namespace is the key prefix `namespace:`.
 import { EventEmitter } from 'node:events';
-import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import pg from 'pg';
 import type { CacheTypeAccessor } from './client/accessor.js';
 import { type Cache, createCache, ownedPool } from './client/cache.js';
@@ -21,7 +20,12 @@ export interface KeyvPgcacheOptions {
 
 const NO_EXPIRY_SECONDS = 50 * 365 * 24 * 3600;
 
-export class KeyvPgcache extends EventEmitter implements KeyvStoreAdapter {
+/**
+ * A Keyv storage adapter for keyv 5 and keyv 6. It names no keyv type (their adapter interfaces differ between
+ * the majors, and keyv accepts any store object), so its declarations type-check with either installed. On
+ * keyv 6 it is a relative-TTL adapter, which keyv wraps in its bridge.
+ */
+export class KeyvPgcache extends EventEmitter {
   // keyv wires its iterator only for stores whose dialect it knows.
   readonly opts: KeyvPgcacheOptions & { dialect: 'postgres'; url: string };
   namespace?: string;
@@ -64,18 +68,19 @@ export class KeyvPgcache extends EventEmitter implements KeyvStoreAdapter {
     return this.ready;
   }
 
-  async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
-    return (await (await this.store()).get(key)) as StoredData<Value> | undefined;
+  async get<Value>(key: string): Promise<Value | undefined> {
+    return (await (await this.store()).get(key)) as Value | undefined;
   }
 
-  async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
-    return (await (await this.store()).getMany(keys)) as Array<StoredData<Value | undefined>>;
+  async getMany<Value>(keys: string[]): Promise<Array<Value | undefined>> {
+    return (await (await this.store()).getMany(keys)) as Array<Value | undefined>;
   }
 
   /** `ttl` is in milliseconds, as Keyv passes it. */
-  async set(key: string, value: unknown, ttl?: number): Promise<void> {
+  async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
     const options = typeof ttl === 'number' && ttl > 0 ? { ttl: ttl / 1000 } : {};
     await (await this.store()).set(key, value, options);
+    return true;
   }
 
   async delete(key: string): Promise<boolean> {

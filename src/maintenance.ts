@@ -5,11 +5,12 @@
 //   - scheduleMaintenance() / unscheduleMaintenance(): the pg_cron jobs, created from the cron database
 //     (cron.database_name) when pgcache lives in another database, which the SQL cannot do by itself.
 import pg from 'pg';
-import type * as s from 'zapatos/schema';
 import { FeatureUnavailableError, translateError } from './client/errors.js';
+import type { CacheMaintenanceHistoryRow } from './generated/rows.js';
+import { readCronSetting, UNREADABLE_CRON_SETTING } from './install/cron-setting.js';
 
 /** One row per cache type and run, as recorded in cache_maintenance_history. */
-export type MaintenanceReport = s.pgcache.cache_maintenance_history.Selectable;
+export type MaintenanceReport = CacheMaintenanceHistoryRow;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -238,18 +239,17 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
   }
 }
 
-async function cronPlace(client: pg.ClientBase): Promise<CronPlace> {
-  const { rows } = await client.query<{ database: string; cron_database: string | null }>(
-    `SELECT current_database() AS database, nullif(current_setting('cron.database_name', true), '') AS cron_database`,
-  );
-  const row = rows[0] as { database: string; cron_database: string | null };
-  return { database: row.database, cronDatabase: row.cron_database };
+async function cronPlace(client: pg.ClientBase): Promise<CronPlace & { readable: boolean }> {
+  return readCronSetting(client);
 }
 
-function noCron(schema: string): FeatureUnavailableError {
+function noCron(schema: string, readable = true): FeatureUnavailableError {
   return new FeatureUnavailableError(
     'PC011',
-    `pgcache: pg_cron is not available on this server; run maintenance on a timer with startMaintenance({ databaseUrl, schema: '${schema}', intervalMs: 60000 })`,
+    readable
+      ? `pgcache: pg_cron is not available on this server; run maintenance on a timer with startMaintenance({ databaseUrl, schema: '${schema}', intervalMs: 60000 })`
+      : `pgcache: ${UNREADABLE_CRON_SETTING} and its extension is not in this database, so pgcache cannot tell where its jobs go. ` +
+          `Ask for GRANT pg_read_all_settings TO <this role>, or run maintenance on a timer with startMaintenance({ databaseUrl, schema: '${schema}', intervalMs: 60000 })`,
   );
 }
 
@@ -278,7 +278,7 @@ export async function scheduleMaintenance(options: ScheduleMaintenanceOptions): 
   const cronSchedule = options.schedule ?? '* * * * *';
   return withClient(options.databaseUrl, async (db) => {
     const place = await cronPlace(db);
-    if (!place.cronDatabase) throw noCron(options.schema ?? 'pgcache');
+    if (!place.cronDatabase) throw noCron(options.schema ?? 'pgcache', place.readable);
     const { rows: specs } = await db.query<{ job_name: string; schedule: string; command: string; database: string }>(
       `SELECT * FROM ${schema}.cache_maintenance_commands($1)`,
       [cronSchedule],

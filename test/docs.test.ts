@@ -1,15 +1,17 @@
 // Docs cannot rot: the README's TypeScript example type-checks against the package, and the README's
 // SQLSTATE table, the TypeScript error map and the codes the SQL raises are the same set.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { repoRoot } from '../scripts/lib/cluster.js';
 import { SQLSTATES } from '../src/client/errors.js';
+import { useDatabase } from './helpers/db.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 const workDir = join(repoRoot, 'test/.readme-example');
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+const db = useDatabase();
 
 it('the README TypeScript example compiles', () => {
   const section = readme.slice(readme.indexOf('## TypeScript usage'));
@@ -32,6 +34,25 @@ it('the README TypeScript example compiles', () => {
     encoding: 'utf8',
   });
 }, 60_000);
+
+it('the README TypeScript example runs against a database and its process exits by itself', () => {
+  // The example, then a watchdog that does not itself keep the process alive: if anything still does 5 s
+  // after the example ended (a pool left open idles 10 s before it lets go), the run fails.
+  const example = readFileSync(join(workDir, 'example.ts'), 'utf8');
+  const watchdog = `setTimeout(() => {
+  console.error('still alive 5 s after the example ended:', process.getActiveResourcesInfo().join(', '));
+  process.exit(3);
+}, 5000).unref();`;
+  writeFileSync(join(workDir, 'run.ts'), `${example.replace(/export \{\};\n$/, '')}${watchdog}\nexport {};\n`);
+  const run = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), [join(workDir, 'run.ts')], {
+    encoding: 'utf8',
+    env: { ...process.env, DATABASE_URL: db.url },
+    timeout: 60_000,
+  });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  expect(run.stdout).toMatch(/PC004 ttl/);
+}, 90_000);
 
 it('README error table = TypeScript error map = codes raised in sql/', () => {
   const inReadme = [...readme.matchAll(/^\| (PC\d{3})\s*\|/gm)].map((m) => m[1]).sort();

@@ -8,12 +8,19 @@
 -- scheduleMaintenance({ databaseUrl, cronDatabaseUrl }) in the TypeScript package runs them for you.
 -- All pg_cron references are in dynamic SQL or in branches taken only where pg_cron exists.
 
--- The database pg_cron runs in, or NULL when pg_cron is not loaded on this server.
+-- The database pg_cron runs in, or NULL when pg_cron is not loaded on this server. Only a superuser or a
+-- member of pg_read_all_settings may read cron.database_name; for any other role, pg_cron's extension (which
+-- exists only in its own database) says whether it is this one, and elsewhere it counts as not usable.
 CREATE OR REPLACE FUNCTION _cron_database() RETURNS text
-LANGUAGE sql STABLE AS $$
-  SELECT nullif(current_setting('cron.database_name', true), '')
-$$;
-COMMENT ON FUNCTION _cron_database() IS 'pg_cron''s database (cron.database_name), or NULL when pg_cron is not loaded.';
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN nullif(current_setting('cron.database_name', true), '');
+EXCEPTION WHEN insufficient_privilege THEN
+  RETURN CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron')
+              THEN pg_catalog.current_database() END;
+END $$;
+COMMENT ON FUNCTION _cron_database() IS
+  'pg_cron''s database (cron.database_name), or NULL when pg_cron is not loaded (or not readable and not here).';
 
 -- Whether pg_cron's tables are in this database (catalog check: needs no privilege on schema cron).
 CREATE OR REPLACE FUNCTION _cron_here() RETURNS boolean

@@ -2,7 +2,6 @@
 // cached prompt embedding of the same model and scope within a COSINE DISTANCE threshold (0..2; 0 = exact).
 
 import pg from 'pg';
-import pgvector from 'pgvector';
 import type { CacheHandle } from '../client/cache.js';
 import { FeatureUnavailableError, InvalidArgumentError } from '../client/errors.js';
 import { cacheKey } from '../client/key.js';
@@ -18,6 +17,7 @@ import {
   encodeJson,
   ttlSeconds,
 } from '../client/validate.js';
+import { toVectorSql } from './pgvector.js';
 
 /** The default threshold: tight enough for paraphrases of one question, not for a different question. */
 export const DEFAULT_MAX_COSINE_DISTANCE = 0.05;
@@ -95,7 +95,7 @@ export class SemanticLlmCache {
     if (!embedding) return undefined;
     const rows = await this.run(this.lookupSql, [
       this.type,
-      pgvector.toSql([...embedding]),
+      toVectorSql(embedding),
       this.model,
       options.maxCosineDistance ?? DEFAULT_MAX_COSINE_DISTANCE,
       options.scope ?? null,

@@ -1,6 +1,7 @@
 // The options every database command shares (--database-url / DATABASE_URL, --schema) and the connection.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import pg from 'pg';
+import { readCronSetting } from '../install/cron-setting.js';
 import { CliError } from './errors.js';
 
 export interface ConnectionOptions {
@@ -97,10 +98,7 @@ export async function cronDatabaseUrl(
   given: string | undefined,
 ): Promise<string | undefined> {
   if (given) return given;
-  const { rows } = await client.query(
-    `SELECT current_database() AS db, nullif(current_setting('cron.database_name', true), '') AS cron_db`,
-  );
-  const { db, cron_db: cronDb } = rows[0];
+  const { database: db, cronDatabase: cronDb } = await readCronSetting(client);
   if (!cronDb || cronDb === db) return undefined;
   return urlForDatabase(databaseUrl, cronDb);
 }

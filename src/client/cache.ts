@@ -1,7 +1,13 @@
 // createCache(): a pool, the install schema, and one typed accessor per registered cache type.
 import pg from 'pg';
 import { type AccessorFor, CacheTypeAccessor } from './accessor.js';
-import { InvalidTypeDefinitionError, TenantRequiredError, translateError, UnknownCacheTypeError } from './errors.js';
+import {
+  InvalidTypeDefinitionError,
+  NotInstalledError,
+  TenantRequiredError,
+  translateError,
+  UnknownCacheTypeError,
+} from './errors.js';
 import { NearCache, type NearCacheOptions } from './near-cache.js';
 import { bindTenant, buildStatements, type Statement, type Statements, TENANT_NAME } from './statements.js';
 import type {
@@ -246,8 +252,31 @@ export async function createCache<Types extends CacheTypeMap = SeedCacheTypes>(
     }
     await cache.refreshTypes();
   } catch (error) {
+    const missing = await notInstalled(pool, schema, error);
     await cache.close();
-    throw error;
+    throw missing ?? error;
   }
   return cache;
+}
+
+// undefined_function, undefined_table, invalid_schema_name: what the first call meets where pgcache is absent.
+const ABSENT = new Set(['42883', '42P01', '3F000']);
+
+/** A NotInstalledError when `error` comes from a schema that holds no pgcache install. */
+async function notInstalled(pool: pg.Pool, schema: string, error: unknown): Promise<NotInstalledError | undefined> {
+  if (!ABSENT.has((error as { code?: string })?.code ?? '')) return undefined;
+  try {
+    const { rows } = await pool.query('SELECT to_regclass($1) IS NULL AS absent', [
+      `${pg.escapeIdentifier(schema)}.cache_types`,
+    ]);
+    if (!rows[0]?.absent) return undefined;
+  } catch {
+    return undefined;
+  }
+  return new NotInstalledError(
+    'PC014',
+    `pgcache: pgcache is not installed in schema "${schema}" of this database; install it with ` +
+      `\`npx pgcache migrate --schema ${schema}\` (or migrate({ databaseUrl, schema: '${schema}' }))`,
+    error,
+  );
 }

@@ -16,6 +16,7 @@ export const SQLSTATES = {
   PC011: 'pgvector missing, or pg_cron missing from this database (it lives in cron.database_name)',
   PC012: 'batch larger than its limit',
   PC013: 'tenant-scoped type used without a valid SET pgcache.tenant',
+  PC014: 'pgcache is not installed in the schema (run pgcache migrate)',
   PC020: 'install or uninstall refused (shared or foreign schema, role name too long or taken, not a pgcache install)',
 } as const;
 
@@ -48,6 +49,8 @@ export class InvalidArgumentError extends PgcacheError {}
 export class FeatureUnavailableError extends PgcacheError {}
 export class BatchTooLargeError extends PgcacheError {}
 export class TenantRequiredError extends PgcacheError {}
+/** Raised by the client (not the SQL) when the schema holds no pgcache install. */
+export class NotInstalledError extends PgcacheError {}
 export class InstallRefusedError extends PgcacheError {}
 
 const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: string, cause?: unknown) => PgcacheError> =
@@ -65,6 +68,7 @@ const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: stri
     PC011: FeatureUnavailableError,
     PC012: BatchTooLargeError,
     PC013: TenantRequiredError,
+    PC014: NotInstalledError,
     PC020: InstallRefusedError,
   };
 

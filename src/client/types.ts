@@ -1,9 +1,9 @@
-// The client's types, derived from the Zapatos schema generated from the SQL (src/generated).
-import type * as s from 'zapatos/schema';
+// The client's types, derived from the row types generated from the SQL (src/generated/rows.ts).
+import type { CacheModelsRow, CacheTypesRow, EntriesRow } from '../generated/rows.js';
 
-export type EntryRow = s.pgcache.entries.Selectable;
-export type CacheTypeRow = s.pgcache.cache_types.Selectable;
-export type ModelRow = s.pgcache.cache_models.Selectable;
+export type EntryRow = EntriesRow;
+export type CacheTypeRow = CacheTypesRow;
+export type ModelRow = CacheModelsRow;
 
 /** What a cache type stores; the CHECK constraint on cache_types.value_kind. */
 export type ValueKind = 'jsonb' | 'text' | 'bytea' | 'vector';

@@ -11,9 +11,8 @@
 //   - there is no pg_cron: maintenance runs from the TS timer (./maintenance.ts).
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { vector } from '@electric-sql/pglite-pgvector';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { PGlite } from '@electric-sql/pglite';
+import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 
 export interface EmbeddedOptions {
@@ -43,6 +42,31 @@ export interface EmbeddedPostgres {
 }
 
 export class EmbeddedError extends Error {}
+
+/** The PGlite packages the embedded mode needs: optional peer dependencies, not installed with pgcache. */
+export const EMBEDDED_PACKAGES = [
+  '@electric-sql/pglite@0.5.14',
+  '@electric-sql/pglite-pgvector@^0.0.15',
+  '@electric-sql/pglite-socket@^0.2.17',
+];
+
+/** Loads PGlite, or says which packages to install when they are missing. */
+async function loadPglite() {
+  try {
+    const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite-pgvector'),
+      import('@electric-sql/pglite-socket'),
+    ]);
+    return { PGlite, vector, PGLiteSocketServer };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new EmbeddedError(
+      `the embedded mode (PGlite) needs packages that pgcache does not install by default: ${(error as Error).message}\n` +
+        `Install them beside pgcache: npm install ${EMBEDDED_PACKAGES.join(' ')}`,
+    );
+  }
+}
 
 /** A directory holds a PGlite database when initdb wrote its PG_VERSION. */
 export function hasDatabase(dataDir: string): boolean {
@@ -85,6 +109,7 @@ function lockDataDir(dataDir: string): () => void {
 
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
   const dataDir = options.dataDir;
+  const { PGlite, vector, PGLiteSocketServer } = await loadPglite();
   const unlock = dataDir ? lockDataDir(dataDir) : () => {};
   if (dataDir && options.fresh) rmSync(dataDir, { recursive: true, force: true });
   const created = dataDir ? !hasDatabase(dataDir) : true;

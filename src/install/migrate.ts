@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { FeatureUnavailableError, InstallRefusedError, translateError } from '../client/errors.js';
+import { applySqlFiles, installFiles } from '../../migrations/lib/install-files.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const migrationsDir = join(packageRoot, 'migrations');
@@ -27,12 +28,37 @@ export interface MigrateOptions {
    * the first install): a role granted for one install reaches no other database or schema.
    */
   rolePrefix?: string;
+  /**
+   * Wait for a concurrent migrator of the same schema (several app instances migrating at boot) instead of
+   * failing. Default true: a session advisory lock serializes the runs, and the later ones find nothing to do.
+   */
+  wait?: boolean;
 }
 
 export interface UninstallOptions extends Omit<MigrateOptions, 'count' | 'rolePrefix' | 'verbose'> {
   /** pg_cron's database when it is not pgcache's. Default: databaseUrl with that database name. */
   cronDatabaseUrl?: string;
 }
+
+/** A part of pgcache that the install left out, and why. */
+export interface SkippedPart {
+  /** `vector`: the pgvector overloads and semantic lookup (sql/vector/). */
+  part: 'vector';
+  reason: string;
+  /** What to do to get it. */
+  fix: string;
+}
+
+/**
+ * The names of the migrations that ran (none when up to date), with what else migrate() did or left out.
+ * An array, so code that only wants the names keeps working.
+ */
+export type MigrateResult = string[] & {
+  /** Parts installed outside a migration: `vector` when pgvector was created after pgcache. */
+  readonly added: string[];
+  /** Parts absent from the install after this run, with the reason (pgvector missing or not created). */
+  readonly skipped: SkippedPart[];
+};
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const ROLE_PREFIX = /^[a-z_][a-z0-9_]*$/;
@@ -66,8 +92,12 @@ async function withClient<T>(options: MigrateOptions, fn: (client: pg.ClientBase
   }
 }
 
-/** Installs or upgrades pgcache. Returns the names of the migrations it ran (none when up to date). */
-export async function migrate(options: MigrateOptions): Promise<string[]> {
+/**
+ * Installs or upgrades pgcache. Returns the names of the migrations it ran (none when up to date), with
+ * `added` and `skipped` saying what happened to the optional pgvector part. Where pgvector was created after
+ * pgcache was installed, its part is installed now (no migration is pending then, so this checks the state).
+ */
+export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const schema = options.schema ?? 'pgcache';
   checkSchema(schema);
   return withClient(options, async (dbClient) => {
@@ -78,9 +108,18 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
     }
     // Read by sql/prelude.sql in each migration's transaction.
     await dbClient.query("SELECT set_config('pgcache.role_prefix', $1, false)", [options.rolePrefix ?? '']);
+    const wait = options.wait ?? true;
+    // node-pg-migrate's own lock fails a second migrator at once; this one makes it wait for the first.
+    if (wait) await dbClient.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lockName(schema)]);
     try {
       await checkInstallable(dbClient, schema);
-      return await runMigrations(dbClient, schema, options);
+      const ran = await runMigrations(dbClient, schema, options);
+      const added = options.count === undefined ? await completeVector(dbClient, schema) : [];
+      const skipped = await skippedParts(dbClient, schema);
+      return Object.defineProperties(ran, {
+        added: { value: added, enumerable: false },
+        skipped: { value: skipped, enumerable: false },
+      }) as MigrateResult;
     } catch (error) {
       throw translateError(error);
     } finally {
@@ -88,6 +127,7 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
         "SELECT set_config('search_path', $1, false), set_config('pgcache.role_prefix', '', false)",
         [rows[0].path],
       );
+      if (wait) await dbClient.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockName(schema)]);
     }
   });
 }
@@ -104,6 +144,74 @@ async function checkInstallable(client: pg.ClientBase, schema: string): Promise<
   } finally {
     await client.query('ROLLBACK');
   }
+}
+
+function lockName(schema: string): string {
+  return `pgcache migrate ${schema}`;
+}
+
+interface VectorState {
+  installed: boolean;
+  vector: string | null;
+  available: string | null;
+  functions: boolean;
+}
+
+async function vectorState(client: pg.ClientBase, schema: string): Promise<VectorState> {
+  const q = pg.escapeIdentifier(schema);
+  const { rows } = await client.query<VectorState>(
+    `SELECT to_regclass($1) IS NOT NULL AS installed,
+            (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS vector,
+            (SELECT default_version FROM pg_available_extensions WHERE name = 'vector') AS available,
+            to_regprocedure($2) IS NOT NULL AS functions`,
+    [`${q}.cache_types`, `${q}.cache_get_vector(text,text)`],
+  );
+  return rows[0] as VectorState;
+}
+
+/** Installs the vector part where pgvector exists now but did not when pgcache was installed. */
+async function completeVector(client: pg.ClientBase, schema: string): Promise<string[]> {
+  const state = await vectorState(client, schema);
+  if (!state.installed || !state.vector || state.functions) return [];
+  await client.query('BEGIN');
+  try {
+    await client.query("SELECT set_config('search_path', $1, true)", [pg.escapeIdentifier(schema)]);
+    // The same files, prelude and security step as the migrations that carry them.
+    await applySqlFiles(
+      { db: { query: (text: string, values?: unknown[]) => client.query(text, values) } },
+      installFiles().filter((file) => file.startsWith('vector/')),
+    );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+  return ['vector'];
+}
+
+async function skippedParts(client: pg.ClientBase, schema: string): Promise<SkippedPart[]> {
+  const state = await vectorState(client, schema);
+  if (!state.installed || state.functions) return [];
+  const again = `then run pgcache migrate${schema === 'pgcache' ? '' : ` --schema ${schema}`} again`;
+  if (state.vector) {
+    return [{ part: 'vector', reason: `pgvector ${state.vector} is installed but the vector part is not`, fix: again }];
+  }
+  if (state.available) {
+    return [
+      {
+        part: 'vector',
+        reason: `pgvector ${state.available} is available on the server but not created in this database, and this role may not create it`,
+        fix: `as a superuser, in this database: CREATE EXTENSION vector;   ${again}`,
+      },
+    ];
+  }
+  return [
+    {
+      part: 'vector',
+      reason: 'pgvector is not installed on this server',
+      fix: `install pgvector (e.g. apt install postgresql-<version>-pgvector), CREATE EXTENSION vector;   ${again}`,
+    },
+  ];
 }
 
 async function runMigrations(dbClient: pg.ClientBase, schema: string, options: MigrateOptions): Promise<string[]> {

@@ -4,6 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import pg from 'pg';
+import { readCronSetting, UNREADABLE_CRON_SETTING } from '../../install/cron-setting.js';
 import { MIGRATIONS_TABLE, migrationsDir } from '../../install/migrate.js';
 import { type ConnectionOptions, connectionOptions, quotedSchema, requireUrl, urlForDatabase } from '../connection.js';
 import { describeError } from '../errors.js';
@@ -50,10 +51,11 @@ async function serverChecks(client: pg.ClientBase, options: DoctorOptions, url: 
     await client.query(
       `SELECT version() AS version, current_setting('server_version') AS server_version,
               current_database() AS db, current_user AS usr,
-              current_setting('cron.database_name', true) AS cron_db,
               current_setting('autovacuum') AS autovacuum`,
     )
   ).rows[0];
+  // cron.database_name needs superuser or pg_read_all_settings: a database owner on a managed server gets 42501.
+  const cron = await readCronSetting(client);
   const pglite = /PGlite/.test(server.version);
   checks.push({
     name: 'server',
@@ -129,14 +131,14 @@ async function serverChecks(client: pg.ClientBase, options: DoctorOptions, url: 
       name: 'pgvector',
       status: 'warn',
       summary: `vector ${vector.installed} is installed, but pgcache's vector functions are not (it came after pgcache)`,
-      fix: `psql "<database-url>" -v schema=${options.schema} -f sql/install.sql   (re-applies the install, adding them)`,
+      fix: `pgcache migrate --schema ${options.schema}   (adds them; or psql -v schema=${options.schema} -f sql/install.sql)`,
     });
   } else if (vector.available) {
     checks.push({
       name: 'pgvector',
       status: 'warn',
       summary: `vector ${vector.available} is available but not created; vectors work as real[] only`,
-      fix: `CREATE EXTENSION vector;   then: psql "<database-url>" -v schema=${options.schema} -f sql/install.sql`,
+      fix: `as a superuser: CREATE EXTENSION vector;   then: pgcache migrate --schema ${options.schema}`,
     });
   } else {
     checks.push({
@@ -151,7 +153,9 @@ async function serverChecks(client: pg.ClientBase, options: DoctorOptions, url: 
     ...(await cronChecks(client, options, url, {
       pglite,
       db: server.db,
-      cronDb: server.cron_db,
+      user: server.usr,
+      cronDb: cron.cronDatabase,
+      cronReadable: cron.readable,
       installed: installed.installed,
     })),
   );
@@ -163,7 +167,14 @@ async function cronChecks(
   client: pg.ClientBase,
   options: DoctorOptions,
   url: string,
-  server: { pglite: boolean; db: string; cronDb: string | null; installed: boolean },
+  server: {
+    pglite: boolean;
+    db: string;
+    user: string;
+    cronDb: string | null;
+    cronReadable: boolean;
+    installed: boolean;
+  },
 ): Promise<Check[]> {
   const timer = 'run cache maintenance from your application on a timer instead';
   if (!options.cron) {
@@ -187,7 +198,8 @@ async function cronChecks(
   } catch {
     preload = undefined;
   }
-  const loaded = preload !== undefined ? preloadList(preload).includes('pg_cron') : server.cronDb !== null;
+  const loaded =
+    preload !== undefined ? preloadList(preload).includes('pg_cron') : server.cronDb !== null || !server.cronReadable;
   if (!loaded) {
     const others = preload ? preloadList(preload).filter((l) => l !== 'pg_cron') : [];
     const list = ['pg_cron', ...others].join(',');
@@ -211,6 +223,18 @@ async function cronChecks(
               `  cron.database_name = '${server.db}'\n` +
               `then restart PostgreSQL, run CREATE EXTENSION pg_cron; in "${server.db}" and: pgcache schedule\n` +
               `(on a managed service, set these in its parameter group). Or ${timer} and pass --no-cron.`,
+      },
+    ];
+  }
+  if (!server.cronReadable && server.cronDb === null) {
+    return [
+      {
+        name: 'pg_cron preload',
+        status: 'warn',
+        summary: `${UNREADABLE_CRON_SETTING}, and its extension is not in "${server.db}": its database is unknown`,
+        fix:
+          `as a superuser: GRANT pg_read_all_settings TO ${pg.escapeIdentifier(server.user)};   then run doctor again\n` +
+          `(or check pg_cron in its own database; or ${timer} and pass --no-cron)`,
       },
     ];
   }
@@ -296,7 +320,17 @@ async function jobCheck(
       fix: `pgcache migrate --schema ${options.schema}`,
     };
   }
-  const query = (await client.query(`SELECT ${schema}.cache_cron_status_query() AS q`)).rows[0].q as string;
+  let query: string;
+  try {
+    query = (await client.query(`SELECT ${schema}.cache_cron_status_query() AS q`)).rows[0].q as string;
+  } catch (error) {
+    return {
+      name: 'maintenance job',
+      status: 'warn',
+      summary: `cannot list this install's pg_cron jobs: ${describeError(error)}`,
+      fix: `pgcache migrate --schema ${options.schema}   (or run doctor as a role that may read cron.database_name)`,
+    };
+  }
   let jobs: {
     job_name: string;
     jobid: string;
