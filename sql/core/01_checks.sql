@@ -184,13 +184,13 @@ BEGIN
 END $$;
 
 -- Whether a type found in the registry was dropped since (a type of the same name may exist again). Its
--- sequences are looked up by OID in the catalog caches, which see the latest commit whatever the snapshot.
+-- sequences are looked up by OID in the catalog cache, which sees the latest commit whatever the snapshot:
+-- has_sequence_privilege(oid, ...) is NULL for an OID that no longer exists (one cache probe each).
 CREATE OR REPLACE FUNCTION _type_dropped(t cache_types) RETURNS boolean
 LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
 BEGIN
-  -- regclass output names an existing relation, and prints a dropped one as its bare OID (which names nothing).
-  RETURN to_regclass(t.hits_sequence::text) IS DISTINCT FROM t.hits_sequence
-      OR to_regclass(t.misses_sequence::text) IS DISTINCT FROM t.misses_sequence;
+  RETURN has_sequence_privilege(t.misses_sequence::oid, 'USAGE') IS NULL
+      OR has_sequence_privilege(t.hits_sequence::oid, 'USAGE') IS NULL;
 END $$;
 
 -- PC001 when a type found in the registry was dropped since: for paths that would otherwise touch its
