@@ -209,7 +209,7 @@ export class CacheTypeAccessor<V> {
           `pgcache: argument "entries" must hold [key, value] pairs, got ${describe(entry)}`,
         );
       }
-      checkKey(entry[0], 'entries');
+      checkKey(entry[0]);
     }
     const args = [this.name, list.map(([key]) => key), list.map(([, value]) => this.encode(value))];
     const [variant, ttlParam] = options.ttl === undefined ? (['default', undefined] as const) : ttlVariant(options.ttl);

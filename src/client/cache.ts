@@ -33,7 +33,8 @@ export interface CacheOptions {
   readPool?: pg.Pool;
   /**
    * Opt-in in-process near-cache (L1) for types with notify on (cache_set_notify): hits never leave the
-   * process; pgcache_changes notifications drop what other processes change, after they commit. Not on PGlite.
+   * process; change notifications (keyed tags on the install's channel) drop what other processes change,
+   * after they commit. Its role must read cache_settings (the reader group may). Not on PGlite.
    */
   nearCache?: NearCacheOptions | boolean;
   /**

@@ -47,7 +47,7 @@ export function checkKey(key: unknown, argument = 'key'): asserts key is string 
 export function checkKeys(keys: unknown, argument = 'keys'): asserts keys is readonly string[] {
   if (!Array.isArray(keys))
     fail(InvalidArgumentError, 'PC010', argument, `must be an array of keys, got ${describe(keys)}`);
-  for (const key of keys) checkKey(key, argument);
+  for (const key of keys) checkKey(key); // named "key", as the SQL names a bad key of a batch
 }
 
 /** Prefixes, patterns, models, scopes: PC010 like the SQL's own argument checks. null/undefined pass (optional). */
@@ -84,8 +84,11 @@ export function checkFunction(fn: unknown, argument: string): void {
     fail(InvalidArgumentError, 'PC010', argument, `must be a function, got ${describe(fn)}`);
 }
 
-/** jsonb nests at most this deep: deeper values are refused (PC005) before JSON.stringify runs out of stack. */
-export const MAX_JSON_DEPTH = 1000;
+/**
+ * jsonb nests at most this deep (PostgreSQL itself takes about 10,000): deeper values are refused (PC005) before
+ * JSON.stringify runs out of stack (which, should it happen first, is PC005 too).
+ */
+export const MAX_JSON_DEPTH = 2048;
 
 /** JSON text for a jsonb value, or PC005 where JSON.stringify would not round-trip it. */
 export function encodeJson(value: unknown, argument = 'value'): string {
