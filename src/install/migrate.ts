@@ -5,8 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
-import { FeatureUnavailableError, InstallRefusedError, translateError } from '../client/errors.js';
 import { applySqlFiles, installFiles } from '../../migrations/lib/install-files.js';
+import { FeatureUnavailableError, InstallRefusedError, translateError } from '../client/errors.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const migrationsDir = join(packageRoot, 'migrations');
