@@ -15,12 +15,11 @@ CREATE TABLE pgcache_semproto.sem (
   expires_at timestamptz NOT NULL DEFAULT now() + interval '1 day'
 );
 INSERT INTO pgcache_semproto.sem (key, model, embedding, value_text)
-SELECT 'r' || g, 'bench-1536', v.e, 'response ' || g
-  FROM generate_series(1, :n) g,
-       LATERAL (SELECT array_agg((x / sqrt(s))::real ORDER BY i) AS e
-                  FROM (SELECT i, x, sum(x * x) OVER () AS s
-                          FROM (SELECT i, (hashint8extended(g::bigint * 4096 + i, 7) & 16777215) / 16777215.0 - 0.5 AS x
-                                  FROM generate_series(1, 1536) i) raw) scaled) v;
+SELECT 'r' || g, 'bench-1536',
+       public.l2_normalize(ARRAY(SELECT (hashint8extended(g::bigint * 4096 + i, 7) & 16777215) * (1.0::real / 16777215) - 0.5::real
+                                   FROM generate_series(1, 1536) i)::public.vector)::real[],
+       'response ' || g
+  FROM generate_series(1, :n) g;
 SET maintenance_work_mem = '1GB';
 \timing on
 CREATE INDEX sem_hnsw ON pgcache_semproto.sem USING hnsw ((embedding::vector(1536)) vector_cosine_ops)

@@ -6,10 +6,9 @@
 CREATE SCHEMA IF NOT EXISTS pgcache_proto;
 DROP TABLE IF EXISTS pgcache_proto.semq;
 CREATE TABLE pgcache_proto.semq (i int, kind text, key text, v public.vector(1536), PRIMARY KEY (kind, i));
-SELECT setseed(0.5);
 INSERT INTO pgcache_proto.semq
 SELECT row_number() OVER (), 'exact', key, embedding::public.vector(1536)
-  FROM (SELECT key, embedding FROM pgcache.cache_bench_semantic ORDER BY random() LIMIT 1000) s;
+  FROM (SELECT key, embedding FROM pgcache.cache_bench_semantic ORDER BY hashtext(key) LIMIT 1000) s;
 -- Uniform noise of standard deviation 0.1 / sqrt(1536) per element: a noise vector of norm ~0.1.
 INSERT INTO pgcache_proto.semq
 SELECT q.i, 'near', q.key,
