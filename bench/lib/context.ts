@@ -15,7 +15,7 @@ export interface CaseResult {
 
 export interface BenchContext {
   db: BenchDatabase;
-  /** 16 connections: the pgcache client and the bare and seed statements share it. */
+  /** 16 connections: the pgcache client and the bare and naive-cache statements share it. */
   pool: pg.Pool;
   cache: Cache;
   redis: Redis;

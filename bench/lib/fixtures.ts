@@ -1,5 +1,5 @@
 // The data every comparison shares: 10,000 keys, one ~1 KB JSON value, a random key per operation, and the
-// tables of the anchors (a plain key/value table, and the seed design's table as written).
+// tables of the anchors (a plain key/value table, and a naive table cache: the design a first attempt usually takes).
 
 import type { Redis } from 'ioredis';
 import type Keyv from 'keyv';
@@ -31,10 +31,10 @@ export async function loadKv(pool: pg.Pool): Promise<void> {
 }
 
 /**
- * The seed design's table, as /work/shared/seed/postgresql-caching-architecture.md writes it: a uuid primary
+ * A naive table cache, as such caches are often first written: a uuid primary
  * key, a UNIQUE cache_key plus a second index on it, and indexes on expires_at and last_accessed_at.
  */
-export async function createSeedTable(pool: pg.Pool, table: string): Promise<void> {
+export async function createNaiveTable(pool: pg.Pool, table: string): Promise<void> {
   await pool.query(`DROP TABLE IF EXISTS ${table}`);
   await pool.query(`
     CREATE TABLE ${table} (
@@ -51,8 +51,8 @@ export async function createSeedTable(pool: pg.Pool, table: string): Promise<voi
   await pool.query(`CREATE INDEX idx_${table}_accessed ON ${table}(last_accessed_at)`);
 }
 
-export async function loadSeed(pool: pg.Pool, table: string): Promise<void> {
-  await createSeedTable(pool, table);
+export async function loadNaive(pool: pg.Pool, table: string): Promise<void> {
+  await createNaiveTable(pool, table);
   await pool.query(
     `INSERT INTO ${table} (cache_key, cache_value, expires_at)
      SELECT 'k' || i, $1::jsonb, NOW() + interval '1 day' FROM generate_series(1, ${KEYS}) i`,
@@ -61,14 +61,14 @@ export async function loadSeed(pool: pg.Pool, table: string): Promise<void> {
   await pool.query(`VACUUM ANALYZE ${table}`);
 }
 
-/** The seed's getCache: every read is an UPDATE ... RETURNING (its JSON.parse of a parsed jsonb is left out). */
-export function seedGetSql(table: string): string {
+/** The naive cache's get: every read is an UPDATE ... RETURNING (its JSON.parse of a parsed jsonb is left out). */
+export function naiveGetSql(table: string): string {
   return `UPDATE ${table} SET hit_count = hit_count + 1, last_accessed_at = NOW()
            WHERE cache_key = $1 AND expires_at > NOW() RETURNING cache_value`;
 }
 
-/** The seed's setCache: an upsert that also counts a hit and touches last_accessed_at. */
-export function seedSetSql(table: string): string {
+/** The naive cache's set: an upsert that also counts a hit and touches last_accessed_at. */
+export function naiveSetSql(table: string): string {
   return `INSERT INTO ${table} (cache_key, cache_value, expires_at) VALUES ($1, $2, $3)
           ON CONFLICT (cache_key) DO UPDATE SET cache_value = $2, expires_at = $3,
             hit_count = ${table}.hit_count + 1, last_accessed_at = NOW()`;

@@ -6,7 +6,7 @@ import { renderChart } from './chart.js';
 import type { BenchFlags, BenchResults } from './context.js';
 import type { Timing } from './harness.js';
 import { type Machine, machineLine } from './machine.js';
-import { formatValue, type TargetRow } from './targets.js';
+import { formatValue, type SemanticFigures, type TargetRow } from './targets.js';
 
 export interface Report {
   machine: Machine;
@@ -56,7 +56,7 @@ function markdown(r: Report): string {
       )}. Redis: a private redis-server without persistence. Every ratio compares two paths measured in the same run, interleaved in ${r.timing.rounds} rounds of ${r.timing.roundMs / 1000} s after a ${r.timing.warmupMs / 1000} s warm-up; ops/s is the median round, p50/p99 are over all rounds. Client and servers share the machine's cores.`,
     '',
   );
-  out.push('## Targets (issue 8)', '');
+  out.push('## Targets', '');
   out.push('| target | goal | measured | result | from |', '|---|---|---|---|---|');
   for (const t of r.targets)
     out.push(
@@ -66,11 +66,11 @@ function markdown(r: Report): string {
   out.push(
     'What each path does: every op picks a random key of 10,000 and moves a ~1 KB JSON value. pgcache goes through the',
     'TypeScript client (`createCache`, named prepared statements). The bare anchors are a plain `kv (k text PRIMARY KEY,',
-    'v jsonb)` table. The seed is its table and queries as written, without its `JSON.parse` of an already parsed jsonb.',
+    'v jsonb)` table. The naive table cache is a table and queries as written, without its `JSON.parse` of an already parsed jsonb.',
     'Redis GET parses and SET stringifies the JSON, as the pg paths do. Keyv runs through `keyv` with its own',
     'serialization. Durable writes wait for the WAL flush on this disk. The async-commit case sets',
     '`synchronous_commit=off` on its session; there is no per-type setting. The L1 case uses',
-    "`createCache({ nearCache })` on a type with notify on. A case that writes (the seed's get too) has its table",
+    '`createCache({ nearCache })` on a type with notify on. A case that writes (the naive get too) has its table',
     "vacuumed, untimed, after each of its rounds, so its dead tuples are not cleaned up during another case's round.",
     '',
   );
@@ -116,7 +116,7 @@ function markdown(r: Report): string {
       '|---|---|---|---|---|---|---|---|---|',
     );
     const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
-    for (const name of ['pgcache', 'seed']) {
+    for (const name of ['pgcache', 'naive']) {
       const x = c[name] as
         | {
             ops: number;
@@ -138,9 +138,10 @@ function markdown(r: Report): string {
   }
   if (sc.semantic) {
     const s = sc.semantic as Record<string, number>;
+    const f = sc.semantic as Partial<SemanticFigures>;
     out.push('', '## Semantic lookup', '');
     out.push(
-      `${s.vectors?.toLocaleString('en-US')} vectors of ${s.dimensions} dimensions${s.vectors === 100_000 ? '' : ' (the default; `npm run bench -- --semantic` measures 100,000)'}: bulk-loaded in ${s.loadSeconds?.toFixed(1)} s, HNSW index built in ${s.buildSeconds?.toFixed(1)} s; ${((s.hitRate ?? 0) * 100).toFixed(1)}% of the lookups found an entry within cosine distance ${s.maxCosineDistance}. Latencies are in the table above.`,
+      `${s.vectors?.toLocaleString('en-US')} vectors of ${s.dimensions} dimensions${s.vectors === 100_000 ? '' : ' (the default; `npm run bench -- --semantic` measures 100,000)'}: bulk-loaded in ${s.loadSeconds?.toFixed(1)} s, HNSW index built in ${s.buildSeconds?.toFixed(1)} s; lookups within cosine distance ${s.maxCosineDistance}: exact repeats found ${f.exact?.found}/${f.exact?.asked}, near repeats (noise of norm ${s.noiseNorm}) ${f.near?.found}/${f.near?.asked}, never-stored vectors answered ${f.never?.found}/${f.never?.asked}; the counted pass wrote ${f.writes?.rowsWritten} rows and ${f.writes?.walBytes} WAL bytes in ${f.writes?.lookups} lookups. Latencies are in the table above.`,
     );
   }
   if (sc.nearCache) {

@@ -2,24 +2,24 @@
 // with a 2-second TTL so entries expire, 2% delete) over its 10,000 keys at c=16, against its size right
 // after loading. Autovacuum runs at the package's table settings (_entries_storage_options) and the server's
 // naptime; cache_maintenance() runs every 10 seconds, as a pg_cron schedule would (the default is a minute).
-// The seed's table takes the same mix for comparison (its own get and set; expiry by its hourly DELETE, so
+// The naive table cache takes the same mix for comparison (its own get and set; expiry by an hourly DELETE, so
 // none in the window).
 import { type BenchContext, fmtMs } from '../lib/context.js';
 import {
   loadCacheType,
-  loadSeed,
+  loadNaive,
+  naiveGetSql,
+  naiveSetSql,
   type RelationSize,
   randomKey,
   relationSize,
-  seedGetSql,
-  seedSetSql,
   VALUE,
   VALUE_JSON,
 } from '../lib/fixtures.js';
 import { runLoop, summarize } from '../lib/harness.js';
 
 export const TYPE = 'bench_churn';
-const SEED_TABLE = 'cache_seed_churn';
+const NAIVE_TABLE = 'naive_cache_churn';
 const MAINTENANCE_EVERY_MS = 10_000;
 
 interface ChurnResult {
@@ -115,16 +115,16 @@ export async function runChurn(ctx: BenchContext): Promise<void> {
   );
   report(ctx, 'pgcache type table', pgcache);
 
-  await loadSeed(ctx.pool, SEED_TABLE);
-  const get = seedGetSql(SEED_TABLE);
-  const set = seedSetSql(SEED_TABLE);
-  const seed = await churn(ctx, SEED_TABLE, (r, k) =>
+  await loadNaive(ctx.pool, NAIVE_TABLE);
+  const get = naiveGetSql(NAIVE_TABLE);
+  const set = naiveSetSql(NAIVE_TABLE);
+  const naive = await churn(ctx, NAIVE_TABLE, (r, k) =>
     r < 0.6
       ? ctx.pool.query(get, [k])
       : r < 0.98
         ? ctx.pool.query(set, [k, VALUE_JSON, new Date(Date.now() + (r < 0.88 ? 3600_000 : 2000))])
-        : ctx.pool.query(`DELETE FROM ${SEED_TABLE} WHERE cache_key = $1`, [k]),
+        : ctx.pool.query(`DELETE FROM ${NAIVE_TABLE} WHERE cache_key = $1`, [k]),
   );
-  report(ctx, 'seed table (same mix)', seed);
-  ctx.results.scenarios.churn = { pgcache, seed, maintenanceEveryMs: MAINTENANCE_EVERY_MS };
+  report(ctx, 'naive table cache (same mix)', naive);
+  ctx.results.scenarios.churn = { pgcache, naive, maintenanceEveryMs: MAINTENANCE_EVERY_MS };
 }

@@ -1,19 +1,19 @@
 // Read path: cache.get through the TS client against the floor of any Postgres read (a bare primary-key
-// SELECT on a plain table with the same data, unnamed and named prepared), the seed's get as written,
+// SELECT on a plain table with the same data, unnamed and named prepared), a naive table cache's get (an UPDATE per read),
 // Keyv on @keyv/postgres (and on pgcache's own Keyv store), and Redis GET. Random key per op, c=1 and c=16.
 import { isDeepStrictEqual } from 'node:util';
 import { type BenchContext, record } from '../lib/context.js';
-import { randomKey, seedGetSql, VALUE } from '../lib/fixtures.js';
+import { naiveGetSql, randomKey, VALUE } from '../lib/fixtures.js';
 import { type Case, measureGroup } from '../lib/harness.js';
 
-export const SEED_TABLE = 'cache_seed';
+export const NAIVE_TABLE = 'naive_cache';
 
 export const READ_CASES = {
   'redis.get': 'Redis GET (ioredis) + JSON.parse',
   'bare.select': 'bare PK SELECT (unnamed)',
   'bare.select.named': 'bare PK SELECT (named prepared)',
   'pgcache.get': 'pgcache cache.get',
-  'seed.get': 'seed get (UPDATE ... RETURNING)',
+  'naive.get': 'naive table get (UPDATE per read)',
   'keyv.postgres.get': 'Keyv + @keyv/postgres get',
   'keyv.pgcache.get': 'Keyv + pgcache/keyv get',
 } as const;
@@ -21,7 +21,7 @@ export type ReadCase = keyof typeof READ_CASES;
 
 export function readOps(ctx: BenchContext): Record<ReadCase, (k: string) => Promise<unknown>> {
   const bench = ctx.cache.accessor('bench');
-  const seedGet = seedGetSql(SEED_TABLE);
+  const naiveGet = naiveGetSql(NAIVE_TABLE);
   return {
     'redis.get': async (k) => {
       const raw = await ctx.redis.get(k);
@@ -31,18 +31,18 @@ export function readOps(ctx: BenchContext): Record<ReadCase, (k: string) => Prom
     'bare.select.named': async (k) =>
       (await ctx.pool.query({ name: 'bench_bare_get', text: 'SELECT v FROM kv WHERE k = $1', values: [k] })).rows[0]?.v,
     'pgcache.get': (k) => bench.get(k),
-    'seed.get': async (k) => (await ctx.pool.query(seedGet, [k])).rows[0]?.cache_value,
+    'naive.get': async (k) => (await ctx.pool.query(naiveGet, [k])).rows[0]?.cache_value,
     'keyv.postgres.get': (k) => ctx.keyvPostgres.get(k),
     'keyv.pgcache.get': (k) => ctx.keyvPgcache.get(k),
   };
 }
 
 /**
- * The seed's get writes on every read and leaves dead tuples (none of its updates can be HOT: last_accessed_at
+ * The naive get writes on every read and leaves dead tuples (none of its updates can be HOT: last_accessed_at
  * is indexed); vacuum them after each of its rounds, untimed, so autovacuum does not run during another case.
  */
-export function seedAfter(ctx: BenchContext): () => Promise<unknown> {
-  return () => ctx.pool.query(`VACUUM ${SEED_TABLE}`);
+export function naiveAfter(ctx: BenchContext): () => Promise<unknown> {
+  return () => ctx.pool.query(`VACUUM ${NAIVE_TABLE}`);
 }
 
 /** Every read path returns the loaded value before anything is timed. */
@@ -64,7 +64,7 @@ export async function runReads(ctx: BenchContext): Promise<void> {
       id,
       concurrency,
       op: () => ops[id](randomKey()),
-      after: id === 'seed.get' ? seedAfter(ctx) : undefined,
+      after: id === 'naive.get' ? naiveAfter(ctx) : undefined,
     }));
     await measureGroup(cases, ctx.timing, (c, s) => record(ctx, 'reads', c.id, READ_CASES[c.id as ReadCase], s));
   }

@@ -1,21 +1,21 @@
 // Write path: cache.set through the TS client (durable type, UNLOGGED type, and a session with
-// synchronous_commit=off) against a bare upsert on a plain table, the seed's set, Keyv and Redis SET.
+// synchronous_commit=off) against a bare upsert on a plain table, the naive table cache's set, Keyv and Redis SET.
 // Every op overwrites a random one of the 10,000 loaded keys, so all of them take the ON CONFLICT path.
 import { createCache } from '../../src/client/cache.js';
 import { type BenchContext, record } from '../lib/context.js';
-import { randomKey, seedSetSql, VALUE } from '../lib/fixtures.js';
+import { naiveSetSql, randomKey, VALUE } from '../lib/fixtures.js';
 import { type Case, measureGroup } from '../lib/harness.js';
-import { SEED_TABLE } from './reads.js';
+import { NAIVE_TABLE } from './reads.js';
 
 const TTL_SECONDS = 3600;
 
 export const WRITE_CASES = {
   'redis.set': 'Redis SET EX (ioredis) + JSON.stringify',
-  'bare.upsert': 'bare upsert INSERT ... ON CONFLICT DO UPDATE',
+  'bare.upsert': 'bare upsert INSERT ... ON CONFLICT (named)',
   'pgcache.set': 'pgcache cache.set (durable type)',
   'pgcache.set.unlogged': 'pgcache cache.set (UNLOGGED type)',
   'pgcache.set.async': 'pgcache cache.set (synchronous_commit=off)',
-  'seed.set': 'seed set (upsert counting a hit)',
+  'naive.set': 'naive table set (upsert counting a hit)',
   'keyv.postgres.set': 'Keyv + @keyv/postgres set',
   'keyv.pgcache.set': 'Keyv + pgcache/keyv set',
 } as const;
@@ -28,15 +28,19 @@ export async function runWrites(ctx: BenchContext): Promise<void> {
   const durable = ctx.cache.accessor('bench');
   const unlogged = ctx.cache.accessor('bench_unlogged');
   const asyncBench = asyncCache.accessor('bench');
-  const seedSet = seedSetSql(SEED_TABLE);
+  const naiveSet = naiveSetSql(NAIVE_TABLE);
   const ops: Record<WriteCase, (k: string) => Promise<unknown>> = {
     'redis.set': (k) => ctx.redis.set(k, JSON.stringify(VALUE), 'EX', TTL_SECONDS),
     'bare.upsert': (k) =>
-      ctx.pool.query('INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v', [k, VALUE]),
+      ctx.pool.query({
+        name: 'bench_bare_upsert',
+        text: 'INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v',
+        values: [k, VALUE],
+      }),
     'pgcache.set': (k) => durable.set(k, VALUE, { ttl: TTL_SECONDS }),
     'pgcache.set.unlogged': (k) => unlogged.set(k, VALUE, { ttl: TTL_SECONDS }),
     'pgcache.set.async': (k) => asyncBench.set(k, VALUE, { ttl: TTL_SECONDS }),
-    'seed.set': (k) => ctx.pool.query(seedSet, [k, JSON.stringify(VALUE), new Date(Date.now() + TTL_SECONDS * 1000)]),
+    'naive.set': (k) => ctx.pool.query(naiveSet, [k, JSON.stringify(VALUE), new Date(Date.now() + TTL_SECONDS * 1000)]),
     'keyv.postgres.set': (k) => ctx.keyvPostgres.set(k, VALUE, TTL_SECONDS * 1000),
     'keyv.pgcache.set': (k) => ctx.keyvPgcache.set(k, VALUE, TTL_SECONDS * 1000),
   };
@@ -47,7 +51,7 @@ export async function runWrites(ctx: BenchContext): Promise<void> {
     'pgcache.set': 'pgcache.cache_bench',
     'pgcache.set.unlogged': 'pgcache.cache_bench_unlogged',
     'pgcache.set.async': 'pgcache.cache_bench',
-    'seed.set': SEED_TABLE,
+    'naive.set': NAIVE_TABLE,
     'keyv.postgres.set': 'keyv_bench',
     'keyv.pgcache.set': 'pgcache.cache_keyv',
   };

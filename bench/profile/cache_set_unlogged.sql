@@ -1,0 +1,2 @@
+\set n random(1, 10000)
+SELECT pgcache.cache_set('bench_unlogged', 'k' || :n, '{"a": 1, "body": "lorem ipsum dolor sit amet lorem ipsum dolor sit amet lorem ipsum dolor sit amet"}'::jsonb, interval '1 hour');
