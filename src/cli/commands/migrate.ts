@@ -56,7 +56,7 @@ export function migrateCommand(): Command {
         console.log(
           `Roles not created: ${roles.installer} may not create roles (it needs CREATEROLE), so only it can call ` +
             `pgcache's functions. To get ${roles.reader_role}, ${roles.writer_role} and ${roles.admin_role}: give it ` +
-            'CREATEROLE and run sql/install.sql again with psql (it re-applies the install); or GRANT EXECUTE on ' +
+            "CREATEROLE and run the package's sql/install.sql again with psql (it re-applies the install); or GRANT EXECUTE on " +
             "the functions to your application's roles yourself.",
         );
       }
