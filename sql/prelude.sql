@@ -143,7 +143,8 @@ BEGIN
       -- In public, not in the pgcache schema: uninstalling pgcache must never drop an extension others use.
       CREATE EXTENSION vector SCHEMA public;
     EXCEPTION WHEN insufficient_privilege THEN
-      RAISE NOTICE 'pgcache: pgvector is available but this role may not create it; vector functions are skipped';
+      RAISE WARNING 'pgcache: pgvector is available but this role may not create it; vector functions are skipped'
+        USING HINT = 'As a superuser, in this database: CREATE EXTENSION vector; then run the install again.';
     END;
   END IF;
   -- A vector cast loads pgvector's library in this session: until it is loaded, PostgreSQL 15 refuses a

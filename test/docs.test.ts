@@ -72,3 +72,32 @@ it('README error table = TypeScript error map = codes raised in sql/', () => {
   // Every code the SQL raises is documented (PC011 is raised by optional features that may come later).
   for (const code of inSql) expect(inTs).toContain(code);
 });
+
+it('the README TypeScript blocks import every pgcache export they use', async () => {
+  const exported = Object.keys(await import('../src/index.js'));
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  expect(blocks.length).toBeGreaterThan(1);
+  for (const block of blocks) {
+    const imported = [...block.matchAll(/import \{([^}]*)\} from 'pgcache'/g)].flatMap((m) =>
+      (m[1] as string).split(',').map((name) => name.trim()),
+    );
+    const used = exported.filter((name) => new RegExp(`\\b${name}\\b`).test(block.replace(/^import .*$/gm, '')));
+    expect(imported, block.slice(0, 80)).toEqual(expect.arrayContaining(used));
+  }
+});
+
+it('the README install commands name files the package ships, and keep npm banners out of redirected output', () => {
+  const shipped: string[] = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).files;
+  const shell = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] as string).join('\n');
+  const sqlFiles = [...shell.matchAll(/psql .*-f (\S+\.sql)/g)].map((m) => m[1] as string);
+  expect(sqlFiles.length).toBeGreaterThan(0);
+  for (const file of sqlFiles) {
+    // An application has the package's sql/ under node_modules/pgcache, not in its own directory.
+    expect(file).toMatch(/^node_modules\/pgcache\//);
+    const inPackage = file.replace(/^node_modules\/pgcache\//, '');
+    expect(shipped).toContain(inPackage.split('/')[0]);
+    expect(readdirSync(join(repoRoot, 'sql'))).toContain(inPackage.replace(/^sql\//, ''));
+  }
+  // `npm run x > file` writes npm's "> pkg@version x" banner into the file; -s leaves it out.
+  for (const m of shell.matchAll(/npm run (.*?)>\s*\S+/g)) expect(m[1], m[0]).toMatch(/^-s /);
+});

@@ -51,7 +51,10 @@ BEGIN
     EXECUTE format('GRANT %I TO %I', inst.writer_role, inst.admin_role);
   EXCEPTION WHEN insufficient_privilege THEN
     roles_ready := false;
-    RAISE NOTICE 'pgcache: this role may not create roles; grant EXECUTE on the functions yourself (see README, Security)';
+    -- A warning, not a notice: install.sql runs with client_min_messages = warning, and this changes who may
+    -- call the functions.
+    RAISE WARNING 'pgcache: % may not create roles (it needs CREATEROLE): the reader, writer and admin roles are not created, so only it can call the functions', current_user
+      USING HINT = 'Give it CREATEROLE and run sql/install.sql again, or grant EXECUTE on the functions yourself (see README, Security).';
   END;
 
   -- Only the owner may create objects in the schema.

@@ -347,7 +347,10 @@ async function jobCheck(
       name: 'maintenance job',
       status: 'warn',
       summary: `cannot read pg_cron's jobs: ${describeError(error)}`,
-      fix: 'run doctor as a role that may read schema cron (pg_cron shows each role its own jobs)',
+      fix:
+        (error as { code?: string }).code === '42501'
+          ? "as a superuser, in pg_cron's database: GRANT USAGE ON SCHEMA cron TO <this role>;   (pg_cron shows each role its own jobs; schedule needs the same grant)"
+          : 'run doctor as a role that may read schema cron (pg_cron shows each role its own jobs)',
     };
   }
   const job = jobs.find((j) => j.job_name.startsWith('pgcache_maintenance:'));

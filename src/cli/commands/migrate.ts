@@ -43,7 +43,7 @@ export function migrateCommand(): Command {
       }
       const roles = await withClient(options, async (client) => {
         const { rows } = await client.query(
-          `SELECT reader_role, writer_role, admin_role, (SELECT count(*)::int FROM pg_roles r
+          `SELECT reader_role, writer_role, admin_role, current_user AS installer, (SELECT count(*)::int FROM pg_roles r
                    WHERE r.rolname IN (i.reader_role, i.writer_role, i.admin_role)) AS present
              FROM ${quotedSchema(options)}.pgcache_install i`,
         );
@@ -51,6 +51,14 @@ export function migrateCommand(): Command {
       });
       if (result.length > 0 && roles?.present === 3) {
         console.log(`Roles to grant: ${roles.reader_role}, ${roles.writer_role}, ${roles.admin_role}`);
+      } else if (roles && roles.present < 3) {
+        // The install skips the roles (with a notice node-pg-migrate does not show) when it may not create them.
+        console.log(
+          `Roles not created: ${roles.installer} may not create roles (it needs CREATEROLE), so only it can call ` +
+            `pgcache's functions. To get ${roles.reader_role}, ${roles.writer_role} and ${roles.admin_role}: give it ` +
+            "CREATEROLE and run the package's sql/install.sql again with psql (it re-applies the install); or GRANT EXECUTE on " +
+            "the functions to your application's roles yourself.",
+        );
       }
     });
 }

@@ -12,6 +12,7 @@ import {
   requireUrl,
   withClient,
 } from '../connection.js';
+import { CliError, describeError } from '../errors.js';
 
 export function scheduleCommand(): Command {
   return cronDatabaseOption(
@@ -39,6 +40,15 @@ export function scheduleCommand(): Command {
         cronDatabaseUrl: cronUrl,
         schema: options.schema,
         schedule: options.cron,
+      }).catch((error: unknown) => {
+        // pg_cron 1.4 grants nothing on its schema: a database owner gets a bare "permission denied".
+        if ((error as { code?: string }).code === '42501' && /schema cron/.test(String((error as Error).message))) {
+          throw new CliError(
+            `${describeError(error)}\nfix: as a superuser, in pg_cron's database: GRANT USAGE ON SCHEMA cron TO <this role>;   ` +
+              "then run schedule again (or run maintenance from your application's timer: startMaintenance)",
+          );
+        }
+        throw error;
       });
       for (const job of jobs) {
         const command = job.command.length > 100 ? `${job.command.slice(0, 97)}...` : job.command;
