@@ -75,7 +75,10 @@ describe("a superuser in a database whose owner put its schema ahead of pg_catal
 
   it('installs and uninstalls with the package without running the planted code', async () => {
     await migrate({ databaseUrl: db.url, schema: 'via_ts' });
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM pg_catalog.pg_event_trigger`)).rows[0].n).toBe(1);
     expect(await uninstall({ databaseUrl: db.url, schema: 'via_ts' })).toEqual({ dropped: true, jobsRemoved: 0 });
+    // The schema guard's event trigger goes with the install.
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM pg_catalog.pg_event_trigger`)).rows[0].n).toBe(0);
   });
 
   it('refuses to uninstall a schema whose pgcache_install is a view, by every path, running none of its code', async () => {
