@@ -123,9 +123,13 @@ describe('a backend terminated while it computes a value', () => {
     expect(rows.length).toBeGreaterThan(0);
     const other = await createCache({ pool: onePool() });
     const t0 = Date.now();
-    expect(await within(other.type('default').getOrCompute('slow', () => ({ from: 'other' })), 5_000, 'next')).toEqual(
-      { from: 'other' },
-    );
+    expect(
+      await within(
+        other.type('default').getOrCompute('slow', () => ({ from: 'other' })),
+        5_000,
+        'next',
+      ),
+    ).toEqual({ from: 'other' });
     expect(Date.now() - t0).toBeLessThan(3_000);
     const outcome = await victim;
     // The victim either failed (its connection is gone) or stored nothing over the other's value.
@@ -176,7 +180,12 @@ describe('tenants from TypeScript', () => {
     const proto = cache.forTenant('__proto__').type('tsess' as 'default');
     await proto.set('k', { v: 1 });
     expect(await proto.get('k')).toEqual({ v: 1 });
-    expect(await cache.forTenant('constructor').type('tsess' as 'default').get('k')).toBeUndefined();
+    expect(
+      await cache
+        .forTenant('constructor')
+        .type('tsess' as 'default')
+        .get('k'),
+    ).toBeUndefined();
   });
 });
 

@@ -23,8 +23,14 @@ function plausible(fn: Fn, arg: { name: string; type: string }): string {
     case 'p_type':
       if (has('p_query') || has('p_filters') || has('p_kb_version')) return `'vector_search'`;
       if (has('p_value', 'text') || has('p_values', 'text[]') || has('p_embedding')) return `'llm_responses'`;
-      if (has('p_value', 'bytea') || has('p_values', 'bytea[]') || fn.name === 'cache_read_bytea') return `'audio_chunks'`;
-      if (has('p_value', 'real[]') || has('p_value', 'vector') || has('p_values', 'real[]') || fn.name.includes('vector'))
+      if (has('p_value', 'bytea') || has('p_values', 'bytea[]') || fn.name === 'cache_read_bytea')
+        return `'audio_chunks'`;
+      if (
+        has('p_value', 'real[]') ||
+        has('p_value', 'vector') ||
+        has('p_values', 'real[]') ||
+        fn.name.includes('vector')
+      )
         return `'embeddings'`;
       if (fn.name.startsWith('cache_semantic')) return `'llm_responses'`;
       return `'default'`;
@@ -121,11 +127,35 @@ function hostile(type: string): string[] {
         `interval '9223372036 seconds'`,
       ];
     case 'text':
-      return [...base, `''`, `repeat('x', 70000)`, `E'\\x1f'`, `'%'`, `'\\'`];
+      // Identifiers an attacker would try where a name becomes SQL: quotes, dots, unicode, 64 and 200+ bytes.
+      return [
+        ...base,
+        `''`,
+        `repeat('x', 70000)`,
+        `E'\\x1f'`,
+        `'%'`,
+        `'\\'`,
+        `'a"b'`,
+        `'x''); DROP TABLE pgcache.entries; --'`,
+        `'a.b'`,
+        `'ä'`,
+        `repeat('a', 64)`,
+        `repeat('é', 120)`,
+      ];
     case 'text[]':
-      return [...base, `'{}'::text[]`, `ARRAY[NULL]::text[]`, `ARRAY(SELECT 'k' || g FROM generate_series(1, 20001) g)`];
+      return [
+        ...base,
+        `'{}'::text[]`,
+        `ARRAY[NULL]::text[]`,
+        `ARRAY(SELECT 'k' || g FROM generate_series(1, 20001) g)`,
+      ];
     case 'jsonb[]':
-      return [...base, `'{}'::jsonb[]`, `ARRAY[NULL]::jsonb[]`, `ARRAY(SELECT '1'::jsonb FROM generate_series(1, 20001))`];
+      return [
+        ...base,
+        `'{}'::jsonb[]`,
+        `ARRAY[NULL]::jsonb[]`,
+        `ARRAY(SELECT '1'::jsonb FROM generate_series(1, 20001))`,
+      ];
     case 'bytea[]':
       return [...base, `'{}'::bytea[]`, `ARRAY[NULL]::bytea[]`];
     case 'real[]':

@@ -150,7 +150,9 @@ describe("the caller's pg_temp", () => {
       }
       expect((await pool.query('SELECT pg_backend_pid() AS p')).rows[0].p).toBe(pid);
       await pool.query(`SELECT pgcache.cache_set('default', 'victim', '{"real": true}'::jsonb)`);
-      expect((await pool.query(`SELECT pgcache.cache_get('default', 'victim') AS v`)).rows[0].v).toEqual({ real: true });
+      expect((await pool.query(`SELECT pgcache.cache_get('default', 'victim') AS v`)).rows[0].v).toEqual({
+        real: true,
+      });
       // A type whose table name is taken by a temp table of the caller is created in the install schema.
       await pool.query(`SELECT pgcache.cache_create_type('zz_new', 'jsonb', interval '1 hour')`);
       await pool.query(`SELECT pgcache.cache_set('zz_new', 'k', '1'::jsonb)`);

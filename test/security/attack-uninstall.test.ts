@@ -63,7 +63,7 @@ afterAll(async () => {
   await db.pool.query(`DROP OWNED BY ${owner}; DROP ROLE ${owner}`);
 });
 
-describe("a superuser in a database whose owner put its schema ahead of pg_catalog", () => {
+describe('a superuser in a database whose owner put its schema ahead of pg_catalog', () => {
   it('installs and uninstalls by psql without running the planted code', () => {
     const install = psql('-v', 'schema=via_psql', '-f', 'sql/install.sql');
     expect(install.out).not.toContain('hijacked');
@@ -87,7 +87,9 @@ describe("a superuser in a database whose owner put its schema ahead of pg_catal
     expect(removed.out).not.toContain('hijacked');
     expect(removed.out).toContain('is not a pgcache install');
     expect(await sqlState(uninstall({ databaseUrl: db.url, schema: 'fake_view' }))).toBe('PC020');
-    expect((await db.pool.query(`SELECT pg_catalog.to_regnamespace('fake_view') IS NOT NULL AS kept`)).rows[0].kept).toBe(true);
+    expect(
+      (await db.pool.query(`SELECT pg_catalog.to_regnamespace('fake_view') IS NOT NULL AS kept`)).rows[0].kept,
+    ).toBe(true);
   });
 
   it("never calls the fake install's own functions, and drops no role it names", async () => {
