@@ -85,7 +85,7 @@ describe("the database owner's schema first on the database's search_path", () =
   it("never runs in the maintenance command pg_cron runs as the install's owner", async () => {
     const { rows } = await db.pool.query(`SELECT command FROM pgcache.cache_maintenance_commands()`);
     await superuserSession(async (c) => {
-      const result = await c.query(rows[0].command).catch((e) => e);
+      const result = await c.query(rows[0].command).catch((e: unknown) => e);
       expect(result).not.toBeInstanceOf(Error);
     });
   });
@@ -93,7 +93,7 @@ describe("the database owner's schema first on the database's search_path", () =
   it("never runs in the trim of pg_cron's run log", async () => {
     const { rows } = await db.pool.query(`SELECT pgcache._cron_trim_sql() AS sql`);
     await superuserSession(async (c) => {
-      const result = await c.query(rows[0].sql).catch((e) => e);
+      const result = await c.query(rows[0].sql).catch((e: unknown) => e);
       expect(result).not.toBeInstanceOf(Error);
     });
   });
@@ -105,7 +105,7 @@ describe("the database owner's schema first on the database's search_path", () =
       ADD COLUMN status text, ADD COLUMN return_message text; RESET search_path`);
     const { rows } = await db.pool.query(`SELECT pgcache.cache_cron_status_query() AS sql`);
     await superuserSession(async (c) => {
-      const result = await c.query(rows[0].sql).catch((e) => e);
+      const result = await c.query(rows[0].sql).catch((e: unknown) => e);
       expect(result).not.toBeInstanceOf(Error);
     });
   });
