@@ -12,6 +12,8 @@
   \set role_prefix ''
 \endif
 SET client_min_messages = warning;
+-- Nothing before the prelude pins the path is resolved through the database's own search_path.
+SET search_path = pg_catalog, pg_temp;
 BEGIN;
 SELECT set_config('pgcache.schema', :'schema', true), set_config('pgcache.role_prefix', :'role_prefix', true) \g /dev/null
 \ir prelude.sql

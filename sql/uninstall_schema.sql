@@ -9,7 +9,9 @@ DECLARE
   role_name text;
   group_name text;
 BEGIN
-  IF to_regclass(format('%I.pgcache_install', target)) IS NULL THEN
+  -- An ordinary table: reading it runs no code of whoever owns the schema (a superuser bypasses row security).
+  IF NOT coalesce((SELECT relkind = 'r' FROM pg_catalog.pg_class
+                    WHERE oid = to_regclass(format('%I.pgcache_install', target))), false) THEN
     RAISE EXCEPTION 'pgcache: schema "%" is not a pgcache install (it has no pgcache_install record); nothing was dropped', target
       USING ERRCODE = 'PC020';
   END IF;

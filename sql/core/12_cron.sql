@@ -41,13 +41,18 @@ COMMENT ON FUNCTION _cron_job_names() IS
 
 -- A DELETE that keeps the newest maintenance.cron_runs_kept rows of cron.job_run_details per job of this
 -- install (pg_cron never trims it: citusdata/pg_cron#416). Plain SQL, so it also runs where pgcache is absent.
+-- The commands pgcache hands pg_cron (this one, the maintenance command, the status query) run as the role
+-- that scheduled them, usually a superuser, with the database's own search_path, which the database's owner
+-- may set (ALTER DATABASE ... SET search_path = its_schema, pg_catalog): every function, operator and type
+-- in them is named with pg_catalog, so nothing on that path can stand in.
 CREATE OR REPLACE FUNCTION _cron_trim_sql() RETURNS text
 LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
   SELECT format(
-    'DELETE FROM cron.job_run_details WHERE runid IN ('
-    'SELECT r.runid FROM (SELECT d.runid, row_number() OVER (PARTITION BY d.jobid ORDER BY d.runid DESC) AS n '
-    'FROM cron.job_run_details d JOIN cron.job j ON j.jobid = d.jobid WHERE j.jobname = ANY (%L::text[])) r '
-    'WHERE r.n > %s)',
+    'DELETE FROM cron.job_run_details WHERE runid OPERATOR(pg_catalog.=) ANY ('
+    'SELECT r.runid FROM (SELECT d.runid, pg_catalog.row_number() OVER (PARTITION BY d.jobid ORDER BY d.runid DESC) AS n '
+    'FROM cron.job_run_details d JOIN cron.job j ON j.jobid OPERATOR(pg_catalog.=) d.jobid '
+    'WHERE j.jobname OPERATOR(pg_catalog.=) ANY (%L::pg_catalog.text[])) r '
+    'WHERE r.n OPERATOR(pg_catalog.>) %s)',
     _cron_job_names(), _setting('maintenance.cron_runs_kept')::integer)
 $$;
 COMMENT ON FUNCTION _cron_trim_sql() IS
@@ -85,7 +90,7 @@ BEGIN
   END IF;
   job_name := names[1];
   schedule := p_schedule;
-  command := format('SELECT count(*) FROM %I.cache_maintenance()', current_schema());
+  command := format('SELECT pg_catalog.count(*) FROM %I.cache_maintenance()', current_schema());
   database := current_database();
   RETURN NEXT;
   -- In another database, maintenance cannot see pg_cron's run log: a second job there trims it.
@@ -184,15 +189,17 @@ COMMENT ON FUNCTION cache_unschedule_maintenance() IS
 CREATE OR REPLACE FUNCTION cache_cron_status_query() RETURNS text
 LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
   SELECT format(
-    'SELECT j.jobname::text AS job_name, j.jobid, j.schedule, j.command, j.database, j.active, '
-    'r.start_time AS last_start, r.end_time AS last_end, r.status AS last_status, r.return_message AS last_message, '
+    'SELECT j.jobname::pg_catalog.text AS job_name, j.jobid, j.schedule, j.command, j.database, j.active, '
+    'r.start_time AS last_start, r.end_time AS last_end, r.status::pg_catalog.text AS last_status, '
+    'r.return_message AS last_message, '
     'coalesce(c.runs, 0) AS recorded_runs, coalesce(c.failures, 0) AS recorded_failures '
     'FROM cron.job j '
     'LEFT JOIN LATERAL (SELECT d.start_time, d.end_time, d.status, d.return_message FROM cron.job_run_details d '
-    'WHERE d.jobid = j.jobid ORDER BY d.runid DESC LIMIT 1) r ON true '
-    'LEFT JOIN LATERAL (SELECT count(*) AS runs, count(*) FILTER (WHERE d.status = ''failed'') AS failures '
-    'FROM cron.job_run_details d WHERE d.jobid = j.jobid) c ON true '
-    'WHERE j.jobname = ANY (%L::text[]) ORDER BY j.jobname',
+    'WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid ORDER BY d.runid DESC LIMIT 1) r ON true '
+    'LEFT JOIN LATERAL (SELECT pg_catalog.count(*) AS runs, '
+    'pg_catalog.count(*) FILTER (WHERE d.status::pg_catalog.text OPERATOR(pg_catalog.=) ''failed'') AS failures '
+    'FROM cron.job_run_details d WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid) c ON true '
+    'WHERE j.jobname OPERATOR(pg_catalog.=) ANY (%L::pg_catalog.text[]) ORDER BY j.jobname',
     _cron_job_names())
 $$;
 COMMENT ON FUNCTION cache_cron_status_query() IS

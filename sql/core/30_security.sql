@@ -9,6 +9,36 @@
 -- else adds to the schema is left as it is. A test fails when a function of the install is in no list.
 -- This file runs last in every install and upgrade: CREATE OR REPLACE resets SECURITY DEFINER and new
 -- functions start executable by PUBLIC.
+-- Guard of the schema against extensions. CREATE EXTENSION of a trusted extension (hstore, pgcrypto,
+-- citext, intarray, ...) is open to any role with CREATE on the database, the database owner among them, and
+-- PostgreSQL does not check CREATE on the target schema for it: the extension's script runs as the bootstrap
+-- superuser and would put its types, functions and operators into this schema, on every function's
+-- search_path. An event trigger (created where the installing role is a superuser) refuses any extension
+-- but pgcache itself in the schema, at the end of CREATE EXTENSION and ALTER EXTENSION (SET SCHEMA).
+-- The schema is written into the body: the function runs as whoever ran the DDL, who may lack USAGE on the
+-- schema, and current_schema() skips a schema its caller may not use.
+DO $$
+BEGIN
+  EXECUTE format($f$
+CREATE OR REPLACE FUNCTION _guard_schema() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $b$
+DECLARE
+  intruder text;
+BEGIN
+  SELECT x.extname INTO intruder FROM pg_catalog.pg_extension x
+   WHERE x.extnamespace OPERATOR(pg_catalog.=) %1$L::pg_catalog.regnamespace
+     AND x.extname OPERATOR(pg_catalog.<>) 'pgcache'
+   LIMIT 1;
+  IF intruder IS NOT NULL THEN
+    RAISE EXCEPTION 'pgcache: extension "%%" may not be created in schema "%%", which belongs to a pgcache install',
+      intruder, %2$L
+      USING ERRCODE = 'PC020', HINT = 'Create it in a schema of its own (CREATE EXTENSION ... SCHEMA ...).';
+  END IF;
+END $b$ $f$, quote_ident(current_schema()), current_schema());
+END $$;
+COMMENT ON FUNCTION _guard_schema() IS
+  'Event trigger: refuses an extension other than pgcache in the install''s schema (PC020).';
+
 DO $$
 DECLARE
   schema_name text := current_schema();
@@ -35,7 +65,7 @@ DECLARE
     '_cron_job_names', '_cron_trim', '_cron_trim_sql', '_cron_usable', '_entries_storage_options',
     '_get_entry', '_like_prefix', '_model_width', '_notify', '_peek_entry', '_semantic_sql', '_semantic_type',
     '_set_entry', '_set_many', '_setting', '_stored_key', '_tenant', '_touch', '_type', '_type_partitions',
-    '_user_key', '_vector_schema'];
+    '_user_key', '_vector_schema', '_guard_schema'];
 BEGIN
   SELECT * INTO inst FROM pgcache_install;
   BEGIN
@@ -128,5 +158,19 @@ BEGIN
                                   'cache_partitions') LOOP
       EXECUTE format('GRANT SELECT ON %s TO %I', f.rel, inst.admin_role);
     END LOOP;
+  END IF;
+END $$;
+
+-- The event trigger of _guard_schema(), one per install. Only a superuser may create event triggers: an
+-- install by another role goes without (and says so).
+DO $$
+DECLARE
+  trigger_name text := 'pgcache_guard_' || left(md5(current_schema()), 16);
+BEGIN
+  IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+    RAISE NOTICE 'pgcache: this role may not create event triggers: a role with CREATE on the database could create a trusted extension in schema %', current_schema();
+  ELSIF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = trigger_name) THEN
+    EXECUTE format('CREATE EVENT TRIGGER %I ON ddl_command_end WHEN TAG IN (%L, %L) EXECUTE FUNCTION %I._guard_schema()',
+      trigger_name, 'CREATE EXTENSION', 'ALTER EXTENSION', current_schema());
   END IF;
 END $$;

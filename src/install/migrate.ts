@@ -83,7 +83,9 @@ function checkSchema(schema: string): void {
 async function withClient<T>(options: MigrateOptions, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
   if (options.client) return fn(options.client);
   if (!options.databaseUrl) throw new TypeError('pgcache: pass databaseUrl or client');
-  const client = new pg.Client({ connectionString: options.databaseUrl });
+  // A superuser installs and uninstalls: the database's own search_path (its owner may put a schema of its
+  // own ahead of pg_catalog with ALTER DATABASE ... SET) must not resolve anything this session runs.
+  const client = new pg.Client({ connectionString: options.databaseUrl, options: '-c search_path=pg_catalog,pg_temp' });
   await client.connect();
   try {
     return await fn(client);
@@ -253,7 +255,7 @@ export async function uninstall(options: UninstallOptions): Promise<{ dropped: b
   return withClient(options, async (client) => {
     try {
       const { rows } = await client.query(
-        `SELECT to_regnamespace($1) IS NOT NULL AS present, to_regclass($2) IS NOT NULL AS marked,
+        `SELECT to_regnamespace($1) IS NOT NULL AS present, coalesce((SELECT relkind = 'r' FROM pg_class WHERE oid = to_regclass($2)), false) AS marked,
                 current_database() AS db, EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') AS cron_here,
                 -- pg_settings hides cron.database_name from a role that may not read it instead of failing.
                 (SELECT nullif(setting, '') FROM pg_settings WHERE name = 'cron.database_name') AS cron_db`,
@@ -298,8 +300,8 @@ async function removeJobs(
   options: UninstallOptions,
 ): Promise<number> {
   const unschedule = 'SELECT count(cron.unschedule(jobid))::int AS n FROM cron.job WHERE jobname = ANY ($1)';
-  const names = (await client.query(`SELECT ${pg.escapeIdentifier(schema)}._cron_job_names() AS names`)).rows[0]
-    .names as string[];
+  // As _cron_job_names() names them, computed here: nothing in the schema being dropped is run.
+  const names = [`pgcache_maintenance:${place.db}.${schema}`, `pgcache_cron_trim:${place.db}.${schema}`];
   if (place.cron_here) return (await client.query(unschedule, [names])).rows[0].n;
   const cronDatabase = place.cron_db;
   if (!cronDatabase || cronDatabase === place.db) return 0;

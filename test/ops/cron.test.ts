@@ -58,7 +58,7 @@ describe('in a database other than the cron database', () => {
       `pgcache: pg_cron runs in database "${CRON_DATABASE}" (cron.database_name), but pgcache is in "${db.name}"; schedule the maintenance jobs from database "${CRON_DATABASE}"`,
     );
     expect(error.detail).toContain(
-      `SELECT cron.schedule_in_database('pgcache_maintenance:${db.name}.pgcache', '*/5 * * * *', 'SELECT count(*) FROM pgcache.cache_maintenance()', '${db.name}');`,
+      `SELECT cron.schedule_in_database('pgcache_maintenance:${db.name}.pgcache', '*/5 * * * *', 'SELECT pg_catalog.count(*) FROM pgcache.cache_maintenance()', '${db.name}');`,
     );
     expect(error.hint).toMatch(/scheduleMaintenance\(\{ databaseUrl, cronDatabaseUrl \}\)/);
     expect(await sqlState(db.pool.query(`SELECT pgcache.cache_unschedule_maintenance()`))).toBe('PC011');
@@ -71,7 +71,7 @@ describe('in a database other than the cron database', () => {
       {
         job_name: `pgcache_maintenance:${db.name}.pgcache`,
         schedule: '0 * * * *',
-        command: 'SELECT count(*) FROM pgcache.cache_maintenance()',
+        command: 'SELECT pg_catalog.count(*) FROM pgcache.cache_maintenance()',
         database: db.name,
       },
       expect.objectContaining({
@@ -181,7 +181,7 @@ describe('in the cron database', () => {
         jobid: id1,
         jobname: `pgcache_maintenance:${CRON_DATABASE}.${cronSchema}`,
         schedule: '*/2 * * * *',
-        command: `SELECT count(*) FROM ${cronSchema}.cache_maintenance()`,
+        command: `SELECT pg_catalog.count(*) FROM ${cronSchema}.cache_maintenance()`,
         database: CRON_DATABASE,
       },
     ]);
