@@ -27,15 +27,16 @@ DECLARE
   admin_api text[] := ARRAY['cache_create_type', 'cache_drop_type', 'cache_set_tenant_scoped', 'cache_set_notify',
     'cache_cleanup_expired', 'cache_evict', 'cache_evict_lru', 'cache_maintenance', 'cache_maintenance_commands',
     'cache_schedule_maintenance', 'cache_unschedule_maintenance', 'cache_cron_status_query',
-    'cache_hash_partition_type', 'cache_semantic_index', 'cache_semantic_index_sql',
+    'cache_hash_partition_type', 'cache_semantic_index', 'cache_semantic_index_sql', 'cache_register_model',
     '_cron_jobs'];  -- the rows of the cache_cron_jobs view, which runs it as the caller
   -- Helpers: executable by the owner only (and so by the SECURITY DEFINER functions).
-  internal text[] := ARRAY['_check_batch', '_check_key', '_check_kind', '_check_meta', '_check_model_width',
-    '_check_ttl', '_check_vector', '_create_type_table', '_cron_database', '_cron_elsewhere', '_cron_here',
-    '_cron_job_names', '_cron_trim', '_cron_trim_sql', '_cron_usable', '_entries_storage_options',
-    '_get_entry', '_like_prefix', '_model_width', '_notify', '_peek_entry', '_semantic_sql', '_semantic_type',
-    '_set_entry', '_set_many', '_setting', '_stored_key', '_tenant', '_touch', '_type', '_type_partitions',
-    '_user_key', '_vector_schema'];
+  internal text[] := ARRAY['_check_batch', '_check_key', '_check_kind', '_check_meta', '_check_model',
+    '_check_model_width', '_check_ttl', '_check_type_alive', '_check_vector', '_create_type_table', '_cron_database',
+    '_cron_elsewhere', '_cron_here', '_cron_job_names', '_cron_trim', '_cron_trim_sql', '_cron_usable',
+    '_entries_storage_options', '_get_entry', '_like_prefix', '_model_width', '_notify', '_notify_tag',
+    '_peek_entry', '_semantic_index_name', '_semantic_sql', '_semantic_type', '_set_entry', '_set_many', '_setting',
+    '_stored_key', '_tenant', '_tenant_version', '_touch', '_type', '_type_dropped', '_type_lock_key',
+    '_type_partitions', '_user_key', '_vector_schema', '_write_type'];
 BEGIN
   SELECT * INTO inst FROM pgcache_install;
   BEGIN
