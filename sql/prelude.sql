@@ -27,9 +27,10 @@ DECLARE
   role_comment text;
   retired text[] := '{}';
 BEGIN
-  -- At most 56 bytes: the role names derived from it (<schema>_reader, _writer, _admin) must fit in 63.
-  IF target !~ '^[a-z_][a-z0-9_]{0,55}$' THEN
-    RAISE EXCEPTION 'pgcache: install schema must match ^[a-z_][a-z0-9_]{0,55}$ (names derived from it must fit in 63 bytes), got %',
+  -- An identifier of at most 63 bytes (PostgreSQL would cut a longer one). The role names derived from it
+  -- (<database>_<schema>_reader, ...) are checked below (PC020): a role prefix makes any such schema fit.
+  IF target !~ '^[a-z_][a-z0-9_]{0,62}$' THEN
+    RAISE EXCEPTION 'pgcache: install schema must match ^[a-z_][a-z0-9_]{0,62}$, got %',
       quote_literal(target) USING ERRCODE = 'PC008';
   END IF;
   IF target IN ('public', 'information_schema') OR target LIKE 'pg\_%' THEN
