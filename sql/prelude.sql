@@ -126,6 +126,15 @@ BEGIN
     retired := ARRAY[rec.reader_role, rec.writer_role, rec.admin_role];
   ELSIF rec.role_prefix IS NULL AND prefix <> target THEN
     retired := ARRAY[target || '_reader', target || '_writer', target || '_admin'];
+  ELSIF prefix <> target AND ns IS NOT NULL THEN
+    -- 0.x's unmarked <schema>_reader ... still granted something here: an upgrade run as two transactions
+    -- (sql/upgrade.sql) wrote the record in the first.
+    SELECT coalesce(array_agg(r.rolname::text ORDER BY r.rolname), '{}') INTO retired
+      FROM pg_roles r
+     WHERE r.rolname IN (target || '_reader', target || '_writer', target || '_admin')
+       AND shobj_description(r.oid, 'pg_authid') IS NULL
+       AND (EXISTS (SELECT 1 FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.oid = ns AND a.grantee = r.oid)
+            OR EXISTS (SELECT 1 FROM pg_proc p, aclexplode(p.proacl) a WHERE p.pronamespace = ns AND a.grantee = r.oid));
   END IF;
   PERFORM set_config('pgcache.retired_roles', array_to_string(retired, ','), true);
 
