@@ -27,9 +27,10 @@ DECLARE
   role_comment text;
   retired text[] := '{}';
 BEGIN
-  -- At most 56 bytes: the role names derived from it (<schema>_reader, _writer, _admin) must fit in 63.
-  IF target !~ '^[a-z_][a-z0-9_]{0,55}$' THEN
-    RAISE EXCEPTION 'pgcache: install schema must match ^[a-z_][a-z0-9_]{0,55}$ (names derived from it must fit in 63 bytes), got %',
+  -- An identifier of at most 63 bytes (PostgreSQL would cut a longer one). The role names derived from it
+  -- (<database>_<schema>_reader, ...) are checked below (PC020): a role prefix makes any such schema fit.
+  IF target !~ '^[a-z_][a-z0-9_]{0,62}$' THEN
+    RAISE EXCEPTION 'pgcache: install schema must match ^[a-z_][a-z0-9_]{0,62}$, got %',
       quote_literal(target) USING ERRCODE = 'PC008';
   END IF;
   IF target IN ('public', 'information_schema') OR target LIKE 'pg\_%' THEN
@@ -125,6 +126,15 @@ BEGIN
     retired := ARRAY[rec.reader_role, rec.writer_role, rec.admin_role];
   ELSIF rec.role_prefix IS NULL AND prefix <> target THEN
     retired := ARRAY[target || '_reader', target || '_writer', target || '_admin'];
+  ELSIF prefix <> target AND ns IS NOT NULL THEN
+    -- 0.x's unmarked <schema>_reader ... still granted something here: an upgrade run as two transactions
+    -- (sql/upgrade.sql) wrote the record in the first.
+    SELECT coalesce(array_agg(r.rolname::text ORDER BY r.rolname), '{}') INTO retired
+      FROM pg_roles r
+     WHERE r.rolname IN (target || '_reader', target || '_writer', target || '_admin')
+       AND shobj_description(r.oid, 'pg_authid') IS NULL
+       AND (EXISTS (SELECT 1 FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.oid = ns AND a.grantee = r.oid)
+            OR EXISTS (SELECT 1 FROM pg_proc p, aclexplode(p.proacl) a WHERE p.pronamespace = ns AND a.grantee = r.oid));
   END IF;
   PERFORM set_config('pgcache.retired_roles', array_to_string(retired, ','), true);
 

@@ -25,6 +25,14 @@ const psql = (url: string, ...args: string[]) =>
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+// SQL on psql's standard input, as `scripts/extension.ts pgtle | psql` runs it (too long for one argument).
+const psqlStdin = (url: string, sql: string) =>
+  execFileSync('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    input: sql,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 
 const buildDir = mkdtempSync(join(tmpdir(), 'pgcache-ext-'));
 let extensionDir = '';
@@ -169,7 +177,7 @@ describe('pg_tle', () => {
   it('a fresh registration hands install_extension the install script of the current version', async () => {
     const url = await scratch('tle');
     await withClient(url, (c) => c.query(STUB));
-    psql(url, '-c', pgTleSql());
+    psqlStdin(url, pgTleSql());
     const calls = await withClient(url, (c) => c.query(`SELECT * FROM pgtle.calls ORDER BY n`));
     expect(calls.rows).toHaveLength(1);
     expect(calls.rows[0]).toMatchObject({ fn: 'install_extension', name: 'pgcache', v1: CURRENT, requires: [] });
@@ -179,7 +187,7 @@ describe('pg_tle', () => {
   it('an update registers every update path from the given version and makes the current one the default', async () => {
     const url = await scratch('tle_up');
     await withClient(url, (c) => c.query(STUB));
-    psql(url, '-c', pgTleSql({ from: '0.1.0' }));
+    psqlStdin(url, pgTleSql({ from: '0.1.0' }));
     const calls = (await withClient(url, (c) => c.query(`SELECT * FROM pgtle.calls ORDER BY n`))).rows;
     const steps = upgradeSteps();
     expect(calls.map((r) => `${r.fn} ${r.v1 ?? ''}`)).toEqual([

@@ -100,12 +100,13 @@ describe('an upgraded install is a fresh install', () => {
     const before = await catalog(db.pool, 'ver_fresh');
     await db.pool.query(`ALTER TABLE ver_fresh.cache_models ADD COLUMN probe_column text`);
     await db.pool.query(`ALTER TABLE ver_fresh.cache_settings ALTER COLUMN description SET DEFAULT 'x'`);
-    await db.pool.query(`GRANT SELECT ON ver_fresh.entries TO ver_fresh_reader`);
+    const { rows } = await db.pool.query(`SELECT reader_role FROM ver_fresh.pgcache_install`);
+    await db.pool.query(`GRANT SELECT ON ver_fresh.entries TO "${rows[0].reader_role}"`);
     await db.pool.query(`CREATE OR REPLACE FUNCTION ver_fresh._noop() RETURNS int LANGUAGE sql AS 'SELECT 1'`);
     const { onlyA, onlyB } = catalogDiff(before, await catalog(db.pool, 'ver_fresh'));
     expect(onlyB.some((l) => l.startsWith('column: cache_models.probe_column'))).toBe(true);
     expect(onlyB.some((l) => l.includes("default='x'::text"))).toBe(true);
-    expect(onlyB.some((l) => l.startsWith('relation: entries') && l.includes('SCHEMA_reader=r/'))).toBe(true);
+    expect(onlyB.some((l) => l.startsWith('relation: entries') && l.includes('DATABASE_SCHEMA_reader=r/'))).toBe(true);
     expect(onlyB.some((l) => l.includes('FUNCTION "SCHEMA"._noop()') || l.includes('FUNCTION SCHEMA._noop()'))).toBe(
       true,
     );

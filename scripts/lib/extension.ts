@@ -20,27 +20,33 @@ export const EXTENSION = 'pgcache';
 export const DESCRIPTION =
   'Postgres-native cache: typed cache functions, TTLs, eviction, semantic lookup with pgvector';
 
-/** What sql/prelude.sql does, without CREATE EXTENSION vector (create vector before pgcache to get it). */
-const PRELUDE = `-- The extension's schema is the install schema; every function captures this search_path.
+/** The psql-only part of a prelude: an extension script cannot create another extension. */
+const CREATE_VECTOR =
+  /\n {2}IF NOT EXISTS \(SELECT 1 FROM pg_extension WHERE extname = 'vector'\)\n[\s\S]*?CREATE EXTENSION vector[\s\S]*?\n {2}END IF;\n/;
+
+/**
+ * A version's prelude.sql (the same refusals, install record, role names, pgvector library load and pinned
+ * search_path as a psql install of it) in the extension's schema, without CREATE EXTENSION vector (create
+ * vector before pgcache to get it).
+ */
+function prelude(version: string): string {
+  let sql = readVersionFile(version, 'prelude.sql');
+  if (!CREATE_VECTOR.test(sql))
+    throw new Error(`prelude.sql of ${version}: no CREATE EXTENSION vector block to leave out`);
+  // CREATE EXTENSION made the schema (an extension may not CREATE ... IF NOT EXISTS an object it does not own),
+  // and the extension itself is in it: not a foreign object.
+  sql = sql
+    .replace("  EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', target);\n", '')
+    .replace(
+      'FROM pg_extension WHERE extnamespace = ns)',
+      "FROM pg_extension WHERE extnamespace = ns AND extname <> 'pgcache')",
+    );
+  return `-- The extension's schema is the install schema; every function captures the search_path prelude.sql sets.
 SELECT pg_catalog.set_config('pgcache.schema', pg_catalog.current_schema(), true);
-DO $pgcache_prelude$
-DECLARE
-  target text := pg_catalog.current_setting('pgcache.schema');
-  vector_schema text;
-BEGIN
-  IF target !~ '^[a-z_][a-z0-9_]{0,62}$' THEN
-    RAISE EXCEPTION 'pgcache: install schema must match ^[a-z_][a-z0-9_]{0,62}$, got %', pg_catalog.quote_literal(target)
-      USING ERRCODE = 'PC008';
-  END IF;
-  SELECT n.nspname INTO vector_schema
-    FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace
-   WHERE x.extname = 'vector';
-  PERFORM pg_catalog.set_config('search_path',
-    pg_catalog.concat_ws(', ', pg_catalog.quote_ident(target),
-      CASE WHEN vector_schema <> target THEN pg_catalog.quote_ident(vector_schema) END, 'pg_temp'),
-    true);
-END $pgcache_prelude$;
+-- prelude.sql of ${version}, without CREATE EXTENSION vector.
+${sql.replace(CREATE_VECTOR, '\n')}
 `;
+}
 
 /** Before the files run: the registry rows there are already (none on a fresh install). */
 const ROWS_BEFORE = `-- Registry rows present before this script, so the rows it seeds can be told from the rows a user adds.
@@ -115,7 +121,7 @@ function body(version: string): string {
 
 /** The script that installs `version` fresh (CREATE EXTENSION pgcache VERSION '<version>'). */
 export function installScript(version: string): string {
-  return `${header(`install ${version}`)}\n${PRELUDE}${ROWS_BEFORE}${body(version)}\n${CONFIG_DUMP}`;
+  return `${header(`install ${version}`)}\n${prelude(version)}${ROWS_BEFORE}${body(version)}\n${CONFIG_DUMP}`;
 }
 
 /** The script that updates an extension of the version before `to` to `to`. */
@@ -123,7 +129,7 @@ export function updateScript(from: string, to: string): string {
   const step = upgradeSteps().find((s) => s.from === from && s.to === to);
   if (!step) throw new Error(`no upgrade step ${from} -> ${to}`);
   const ddl = readFileSync(join(sqlDir, step.file), 'utf8');
-  return `${header(`update ${from} to ${to}`)}\n${PRELUDE}${ROWS_BEFORE}\n-- ${step.file}\n${ddl}${body(to)}\n${CONFIG_DUMP}`;
+  return `${header(`update ${from} to ${to}`)}\n${prelude(to)}${ROWS_BEFORE}\n-- ${step.file}\n${ddl}${body(to)}\n${CONFIG_DUMP}`;
 }
 
 export function controlFile(): string {

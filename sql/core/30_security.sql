@@ -46,6 +46,7 @@ DECLARE
   f record;
   grantee text;
   retired text;
+  successor text;
   roles_ready boolean := true;
   pinned_path text := format('%I, pg_temp', current_schema());
   read_api text[] := ARRAY['cache_get', 'cache_get_text', 'cache_get_bytea', 'cache_get_real_array', 'cache_get_vector',
@@ -57,15 +58,16 @@ DECLARE
   admin_api text[] := ARRAY['cache_create_type', 'cache_drop_type', 'cache_set_tenant_scoped', 'cache_set_notify',
     'cache_cleanup_expired', 'cache_evict', 'cache_evict_lru', 'cache_maintenance', 'cache_maintenance_commands',
     'cache_schedule_maintenance', 'cache_unschedule_maintenance', 'cache_cron_status_query',
-    'cache_hash_partition_type', 'cache_semantic_index', 'cache_semantic_index_sql',
+    'cache_hash_partition_type', 'cache_semantic_index', 'cache_semantic_index_sql', 'cache_register_model',
     '_cron_jobs'];  -- the rows of the cache_cron_jobs view, which runs it as the caller
   -- Helpers: executable by the owner only (and so by the SECURITY DEFINER functions).
-  internal text[] := ARRAY['_check_batch', '_check_key', '_check_kind', '_check_meta', '_check_model_width',
-    '_check_ttl', '_check_vector', '_create_type_table', '_cron_database', '_cron_elsewhere', '_cron_here',
-    '_cron_job_names', '_cron_trim', '_cron_trim_sql', '_cron_usable', '_entries_storage_options',
-    '_get_entry', '_like_prefix', '_model_width', '_notify', '_peek_entry', '_semantic_sql', '_semantic_type',
-    '_set_entry', '_set_many', '_setting', '_stored_key', '_tenant', '_touch', '_type', '_type_partitions',
-    '_user_key', '_vector_schema', '_guard_schema'];
+  internal text[] := ARRAY['_check_batch', '_check_key', '_check_kind', '_check_meta', '_check_model',
+    '_check_model_width', '_check_ttl', '_check_type_alive', '_check_vector', '_create_type_table', '_cron_database',
+    '_cron_elsewhere', '_cron_here', '_cron_job_names', '_cron_trim', '_cron_trim_sql', '_cron_usable',
+    '_entries_storage_options', '_get_entry', '_like_prefix', '_model_width', '_notify', '_notify_tag',
+    '_peek_entry', '_semantic_index_name', '_semantic_sql', '_semantic_type', '_set_entry', '_set_many', '_setting',
+    '_stored_key', '_tenant', '_tenant_version', '_touch', '_type', '_type_dropped', '_type_lock_key',
+    '_type_partitions', '_user_key', '_vector_schema', '_write_type', '_guard_schema'];
 BEGIN
   SELECT * INTO inst FROM pgcache_install;
   BEGIN
@@ -110,11 +112,32 @@ BEGIN
     LOOP
       EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', f.sig, retired);
     END LOOP;
-    RAISE NOTICE 'pgcache: role "%" no longer has access to schema %; grant % instead', retired, schema_name,
-      concat_ws(', ', inst.reader_role, inst.writer_role, inst.admin_role);
-    -- Dropped when it was created for this install and holds nothing elsewhere.
+    -- Its members keep the access they had here through it, now from this install's role of the same group.
+    successor := CASE WHEN retired LIKE '%\_reader' THEN inst.reader_role WHEN retired LIKE '%\_writer' THEN inst.writer_role
+                      WHEN retired LIKE '%\_admin' THEN inst.admin_role END;
+    IF roles_ready AND successor IS NOT NULL THEN
+      FOR f IN SELECT m.member::regrole::text AS member FROM pg_auth_members m
+                WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = retired)
+                  AND m.member NOT IN (SELECT oid FROM pg_roles WHERE rolname = ANY (
+                        string_to_array(current_setting('pgcache.retired_roles'), ',')
+                        || ARRAY[inst.reader_role, inst.writer_role, inst.admin_role]::text[])) LOOP
+        BEGIN
+          EXECUTE format('GRANT %I TO %s', successor, f.member);
+          RAISE NOTICE 'pgcache: granted role "%" to %, a member of "%"', successor, f.member, retired;
+        EXCEPTION WHEN insufficient_privilege THEN
+          RAISE NOTICE 'pgcache: % was a member of "%"; grant it "%"', f.member, retired, successor;
+        END;
+      END LOOP;
+    END IF;
+    RAISE NOTICE 'pgcache: role "%" no longer has access to schema %; its group here is %', retired, schema_name,
+      coalesce(successor, concat_ws(', ', inst.reader_role, inst.writer_role, inst.admin_role));
+    -- Dropped when it was created for this install (marked so, or named by 0.1.0 after the schema, which left
+    -- no mark) and holds nothing elsewhere: a database that still grants it something (another 0.1.0 install
+    -- of a schema of this name) keeps it, and DROP ROLE refuses (2BP01).
     IF (SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = retired)
-       LIKE format('pgcache _%% role of %s.%s', replace(replace(inst.database_name, '_', '\_'), '%', '\%'), schema_name) THEN
+       LIKE format('pgcache _%% role of %s.%s', replace(replace(inst.database_name, '_', '\_'), '%', '\%'), schema_name)
+       OR (retired IN (schema_name || '_reader', schema_name || '_writer', schema_name || '_admin')
+           AND (SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = retired) IS NULL) THEN
       BEGIN
         EXECUTE format('DROP ROLE %I', retired);
       EXCEPTION WHEN dependent_objects_still_exist OR insufficient_privilege THEN

@@ -2,6 +2,7 @@
 import pg from 'pg';
 import { type AccessorFor, CacheTypeAccessor } from './accessor.js';
 import {
+  InvalidArgumentError,
   InvalidTypeDefinitionError,
   NotInstalledError,
   TenantRequiredError,
@@ -18,7 +19,7 @@ import type {
   SeedCacheTypes,
   ValueKind,
 } from './types.js';
-import { sendableText, ttlSeconds } from './validate.js';
+import { checkString, sendableText, ttlSeconds } from './validate.js';
 
 export interface CacheOptions {
   /** Your pool (pgcache never ends it), or a connection string (pgcache owns that pool). */
@@ -225,6 +226,23 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
       options.policy ?? null,
     ]);
     return Number(row?.n);
+  }
+
+  /**
+   * Registers the vector width of an embedding model (admin) and returns it; PC006 if the model is registered
+   * with another width. Tenants may store vectors only of registered models, so register them up front, in
+   * a session without a tenant. `cache_register_model`
+   */
+  async registerModel(model: string, dimensions: number): Promise<number> {
+    checkString(model, 'model');
+    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 16000) {
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "dimensions" must be an integer from 1 to 16000, got ${String(dimensions)}`,
+      );
+    }
+    const [row] = await this.query(this.sql.registerModel, [model, dimensions]);
+    return Number(row?.dimensions);
   }
 
   /** Stops the near-cache listener, and ends the pool if pgcache created it. */

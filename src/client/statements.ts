@@ -124,5 +124,6 @@ export function buildStatements(schema: string) {
     dropType: { name: n('drop_type'), text: `SELECT ${S}.cache_drop_type($1) AS ok` },
     cleanupExpired: { name: n('cleanup_expired'), text: `SELECT ${S}.cache_cleanup_expired($1, $2) AS n` },
     evict: { name: n('evict'), text: `SELECT ${S}.cache_evict($1, $2, $3, $4) AS n` },
+    registerModel: { name: n('register_model'), text: `SELECT ${S}.cache_register_model($1, $2) AS dimensions` },
   };
 }

@@ -140,6 +140,9 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   }
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
   const pool = new pg.Pool({ connectionString: url, max: 1, application_name: 'pgcache-embedded' });
+  // pg requires an 'error' listener on a pool (without one, an idle connection's error ends the process);
+  // the pool drops that connection and the next query opens another.
+  pool.on('error', (error) => console.warn(`pgcache: embedded connection lost: ${error.message}`));
   let stopped = false;
   return {
     db,

@@ -14,7 +14,13 @@ beforeAll(async () => {
   await db.pool.query('CREATE TABLE compute_log (pid int, at timestamptz DEFAULT clock_timestamp())');
 });
 
-const separateCache = () => createCache({ pool: new pg.Pool({ connectionString: db.url, max: 3 }) });
+// Errors of idle connections (the terminated holder's) in the pools of separateCache: 57P01 and nothing else.
+const idleErrors: Error[] = [];
+const separateCache = () => {
+  const pool = new pg.Pool({ connectionString: db.url, max: 3 });
+  pool.on('error', (error) => idleErrors.push(error));
+  return createCache({ pool });
+};
 
 it('20 callers in 4 processes, each on its own pool: compute runs exactly once', async () => {
   const tsx = `${repoRoot}/node_modules/.bin/tsx`;
@@ -58,6 +64,7 @@ it('a computing backend that is terminated frees the key: a waiter takes over wi
   await holderCall;
   expect(['from the waiter', 'never stored']).toContain(await waiter.type('default').get('killed-key'));
   await Promise.all([holder.pool.end(), waiter.pool.end()]);
+  for (const error of idleErrors) expect((error as { code?: string }).code).toBe('57P01');
 }, 30_000);
 
 it('a compute that throws frees the key; the error reaches only its own caller', async () => {

@@ -5,9 +5,11 @@ import {
   type Cache,
   createCache,
   EmbeddingCache,
+  InvalidArgumentError,
   SemanticLlmCache,
   TenantRequiredError,
   VectorSearchCache,
+  VectorWidthMismatchError,
 } from '../../src/index.js';
 import { useDatabase } from '../helpers/db.js';
 import { fakeEmbed } from './fake-models.js';
@@ -26,6 +28,8 @@ beforeAll(async () => {
     await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped($1, true)`, [name]);
   }
   cache = await createCache({ pool: db.pool });
+  // Model widths are global, not a tenant's to set: an operator registers the model first.
+  expect(await cache.registerModel('fake-16', 16)).toBe(16);
   // Whether this install's cache_bump_version keeps a version per tenant (else it bumps the whole type).
   const { rows } = await db.pool.query(
     `SELECT pg_get_functiondef('pgcache.cache_bump_version(text)'::regprocedure) ~ 'tenant' AS yes`,
@@ -89,6 +93,21 @@ describe('AI helpers on tenant views', () => {
       expect(await globex.getOrSearch(query, { lang: 'en' }, 'kb1', search('globex'))).toEqual(['globex']);
       expect(searches).toBe(3);
     }
+  });
+
+  it('registerModel registers a width once; another width or a bad argument is refused', async () => {
+    expect(await cache.registerModel('fake-16', 16)).toBe(16);
+    await expect(cache.registerModel('fake-16', 8)).rejects.toBeInstanceOf(VectorWidthMismatchError);
+    await expect(cache.registerModel('fake-x', 0)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(cache.registerModel('fake-x', 1.5)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(cache.registerModel(7 as unknown as string, 4)).rejects.toBeInstanceOf(InvalidArgumentError);
+    // An unregistered model's width cannot be set from a tenant's session (PC010).
+    const acme = new EmbeddingCache(cache.forTenant('acme'), 't_embeddings');
+    await expect(acme.embed(['u'], 'fake-unregistered', (t) => t.map((x) => fakeEmbed(x, 4)))).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    const { rows } = await db.pool.query(`SELECT dimensions FROM pgcache.cache_models WHERE model = 'fake-16'`);
+    expect(rows).toEqual([{ dimensions: 16 }]);
   });
 
   it('a tenant name the database would refuse is refused at forTenant', () => {

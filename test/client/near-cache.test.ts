@@ -16,8 +16,10 @@ const hits = async () =>
 
 beforeAll(async () => {
   await db.pool.query(`SELECT pgcache.cache_set_notify('default', true)`);
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  pool.on('error', () => undefined); // an idle connection lost (see test/helpers/db.ts)
   withL1 = await createCache({
-    pool: new pg.Pool({ connectionString: db.url, max: 4 }),
+    pool,
     nearCache: { maxEntries: 100, reconnectDelayMs: 100 },
   });
   other = await createCache({ pool: db.pool });

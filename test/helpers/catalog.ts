@@ -70,25 +70,57 @@ const QUERIES: Record<string, string> = {
     SELECT r.rolname || ' login=' || r.rolcanlogin || ' member_of='
            || coalesce((SELECT string_agg(g.rolname, ',' ORDER BY g.rolname) FROM pg_auth_members m
                           JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid), '')
-      FROM pg_roles r WHERE r.rolname LIKE $1 || '\\_%'`,
+      FROM pg_roles r
+     WHERE r.rolname LIKE $1 || '\\_%'
+        OR r.rolname IN (INSTALL_ROLES)
+        OR shobj_description(r.oid, 'pg_authid') LIKE 'pgcache _% role of ' || current_database() || '.' || $1`,
   default_acl: `
     SELECT d.defaclobjtype::text || ' ' || d.defaclacl::text FROM pg_default_acl d WHERE d.defaclnamespace = $1::regnamespace`,
-  setting: `SELECT format('%s=%s (%s)', name, value, description) FROM SCHEMA.cache_settings`,
+  // A secret is random per install: its presence and length count, not its value.
+  setting: `
+    SELECT format('%s=%s (%s)', name,
+                  CASE WHEN name LIKE '%secret%' AND value <> '' THEN '<secret of ' || octet_length(value) || ' bytes>' ELSE value END,
+                  description)
+      FROM SCHEMA.cache_settings`,
   cache_type: `
     SELECT to_jsonb(t) - 'created_at' - 'hits_sequence' - 'misses_sequence'
            || jsonb_build_object('hits', t.hits_sequence::text, 'misses', t.misses_sequence::text)
       FROM SCHEMA.cache_types t`,
 };
 
-/** Sorted lines describing the schema's catalog, each prefixed with its kind. */
+/**
+ * Sorted lines describing the schema's catalog, each prefixed with its kind. The install's roles (named in
+ * pgcache_install) and any role left with the schema's name or marked for it are listed; the install's role
+ * prefix reads DATABASE_SCHEMA (when it is the default <database>_<schema>) or PREFIX, so installs in two
+ * databases compare equal.
+ */
 export async function catalog(client: pg.Pool | pg.ClientBase, schema: string, skip: RegExp[] = []): Promise<string[]> {
   const lines: string[] = [];
-  const present = await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`${schema}.cache_types`]);
+  const present = await client.query(
+    'SELECT to_regclass($1) IS NOT NULL AS ok, to_regclass($2) IS NOT NULL AS marked, current_database() AS db',
+    [`"${schema}".cache_types`, `"${schema}".pgcache_install`],
+  );
+  const { ok, marked, db } = present.rows[0];
+  let prefix: string | null = null;
+  if (marked) {
+    const install = await client.query(`SELECT role_prefix FROM "${schema}".pgcache_install`);
+    prefix = install.rows[0]?.role_prefix ?? null;
+  }
+  const defaultPrefix = `${String(db)
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')}_${schema}`;
+  const installRoles = marked
+    ? `SELECT unnest(ARRAY[reader_role, writer_role, admin_role]) FROM "${schema}".pgcache_install`
+    : 'SELECT NULL::text WHERE false';
   for (const [kind, sql] of Object.entries(QUERIES)) {
-    if ((kind === 'setting' || kind === 'cache_type') && !present.rows[0].ok) continue;
-    const text = sql.replaceAll('SCHEMA.', `"${schema}".`);
+    if ((kind === 'setting' || kind === 'cache_type') && !ok) continue;
+    const text = sql.replaceAll('SCHEMA.', `"${schema}".`).replace('INSTALL_ROLES', installRoles);
     const { rows } = await client.query(text, text.includes('$1') ? [schema] : []);
-    for (const row of rows) lines.push(`${kind}: ${String(Object.values(row)[0]).replaceAll(schema, 'SCHEMA')}`);
+    for (const row of rows) {
+      let line = String(Object.values(row)[0]);
+      if (prefix) line = line.replaceAll(prefix, prefix === defaultPrefix ? 'DATABASE_SCHEMA' : 'PREFIX');
+      lines.push(`${kind}: ${line.replaceAll(schema, 'SCHEMA')}`);
+    }
   }
   return lines.filter((line) => !skip.some((re) => re.test(line))).sort();
 }

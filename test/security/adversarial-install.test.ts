@@ -102,24 +102,51 @@ describe('roles', () => {
     );
   });
 
-  it('of an older install (<schema>_reader ...) lose their grants on upgrade', async () => {
-    // What 0.5 granted: the cluster-wide name.
-    await db.pool.query(`CREATE ROLE legacy_reader NOLOGIN`);
+  it('of an older install (<schema>_reader ...) lose their grants on upgrade; their members get the new roles', async () => {
+    // What 0.5 granted: the cluster-wide name, here also to an application's role.
+    await migrate({ databaseUrl: db.url, schema: 'legacy' });
+    await db.pool.query(
+      `CREATE ROLE legacy_reader NOLOGIN; CREATE ROLE legacy_app NOLOGIN; GRANT legacy_reader TO legacy_app`,
+    );
     try {
-      await migrate({ databaseUrl: db.url, schema: 'legacy' });
       // What 0.5 left: no install record, and grants to the cluster-wide <schema>_reader.
       await db.pool.query(`DROP TABLE legacy.pgcache_install;
                            GRANT USAGE ON SCHEMA legacy TO legacy_reader;
                            GRANT EXECUTE ON FUNCTION legacy.cache_get(text, text) TO legacy_reader`);
       psql(db.url, '-v', 'schema=legacy', '-f', 'sql/install.sql');
+      // Unused anywhere else, the retired role is dropped; a member keeps its access here through the new one.
+      expect(await roleExists('legacy_reader')).toBe(false);
+      const reader = (await roles(db.pool, 'legacy')).reader_role;
       const { rows } = await db.pool.query(
-        `SELECT has_function_privilege('legacy_reader', 'legacy.cache_get(text, text)', 'EXECUTE') AS f,
-                has_schema_privilege('legacy_reader', 'legacy', 'USAGE') AS s`,
+        `SELECT pg_has_role('legacy_app', $1, 'MEMBER') AS m,
+                has_function_privilege('legacy_app', 'legacy.cache_get(text, text)', 'EXECUTE') AS f`,
+        [reader],
       );
-      expect(rows[0]).toEqual({ f: false, s: false });
+      expect(rows[0]).toEqual({ m: true, f: true });
       await uninstall({ databaseUrl: db.url, schema: 'legacy' });
     } finally {
-      await db.pool.query(`DROP ROLE legacy_reader`);
+      await db.pool.query(`DROP ROLE IF EXISTS legacy_reader; DROP ROLE legacy_app`);
+    }
+  });
+
+  it('of an older install are kept while another database still grants them something', async () => {
+    await migrate({ databaseUrl: db.url, schema: 'legacy2' });
+    await db.pool.query(`CREATE ROLE legacy2_reader NOLOGIN`);
+    const other = `${db.name}_keep`;
+    await ensureDatabase(info, other, 'pgcache_tpl_bare');
+    const otherUrl = info.url(other);
+    try {
+      await withClient(otherUrl, (c) => c.query(`CREATE TABLE held (x int); GRANT SELECT ON held TO legacy2_reader`));
+      await db.pool.query(`DROP TABLE legacy2.pgcache_install;
+                           GRANT USAGE ON SCHEMA legacy2 TO legacy2_reader`);
+      psql(db.url, '-v', 'schema=legacy2', '-f', 'sql/install.sql');
+      expect(await roleExists('legacy2_reader')).toBe(true);
+      const { rows } = await db.pool.query(`SELECT has_schema_privilege('legacy2_reader', 'legacy2', 'USAGE') AS s`);
+      expect(rows[0]).toEqual({ s: false });
+      await uninstall({ databaseUrl: db.url, schema: 'legacy2' });
+    } finally {
+      await dropDatabase(info, other);
+      await db.pool.query(`DROP ROLE IF EXISTS legacy2_reader`);
     }
   });
 

@@ -257,6 +257,11 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_semantic_index('llm_responses', 'sem');
           SELECT * FROM SCHEMA.cache_semantic_get('llm_responses', '[0,1,0]'::vector, 'sem', 0.5, 'scope1')`,
   },
+  {
+    fn: 'cache_register_model(text,integer)',
+    group: 'admin',
+    sql: `SELECT SCHEMA.cache_register_model('adv_model', 3)`,
+  },
   { fn: 'cache_drop_type(text)', group: 'admin', sql: `SELECT SCHEMA.cache_drop_type('adv_made')` },
 ];
 
