@@ -146,15 +146,31 @@ BEGIN
   RETURN coalesce(v, t.version);
 END $$;
 
--- Type locks: transaction-level advisory locks, one per (schema, type name) and one per (schema, type name,
--- tenant). Every write holds its type's lock (and its tenant's) in share mode until commit; changes of the key
--- space take it exclusively: cache_create_type, cache_drop_type and cache_set_tenant_scoped the type's lock,
--- cache_bump_version the type's (or, for a tenant-scoped type, the tenant's). So a batch is written at one
--- version, no write lands in a dropped type, and no write made before a tenant switch commits after it.
-CREATE OR REPLACE FUNCTION _type_lock_key(p_type text, p_tenant text DEFAULT NULL) RETURNS bigint
-LANGUAGE sql STABLE AS $$
-  SELECT hashtextextended(concat_ws(chr(31), 'pgcache.type', current_schema(), p_type, p_tenant), 0)
-$$;
+-- Type locks: table locks on the type's own table (cache_<type>), held until commit. Only the install owner
+-- may lock its tables, so no other role can hold them to stall a type (an advisory lock anyone could take).
+-- Every write takes ROW EXCLUSIVE (writes share it, and their INSERT takes it anyway); changes of the key space
+-- take a mode that conflicts with it: cache_bump_version and cache_set_tenant_scoped SHARE, cache_drop_type
+-- ACCESS EXCLUSIVE. So a batch is written at one version, no write lands in a dropped type, and no write made
+-- before a tenant switch commits after it. A type dropped while we wait raises PC001. The parent entries is
+-- locked first, as every query on it and DROP TABLE of a partition lock it, so lock orders never cross.
+CREATE OR REPLACE FUNCTION _lock_type(p_type text, p_mode text) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  IF p_type IS NULL OR p_type !~ '^[a-z][a-z0-9_]{0,47}$' THEN
+    PERFORM _type(p_type);  -- raises PC001
+  END IF;
+  IF p_mode = 'ROW EXCLUSIVE' THEN
+    LOCK TABLE ONLY entries IN ROW EXCLUSIVE MODE;
+  ELSIF p_mode = 'ACCESS EXCLUSIVE' THEN
+    LOCK TABLE ONLY entries IN ACCESS EXCLUSIVE MODE;
+  ELSE
+    LOCK TABLE ONLY entries IN ACCESS SHARE MODE;
+  END IF;
+  EXECUTE format('LOCK TABLE %I.%I IN %s MODE', current_schema(), 'cache_' || p_type, p_mode);
+EXCEPTION WHEN undefined_table THEN
+  RAISE EXCEPTION 'pgcache: cache type "%" does not exist', p_type
+    USING ERRCODE = 'PC001', HINT = 'List types with SELECT name FROM cache_types; create one with cache_create_type().';
+END $$;
 
 -- The registry row of a type for a write, with its type lock (and tenant lock) held in share mode, and the
 -- caller's version in t.version. Read after the lock, so it is never a row a concurrent switch, drop or bump
@@ -168,7 +184,7 @@ BEGIN
   IF p_type IS NULL THEN
     t := _type(p_type);  -- raises PC001
   END IF;
-  PERFORM pg_advisory_xact_lock_shared(_type_lock_key(p_type));
+  PERFORM _lock_type(p_type, 'ROW EXCLUSIVE');
   SELECT * INTO t FROM cache_types WHERE name = p_type;
   IF NOT FOUND THEN
     t := _type(p_type);  -- raises PC001
@@ -177,7 +193,6 @@ BEGIN
     PERFORM 1 FROM cache_types WHERE id = t.id FOR SHARE;
   END IF;
   IF t.tenant_scoped THEN
-    PERFORM pg_advisory_xact_lock_shared(_type_lock_key(p_type, _tenant(t)));
     t.version := _tenant_version(t);
   END IF;
   RETURN t;

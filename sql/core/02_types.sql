@@ -54,8 +54,8 @@ BEGIN
     RAISE EXCEPTION 'pgcache: argument "attributes" must map names to JSON types (string, number, boolean, object, array)'
       USING ERRCODE = 'PC008';
   END IF;
-  -- Two sessions creating one name: the second waits here, then sees the first one's type (PC009).
-  PERFORM pg_advisory_xact_lock(_type_lock_key(p_name));
+  -- Two sessions creating one name: the second waits at the INSERT below on the first one's registry row,
+  -- then gets its unique violation (PC009).
   IF EXISTS (SELECT 1 FROM cache_types WHERE name = p_name) THEN
     RAISE EXCEPTION 'pgcache: cache type "%" already exists', p_name USING ERRCODE = 'PC009';
   END IF;
@@ -76,7 +76,7 @@ BEGIN
             p_max_value_bytes, p_attributes, coalesce(p_description, ''))
     RETURNING * INTO t;
   EXCEPTION WHEN unique_violation THEN
-    -- A snapshot older than the lock (REPEATABLE READ) missed a type created meanwhile.
+    -- A concurrent create of the same name committed first.
     RAISE EXCEPTION 'pgcache: cache type "%" already exists', p_name USING ERRCODE = 'PC009';
   END;
 
@@ -117,7 +117,7 @@ DECLARE
 BEGIN
   -- Waits for the type's writes in flight; a concurrent drop of the same type then finds nothing (PC001).
   IF p_name IS NOT NULL THEN
-    PERFORM pg_advisory_xact_lock(_type_lock_key(p_name));
+    PERFORM _lock_type(p_name, 'ACCESS EXCLUSIVE');
   END IF;
   t := _type(p_name);
   PERFORM _notify(t, '{"all": true}');
@@ -145,10 +145,10 @@ BEGIN
   IF p_tenant_scoped IS NULL THEN
     RAISE EXCEPTION 'pgcache: argument "tenant_scoped" must not be NULL' USING ERRCODE = 'PC010';
   END IF;
-  -- Writes hold the type lock in share mode until they commit: once we hold it, every write that read the
+  -- Writes hold the type lock in ROW EXCLUSIVE mode until they commit: once we hold it, every write that read the
   -- old setting has committed (and is seen by the emptiness check below), and every later one reads the new.
   IF p_type IS NOT NULL THEN
-    PERFORM pg_advisory_xact_lock(_type_lock_key(p_type));
+    PERFORM _lock_type(p_type, 'SHARE');
   END IF;
   t := _type(p_type);
   IF t.tenant_scoped <> p_tenant_scoped AND EXISTS (SELECT 1 FROM entries WHERE type_id = t.id) THEN

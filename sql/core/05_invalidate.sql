@@ -100,8 +100,8 @@ COMMENT ON FUNCTION cache_invalidate_pattern(text, text) IS
   'Deletes every entry whose key matches a LIKE pattern (% any run, _ one character, \ escapes). O(entries of the type); prefer prefixes or versions.';
 
 -- A tenant-scoped type has a version per tenant: the calling tenant's moves, the others' stay (PC013 without
--- a tenant). The bump takes the type's (or tenant's) lock exclusively, so it waits for writes in flight and
--- a batch (cache_set_many) is never split across two versions.
+-- a tenant). The bump takes the type's lock in SHARE mode, so it waits for writes in flight (of every tenant)
+-- and a batch (cache_set_many) is never split across two versions.
 CREATE OR REPLACE FUNCTION cache_bump_version(p_type text) RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
@@ -111,13 +111,13 @@ DECLARE
 BEGIN
   IF t.tenant_scoped THEN
     caller_tenant := _tenant(t);
-    PERFORM pg_advisory_xact_lock(_type_lock_key(t.name, caller_tenant));
+    PERFORM _lock_type(t.name, 'SHARE');
     t := _type(p_type);
     INSERT INTO cache_tenant_versions AS tv (type_id, tenant, version) VALUES (t.id, caller_tenant, t.version + 1)
     ON CONFLICT (type_id, tenant) DO UPDATE SET version = greatest(tv.version, t.version) + 1
     RETURNING tv.version INTO new_version;
   ELSE
-    PERFORM pg_advisory_xact_lock(_type_lock_key(t.name));
+    PERFORM _lock_type(t.name, 'SHARE');
     UPDATE cache_types SET version = version + 1 WHERE id = t.id RETURNING version INTO new_version;
     IF NOT FOUND THEN
       t := _type(p_type);  -- dropped meanwhile: PC001

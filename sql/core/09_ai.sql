@@ -78,7 +78,7 @@ BEGIN
     RAISE EXCEPTION 'pgcache: argument "wait" must be an interval from 0 to 1 day, got %', coalesce(p_wait::text, 'NULL')
       USING ERRCODE = 'PC010';
   END IF;
-  IF pg_try_advisory_lock(hashtext('pgcache:' || p_type), hashtext(p_key)) THEN
+  IF pg_try_advisory_lock(hashtext('pgcache:' || current_schema() || ':' || p_type), hashtext(p_key)) THEN
     RETURN true;
   END IF;
   IF p_wait = interval '0' THEN
@@ -86,7 +86,7 @@ BEGIN
   END IF;
   PERFORM set_config('lock_timeout', (ceil(extract(epoch FROM p_wait) * 1000))::bigint::text, true);
   BEGIN
-    PERFORM pg_advisory_lock(hashtext('pgcache:' || p_type), hashtext(p_key));
+    PERFORM pg_advisory_lock(hashtext('pgcache:' || current_schema() || ':' || p_type), hashtext(p_key));
     got := true;
   EXCEPTION WHEN lock_not_available THEN
     got := false;
@@ -101,7 +101,7 @@ CREATE OR REPLACE FUNCTION cache_unlock(p_type text, p_key text) RETURNS boolean
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_key(p_key);
-  RETURN pg_advisory_unlock(hashtext('pgcache:' || p_type), hashtext(_stored_key(_type(p_type), p_key)));
+  RETURN pg_advisory_unlock(hashtext('pgcache:' || current_schema() || ':' || p_type), hashtext(_stored_key(_type(p_type), p_key)));
 END $$;
 COMMENT ON FUNCTION cache_unlock(text, text) IS 'Releases the compute lock of (type, key) held by this session.';
 

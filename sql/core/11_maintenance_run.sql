@@ -103,11 +103,14 @@ DECLARE
   done_types integer := 0;
   h cache_maintenance_history;
 BEGIN
-  -- One run at a time per install: a second caller (pg_cron and a timer at once) returns at once.
-  IF NOT pg_try_advisory_xact_lock(hashtextextended('pgcache.maintenance:' || current_schema(), 0)) THEN
+  -- One run at a time per install: a second caller (pg_cron and a timer at once) returns at once. The lock is
+  -- on a table only the owner may lock (an advisory lock could be held by any role to stop maintenance).
+  BEGIN
+    LOCK TABLE cache_maintenance_history IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+  EXCEPTION WHEN lock_not_available THEN
     RAISE NOTICE 'pgcache: another maintenance run of schema % is in progress; this one did nothing', current_schema();
     RETURN;
-  END IF;
+  END;
   PERFORM set_config('lock_timeout', _setting('maintenance.lock_timeout'), true);
   batch := _setting('maintenance.batch_size')::integer;
   IF batch IS NULL OR batch <= 0 THEN

@@ -66,7 +66,7 @@ DECLARE
     '_cron_elsewhere', '_cron_here', '_cron_job_names', '_cron_trim', '_cron_trim_sql', '_cron_usable',
     '_entries_storage_options', '_get_entry', '_like_prefix', '_model_width', '_notify', '_notify_tag',
     '_peek_entry', '_semantic_index_name', '_semantic_sql', '_semantic_type', '_set_entry', '_set_many', '_setting',
-    '_stored_key', '_tenant', '_tenant_version', '_touch', '_type', '_type_dropped', '_type_lock_key',
+    '_stored_key', '_tenant', '_tenant_version', '_touch', '_type', '_type_dropped', '_lock_type',
     '_type_partitions', '_user_key', '_vector_schema', '_write_type', '_guard_schema'];
 BEGIN
   SELECT * INTO inst FROM pgcache_install;

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterInfo } from '../../scripts/lib/cluster.js';
 import { catalog, catalogDiff } from '../helpers/catalog.js';
-import { useDatabase } from '../helpers/db.js';
+import { sqlState, useDatabase } from '../helpers/db.js';
 
 const db = useDatabase();
 const info = clusterInfo();
@@ -197,23 +197,34 @@ describe('a role with no grant, a reader and a writer', () => {
   });
 });
 
-// OPEN: advisory locks are one namespace per database and need no privilege. The type locks pgcache's writes
-// take in share mode (_type_lock_key) are computable by anyone (and visible in pg_locks), so a role with no
-// grant at all can take one exclusively and stall every write to the type. This records the current
-// behaviour; when the locks move to something only the install's owner can lock, flip it to `it`.
-describe('a role with no grant and an advisory lock', () => {
-  it.fails('cannot stall the writes of a type', async () => {
+// Advisory locks are one namespace per database and need no privilege, so pgcache takes none that orders its
+// writes or its maintenance: type locks and the maintenance lock are table locks only the install's owner may
+// take. A role with no grant that holds the advisory keys pgcache once used, and tries the table locks, stalls
+// nothing.
+describe('a role with no grant and the locks it can reach', () => {
+  it('cannot stall the writes of a type, nor maintenance', async () => {
     const c = new pg.Client({ connectionString: `postgres://${nobody}@${info.host}:${info.port}/${db.name}` });
     await c.connect();
     try {
       await c.query(
-        `SELECT pg_advisory_lock(hashtextextended(concat_ws(chr(31), 'pgcache.type', 'pgcache', 'default'), 0))`,
+        `SELECT pg_advisory_lock(hashtextextended(concat_ws(chr(31), 'pgcache.type', 'pgcache', 'default'), 0)),
+                pg_advisory_lock(hashtextextended('pgcache.maintenance:pgcache', 0))`,
       );
+      await c.query('BEGIN');
+      for (const table of ['pgcache.cache_default', 'pgcache.cache_types', 'pgcache.cache_maintenance_history']) {
+        expect(await sqlState(c.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`))).toBe('42501');
+        await c.query('ROLLBACK');
+        await c.query('BEGIN');
+      }
+      await c.query('ROLLBACK');
       const w = new pg.Client({ connectionString: db.url });
       await w.connect();
       try {
         await w.query(`SET lock_timeout = '2s'`);
         await w.query(`SELECT pgcache.cache_set('default', 'stall', '1'::jsonb)`);
+        await w.query(`SELECT pgcache.cache_bump_version('default')`);
+        const runs = await w.query(`SELECT count(*)::int AS n FROM pgcache.cache_maintenance()`);
+        expect(runs.rows[0].n).toBeGreaterThan(0);
       } finally {
         await w.end();
       }
