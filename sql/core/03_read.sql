@@ -18,8 +18,10 @@ BEGIN
 END $$;
 
 -- One live entry as a row (NULL on a miss), counting the hit or miss. p_kind, when given, must match the type.
+-- No SET clause of its own (each costs every call, at every level): it runs under its callers' pinned
+-- search_path and their plan_cache_mode = force_generic_plan.
 CREATE OR REPLACE FUNCTION _get_entry(p_type text, p_key text, p_kind text) RETURNS entries
-LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
   t cache_types;
   e entries;
@@ -67,7 +69,7 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_get(p_type text, p_key text) RETURNS jsonb
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
   RETURN (_get_entry(p_type, p_key, 'jsonb')).value_json;
 END $$;
@@ -75,21 +77,21 @@ COMMENT ON FUNCTION cache_get(text, text) IS
   'The jsonb value of a live entry of a jsonb type, or NULL on a miss (absent, expired or invalidated). Counts the hit or miss.';
 
 CREATE OR REPLACE FUNCTION cache_get_text(p_type text, p_key text) RETURNS text
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
   RETURN (_get_entry(p_type, p_key, 'text')).value_text;
 END $$;
 COMMENT ON FUNCTION cache_get_text(text, text) IS 'The value of a live entry of a text type, or NULL on a miss.';
 
 CREATE OR REPLACE FUNCTION cache_get_bytea(p_type text, p_key text) RETURNS bytea
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
   RETURN (_get_entry(p_type, p_key, 'bytea')).value_bytes;
 END $$;
 COMMENT ON FUNCTION cache_get_bytea(text, text) IS 'The value of a live entry of a bytea type, or NULL on a miss.';
 
 CREATE OR REPLACE FUNCTION cache_get_real_array(p_type text, p_key text) RETURNS real[]
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
   RETURN (_get_entry(p_type, p_key, 'vector')).value_vector;
 END $$;
@@ -97,7 +99,7 @@ COMMENT ON FUNCTION cache_get_real_array(text, text) IS
   'The value of a live entry of a vector type as real[], or NULL on a miss. With pgvector, cache_get_vector returns a vector.';
 
 CREATE OR REPLACE FUNCTION cache_get_entry(p_type text, p_key text) RETURNS SETOF entries
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   e entries := _get_entry(p_type, p_key, NULL);
 BEGIN
