@@ -253,7 +253,10 @@ BEGIN
   EXECUTE format('COMMENT ON VIEW %I.%I IS %L', schema_name, view_name,
     format('pgcache live entries of type %s, for the client''s reads (SELECT: the reader role). Does not count hits.', t.name));
   EXECUTE format('REVOKE ALL ON %I.%I FROM PUBLIC', schema_name, view_name);
-  SELECT i.reader_role INTO reader FROM pgcache_install i;
+  -- The install record names the reader role (an install without one leaves the grant to 30_security.sql).
+  IF to_regclass(format('%I.pgcache_install', schema_name)) IS NOT NULL THEN
+    EXECUTE format('SELECT reader_role FROM %I.pgcache_install', schema_name) INTO reader;
+  END IF;
   IF reader IS NOT NULL AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = reader) THEN
     EXECUTE format('GRANT SELECT ON %I.%I TO %I', schema_name, view_name, reader);
   END IF;
