@@ -89,9 +89,7 @@ export class KeyvPgcache extends EventEmitter {
 
   async deleteMany(keys: string[]): Promise<boolean> {
     checkKeys(keys);
-    const store = await this.store();
-    const results = await Promise.all(keys.map((key) => store.delete(key)));
-    return results.some(Boolean);
+    return (await (await this.store()).deleteMany(keys)) > 0;
   }
 
   async has(key: string): Promise<boolean> {
@@ -115,6 +113,7 @@ export class KeyvPgcache extends EventEmitter {
 
   /** Ends the pool if this store created it. */
   async disconnect(): Promise<void> {
+    await this.cache?.close(); // reports its read counts; the pool is this store's, ended below
     if (!this.opts.pool) await this.pool.end();
   }
 }

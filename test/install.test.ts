@@ -60,7 +60,9 @@ describe('psql install', () => {
     await migrate({ databaseUrl: db.url, schema: 'via_migrate' });
     const viaPsql = await shape('via_psql');
     expect(viaPsql).toEqual((await shape('via_migrate')).filter((item) => !item.includes('pgcache_migrations')));
-    expect(viaPsql).toContain('f cache_get(p_type text, p_key text) search_path=SCHEMA, pg_temp');
+    expect(viaPsql).toContain(
+      'f cache_get(p_type text, p_key text) search_path=SCHEMA, pg_temp,plan_cache_mode=force_generic_plan',
+    );
     psql(db.url, '-v', 'schema=via_psql', '-f', 'sql/uninstall.sql');
     expect((await db.pool.query(`SELECT to_regnamespace('via_psql') AS s`)).rows[0].s).toBeNull();
     psql(db.url, '-f', 'sql/install.sql');

@@ -107,3 +107,13 @@ CREATE TABLE IF NOT EXISTS cache_tenant_versions (
 );
 COMMENT ON TABLE cache_tenant_versions IS
   'pgcache key-space version of each tenant of a tenant-scoped type that bumped its version (others use cache_types.version).';
+
+-- Added in 0.2 (read path). Hits and misses counted by clients, which read through the per-type views
+-- (cache_<type>_live) and report their counts about once a second with cache_record_reads().
+CREATE TABLE IF NOT EXISTS cache_read_counts (
+  type_id smallint PRIMARY KEY REFERENCES cache_types (id) ON DELETE CASCADE,
+  hits    bigint NOT NULL DEFAULT 0,
+  misses  bigint NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE cache_read_counts IS
+  'pgcache hits and misses reported by clients (cache_record_reads); cache_stats() adds them to the counts of the SQL functions.';

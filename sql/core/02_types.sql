@@ -64,7 +64,8 @@ BEGIN
   IF EXISTS (SELECT 1 FROM pg_class
               WHERE relnamespace = schema_name::regnamespace
                 AND relname IN ('cache_' || p_name, 'cache_' || p_name || '_hits', 'cache_' || p_name || '_misses',
-                                'cache_' || p_name || '_expiry', 'cache_' || p_name || '_pkey')) THEN
+                                'cache_' || p_name || '_expiry', 'cache_' || p_name || '_pkey',
+                                'cache_' || p_name || '_live')) THEN
     RAISE EXCEPTION 'pgcache: argument "name" %: its relations would collide with existing ones in schema %',
       quote_literal(p_name), schema_name USING ERRCODE = 'PC008';
   END IF;
@@ -104,6 +105,7 @@ BEGIN
          misses_sequence = format('%I.%I', schema_name, t.table_name || '_misses')::regclass
    WHERE id = t.id
   RETURNING * INTO t;
+  PERFORM _create_read_view(t);  -- cache_<name>_live, what the client reads (core/03_read.sql)
   RETURN t;
 END $$;
 COMMENT ON FUNCTION cache_create_type(text, text, interval, bigint, bigint, text, boolean, integer, jsonb, text) IS
@@ -121,6 +123,7 @@ BEGIN
   END IF;
   t := _type(p_name);
   PERFORM _notify(t, '{"all": true}');
+  PERFORM _drop_read_view(t);
   EXECUTE format('DROP TABLE IF EXISTS %I.%I', schema_name, t.table_name);
   EXECUTE format('DROP SEQUENCE IF EXISTS %I.%I, %I.%I', schema_name, t.table_name || '_hits', schema_name, t.table_name || '_misses');
   DELETE FROM cache_types WHERE id = t.id;

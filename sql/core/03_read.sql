@@ -18,8 +18,10 @@ BEGIN
 END $$;
 
 -- One live entry as a row (NULL on a miss), counting the hit or miss. p_kind, when given, must match the type.
+-- No SET clause of its own (each costs every call, at every level): it runs under its callers' pinned
+-- search_path and their plan_cache_mode = force_generic_plan.
 CREATE OR REPLACE FUNCTION _get_entry(p_type text, p_key text, p_kind text) RETURNS entries
-LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
   t cache_types;
   e entries;
@@ -67,7 +69,7 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_get(p_type text, p_key text) RETURNS jsonb
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
   RETURN (_get_entry(p_type, p_key, 'jsonb')).value_json;
 END $$;
@@ -75,21 +77,21 @@ COMMENT ON FUNCTION cache_get(text, text) IS
   'The jsonb value of a live entry of a jsonb type, or NULL on a miss (absent, expired or invalidated). Counts the hit or miss.';
 
 CREATE OR REPLACE FUNCTION cache_get_text(p_type text, p_key text) RETURNS text
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
   RETURN (_get_entry(p_type, p_key, 'text')).value_text;
 END $$;
 COMMENT ON FUNCTION cache_get_text(text, text) IS 'The value of a live entry of a text type, or NULL on a miss.';
 
 CREATE OR REPLACE FUNCTION cache_get_bytea(p_type text, p_key text) RETURNS bytea
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
   RETURN (_get_entry(p_type, p_key, 'bytea')).value_bytes;
 END $$;
 COMMENT ON FUNCTION cache_get_bytea(text, text) IS 'The value of a live entry of a bytea type, or NULL on a miss.';
 
 CREATE OR REPLACE FUNCTION cache_get_real_array(p_type text, p_key text) RETURNS real[]
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
   RETURN (_get_entry(p_type, p_key, 'vector')).value_vector;
 END $$;
@@ -97,7 +99,7 @@ COMMENT ON FUNCTION cache_get_real_array(text, text) IS
   'The value of a live entry of a vector type as real[], or NULL on a miss. With pgvector, cache_get_vector returns a vector.';
 
 CREATE OR REPLACE FUNCTION cache_get_entry(p_type text, p_key text) RETURNS SETOF entries
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   e entries := _get_entry(p_type, p_key, NULL);
 BEGIN
@@ -216,3 +218,94 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_read_bytea(text, text, integer, integer) IS
   'A slice (offset, length in bytes) of a live bytea entry and its total length; no row on a miss. For streaming large values.';
+
+-- The read view of a type, cache_<type>_live: the live entries of the type's table, as the client reads them
+-- with a named prepared statement (the plan is the bare primary-key probe plus one probe of the registry row).
+-- security_barrier: the view's own conditions run before any condition of the query on it, except leakproof
+-- ones such as the key equality, which stays an index condition. It filters expiry, the key-space version
+-- (the tenant's version for a tenant-scoped type) and, for a tenant-scoped type, the session's pgcache.tenant:
+-- a tenant sees only entries whose scope is its own (the stored key is "<tenant><US><key>"). A session without
+-- a tenant sees nothing of a tenant-scoped type. Owned by the install owner; SELECT for the reader role only
+-- (the table itself stays unreadable). The view resolves every name when it is created, so the caller's
+-- search_path plays no part. touch_due: the entry's last touch is older than the type's touch_interval.
+CREATE OR REPLACE FUNCTION _create_read_view(t cache_types) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  schema_name text := current_schema();
+  view_name text := t.table_name || '_live';
+  reader text;
+BEGIN
+  EXECUTE format($v$
+    CREATE OR REPLACE VIEW %1$I.%2$I WITH (security_barrier) AS
+    SELECT e.key, e.value_json, e.value_text, e.value_bytes, e.value_vector, e.model, e.meta, e.stale_at,
+           e.expires_at, coalesce(e.last_accessed_at < now() - r.touch_interval, false) AS touch_due
+      FROM %1$I.%3$I e
+      JOIN %1$I.cache_types r ON r.id = %4$s
+     WHERE e.type_id = %4$s AND e.expires_at > now()
+       AND CASE WHEN r.tenant_scoped
+                THEN e.scope = current_setting('pgcache.tenant', true)
+                     AND e.version = coalesce((SELECT v.version FROM %1$I.cache_tenant_versions v
+                                                WHERE v.type_id = %4$s
+                                                  AND v.tenant = current_setting('pgcache.tenant', true)),
+                                              r.version)
+                ELSE e.version = r.version END
+  $v$, schema_name, view_name, t.table_name, t.id);
+  EXECUTE format('COMMENT ON VIEW %I.%I IS %L', schema_name, view_name,
+    format('pgcache live entries of type %s, for the client''s reads (SELECT: the reader role). Does not count hits.', t.name));
+  EXECUTE format('REVOKE ALL ON %I.%I FROM PUBLIC', schema_name, view_name);
+  -- The install record names the reader role (an install without one leaves the grant to 30_security.sql).
+  IF to_regclass(format('%I.pgcache_install', schema_name)) IS NOT NULL THEN
+    EXECUTE format('SELECT reader_role FROM %I.pgcache_install', schema_name) INTO reader;
+  END IF;
+  IF reader IS NOT NULL AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = reader) THEN
+    EXECUTE format('GRANT SELECT ON %I.%I TO %I', schema_name, view_name, reader);
+  END IF;
+END $$;
+COMMENT ON FUNCTION _create_read_view(cache_types) IS
+  'Creates (or re-creates) the read view cache_<type>_live of a type, SELECT granted to the reader role only.';
+
+CREATE OR REPLACE FUNCTION _drop_read_view(t cache_types) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  EXECUTE format('DROP VIEW IF EXISTS %I.%I', current_schema(), t.table_name || '_live');
+END $$;
+COMMENT ON FUNCTION _drop_read_view(cache_types) IS 'Drops the read view cache_<type>_live of a type.';
+
+-- Reads counted by a client (which reads through the view) and reported about once a second: added to the
+-- type's counters; cache_stats() shows them with the counts of the SQL functions. p_touch: stored keys whose
+-- read found touch_due, touched as cache_get touches (at most once per touch_interval, skipping locked rows).
+-- Counts lost with a client that ends without close() are at most its last second's.
+CREATE OR REPLACE FUNCTION cache_record_reads(p_type text, p_hits bigint, p_misses bigint, p_touch text[] DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  t cache_types;
+BEGIN
+  SELECT * INTO t FROM cache_types WHERE name = p_type;
+  IF NOT FOUND THEN
+    t := _type(p_type);  -- raises PC001
+  END IF;
+  IF p_hits IS NULL OR p_misses IS NULL OR p_hits < 0 OR p_misses < 0 THEN
+    RAISE EXCEPTION 'pgcache: arguments "hits" and "misses" must be non-negative counts' USING ERRCODE = 'PC010';
+  END IF;
+  IF p_hits + p_misses > 0 THEN
+    INSERT INTO cache_read_counts AS c (type_id, hits, misses) VALUES (t.id, p_hits, p_misses)
+    ON CONFLICT (type_id) DO UPDATE SET hits = c.hits + excluded.hits, misses = c.misses + excluded.misses;
+  END IF;
+  IF cardinality(p_touch) > 0 AND t.touch_interval IS NOT NULL THEN
+    PERFORM _check_batch('touch', cardinality(p_touch));
+    PERFORM _touch(t, p_touch);
+  END IF;
+END $$;
+COMMENT ON FUNCTION cache_record_reads(text, bigint, bigint, text[]) IS
+  'Adds hits and misses a client counted (reading through cache_<type>_live) to the type''s totals in cache_stats(), and touches the keys given.';
+
+-- The read view of every type (new installs have none yet; an upgrade creates them for existing types).
+DO $$
+DECLARE
+  t cache_types;
+BEGIN
+  FOR t IN SELECT * FROM cache_types ORDER BY id LOOP
+    PERFORM _create_read_view(t);
+  END LOOP;
+END $$;

@@ -20,6 +20,32 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_delete(text, text) IS 'Deletes one entry; true if a live entry was deleted.';
 
+-- Many keys in one statement (Keyv's deleteMany). Returns how many live entries were deleted.
+CREATE OR REPLACE FUNCTION cache_delete_many(p_type text, p_keys text[]) RETURNS integer
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+  t cache_types := _type(p_type);
+  live integer;
+  gone text[];
+BEGIN
+  PERFORM _check_batch('keys', cardinality(p_keys));
+  PERFORM _check_key(k) FROM unnest(p_keys) AS k WHERE k IS NULL OR k = '' OR octet_length(k) > 1024;
+  IF t.tenant_scoped THEN
+    p_keys := ARRAY(SELECT _stored_key(t, k) FROM unnest(p_keys) AS k);
+    t.version := _tenant_version(t);
+  END IF;
+  WITH d AS (
+    DELETE FROM entries WHERE type_id = t.id AND key = ANY (p_keys)
+    RETURNING key, version = t.version AND expires_at > now() AS was_live)
+  SELECT count(*) FILTER (WHERE was_live), array_agg(key) INTO live, gone FROM d;
+  IF gone IS NOT NULL AND t.notify THEN
+    PERFORM _notify(t, jsonb_build_object('k', k)) FROM unnest(gone) AS k;
+  END IF;
+  RETURN live;
+END $$;
+COMMENT ON FUNCTION cache_delete_many(text, text[]) IS
+  'Deletes the entries of up to 10000 keys in one call; returns how many of them were live.';
+
 -- Extends a live entry's life to now() + ttl (the type's default when omitted).
 CREATE OR REPLACE FUNCTION cache_touch(p_type text, p_key text, p_ttl interval) RETURNS boolean
 LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$

@@ -1,5 +1,6 @@
 -- Monitoring: one row per cache type. Hits and misses are exact totals since the type was created or the
--- last crash (unlogged sequences restart at 0). Entry counts and bytes scan the type's table.
+-- last crash (unlogged sequences restart at 0) of the SQL functions' reads, plus the reads clients counted
+-- and reported (cache_read_counts; at most a second behind, and lost for a client that ends without close()). Entry counts and bytes scan the type's table.
 -- In a session with pgcache.tenant set, a tenant-scoped type shows only that tenant's entries, bytes and
 -- version, and no hit or miss totals (they are the type's, counted across tenants).
 -- A type dropped while this runs is left out (its sequences are gone: a per-type block catches that).
@@ -38,8 +39,11 @@ BEGIN
         hits := NULL;
         misses := NULL;
       ELSE
-        hits := coalesce(pg_sequence_last_value(t.hits_sequence), 0);
-        misses := coalesce(pg_sequence_last_value(t.misses_sequence), 0);
+        -- The SQL functions' counts (sequences) plus those clients reported (cache_record_reads).
+        SELECT coalesce(pg_sequence_last_value(t.hits_sequence), 0) + coalesce(max(c.hits), 0),
+               coalesce(pg_sequence_last_value(t.misses_sequence), 0) + coalesce(max(c.misses), 0)
+          INTO hits, misses
+          FROM cache_read_counts c WHERE c.type_id = t.id;
       END IF;
       hit_rate := CASE WHEN hits + misses > 0 THEN hits::double precision / (hits + misses) END;
     EXCEPTION WHEN OTHERS THEN

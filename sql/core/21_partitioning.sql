@@ -98,6 +98,7 @@ BEGIN
     LEFT JOIN pg_index x ON x.indrelid = c.oid;
   -- Detaching takes an ACCESS EXCLUSIVE lock on entries until commit: every type's reads and writes wait,
   -- for as long as the rows take to copy (no copy with p_keep_entries => false).
+  PERFORM _drop_read_view(t);  -- it depends on the old table; re-created on the new one below
   EXECUTE format('ALTER TABLE %I.entries DETACH PARTITION %I.%I', schema_name, schema_name, t.table_name);
   -- Free every name the new tables need: the old tables and indexes are renamed after their OIDs.
   FOR rel IN SELECT DISTINCT u FROM unnest(old_tables) u LOOP
@@ -114,6 +115,7 @@ BEGIN
     GET DIAGNOSTICS moved = ROW_COUNT;
   END IF;
   EXECUTE format('DROP TABLE %s', old_name);
+  PERFORM _create_read_view(t);
   RETURN moved;
 END $$;
 COMMENT ON FUNCTION cache_hash_partition_type(text, integer, boolean) IS

@@ -51,8 +51,9 @@ DECLARE
   pinned_path text := format('%I, pg_temp', current_schema());
   read_api text[] := ARRAY['cache_get', 'cache_get_text', 'cache_get_bytea', 'cache_get_real_array', 'cache_get_vector',
     'cache_get_entry', 'cache_get_many', 'cache_scan', 'cache_read_bytea', 'cache_peek', 'cache_key', 'cache_ttl',
-    'cache_default_ttl', 'cache_stats', 'cache_semantic_get', 'cache_vector_search_key', 'cache_replica_status'];
+    'cache_default_ttl', 'cache_stats', 'cache_record_reads', 'cache_semantic_get', 'cache_vector_search_key', 'cache_replica_status'];
   write_api text[] := ARRAY['cache_set', 'cache_set_many', 'cache_set_with_embedding', 'cache_set_fresh', 'cache_delete',
+    'cache_delete_many',
     'cache_touch', 'cache_invalidate_prefix', 'cache_invalidate_pattern', 'cache_bump_version', 'cache_lock',
     'cache_unlock'];
   admin_api text[] := ARRAY['cache_create_type', 'cache_drop_type', 'cache_set_tenant_scoped', 'cache_set_notify',
@@ -62,7 +63,7 @@ DECLARE
     '_cron_jobs'];  -- the rows of the cache_cron_jobs view, which runs it as the caller
   -- Helpers: executable by the owner only (and so by the SECURITY DEFINER functions).
   internal text[] := ARRAY['_check_batch', '_check_key', '_check_kind', '_check_meta', '_check_model',
-    '_check_model_width', '_check_ttl', '_check_type_alive', '_check_vector', '_create_type_table', '_cron_database',
+    '_check_model_width', '_check_ttl', '_check_type_alive', '_check_vector', '_create_read_view', '_create_type_table', '_drop_read_view', '_cron_database',
     '_cron_elsewhere', '_cron_here', '_cron_job_names', '_cron_trim', '_cron_trim_sql', '_cron_usable',
     '_entries_storage_options', '_get_entry', '_like_prefix', '_model_width', '_notify', '_notify_tag',
     '_peek_entry', '_semantic_index_name', '_semantic_sql', '_semantic_type', '_set_entry', '_set_many', '_setting',
@@ -174,6 +175,12 @@ BEGIN
     -- pgcache_install names the roles (for the CLI and operators).
     EXECUTE format('GRANT SELECT ON %I.cache_types, %I.cache_settings, %I.cache_models, %I.pgcache_install TO %I',
       schema_name, schema_name, schema_name, schema_name, inst.reader_role);
+    -- The read views of the types (cache_<type>_live, see core/03_read.sql): the reader role, never the tables.
+    FOR f IN SELECT c.oid::regclass AS rel FROM cache_types t
+               JOIN pg_class c ON c.relnamespace = schema_name::regnamespace AND c.relname = t.table_name || '_live'
+                              AND c.relkind = 'v' LOOP
+      EXECUTE format('GRANT SELECT ON %s TO %I', f.rel, inst.reader_role);
+    END LOOP;
     -- Monitoring views show keys and sizes: operators only.
     FOR f IN SELECT c.oid::regclass AS rel FROM pg_class c
               WHERE c.relnamespace = schema_name::regnamespace AND c.relkind = 'v'

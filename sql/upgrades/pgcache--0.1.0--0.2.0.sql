@@ -4,3 +4,10 @@
 -- Put here what CREATE ... IF NOT EXISTS and CREATE OR REPLACE cannot do on an existing install: new columns
 -- of existing tables, changed defaults or constraints, dropped or renamed functions (a changed signature
 -- leaves the old one behind), data fixes. Keep each statement re-runnable (IF EXISTS / IF NOT EXISTS).
+
+-- Read path: the counts clients report with cache_record_reads().
+CREATE TABLE IF NOT EXISTS cache_read_counts (
+  type_id smallint PRIMARY KEY REFERENCES cache_types (id) ON DELETE CASCADE,
+  hits    bigint NOT NULL DEFAULT 0,
+  misses  bigint NOT NULL DEFAULT 0
+);

@@ -26,7 +26,7 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_get_vector(p_type text, p_key text) RETURNS vector
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
   RETURN (_get_entry(p_type, p_key, 'vector')).value_vector;  -- real[] to vector: pgvector's assignment cast
 END $$;

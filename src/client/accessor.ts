@@ -2,8 +2,9 @@
 import type pg from 'pg';
 import { InvalidArgumentError, translateError, WrongValueKindError } from './errors.js';
 import type { NearCache } from './near-cache.js';
+import type { ReadCounter } from './read-counter.js';
 import { SingleFlight } from './single-flight.js';
-import { bindTenant, type Statement, type Statements } from './statements.js';
+import { bindTenant, type Statement, type Statements, type ViewStatements } from './statements.js';
 import type { CacheEntry, ComputeOptions, EntryRow, KindValue, SetOptions, Ttl, ValueKind } from './types.js';
 import {
   checkBytesValue,
@@ -28,6 +29,18 @@ const VALUE_COLUMN = {
 } as const satisfies Record<ValueKind, keyof EntryRow>;
 
 type Row = Record<string, unknown>;
+
+/** How an accessor reads its type's view (see viewStatements), when it can. */
+export interface ViewReads {
+  statements: ViewStatements;
+  counter: ReadCounter;
+  tenantScoped: boolean;
+}
+
+/** Errors that mean the view cannot serve (gone with its type, or not readable): the SQL function answers. */
+const VIEW_UNAVAILABLE = new Set(['42P01', '42501']);
+const MAX_KEY_BYTES = 1024;
+const MAX_BATCH = 10000;
 /** A pool, or one connection taken from it (the compute lock's, which also re-reads and stores). */
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
@@ -48,7 +61,44 @@ export class CacheTypeAccessor<V> {
     private readonly near?: NearCache,
     /** For tenant-scoped types: every statement runs with pgcache.tenant set to this, for itself only. */
     readonly tenant?: string,
+    /** get and getMany through the type's read view, counted by the client (absent: through the functions). */
+    private view?: ViewReads,
   ) {}
+
+  /**
+   * The view for this call, or undefined where the SQL function must answer: it raises what the view cannot
+   * (PC013 for a tenant-scoped type without a tenant, PC002 for a key over 1024 bytes, PC012 for a batch
+   * over 10000 keys) and counts reads of a standby or a read-only transaction as it always did.
+   */
+  private viewFor(keys: readonly string[]): ViewReads | undefined {
+    const view = this.view;
+    if (!view || (view.tenantScoped && this.tenant === undefined) || keys.length > MAX_BATCH) return undefined;
+    for (const key of keys)
+      if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) return undefined;
+    return view;
+  }
+
+  /** The key as the table stores it: tenant-scoped types prefix the tenant and U+001F (see _stored_key). */
+  private storedKey(key: string, view: ViewReads): string {
+    return view.tenantScoped ? `${this.tenant}\u001f${key}` : key;
+  }
+
+  /** A read through the view; undefined when the view is unavailable (then the function path answers). */
+  private async viewRows(view: ViewReads, many: boolean, param: unknown): Promise<Row[] | undefined> {
+    const s = view.statements;
+    const config = view.tenantScoped
+      ? { ...(many ? s.getManyTenant : s.getTenant), values: [param, this.tenant] }
+      : { ...(many ? s.getMany : s.get), values: [param] };
+    try {
+      return (await this.readPool.query(config)).rows;
+    } catch (error) {
+      if (VIEW_UNAVAILABLE.has((error as { code?: string })?.code ?? '')) {
+        this.view = undefined;
+        return undefined;
+      }
+      throw translateError(error);
+    }
+  }
 
   /** The query to send, for this accessor's tenant if it has one (see bindTenant). */
   private bind(statement: Statement, values: unknown[]): pg.QueryConfig {
@@ -95,6 +145,20 @@ export class CacheTypeAccessor<V> {
   async get(key: string): Promise<V | undefined> {
     checkKey(key);
     if (this.near?.enabled) return this.getThroughNear(key, this.near);
+    const view = this.viewFor([key]);
+    if (view) {
+      const stored = this.storedKey(key, view);
+      const rows = await this.viewRows(view, false, stored);
+      if (rows) {
+        const [row] = rows;
+        if (!row) {
+          view.counter.count(this.name, 0, 1);
+          return undefined;
+        }
+        view.counter.count(this.name, 1, 0, row.touch_due ? [stored] : undefined);
+        return row.v as V;
+      }
+    }
     const [row] = await this.read(this.sql.get[this.kind], [this.name, key]);
     return row?.miss ? undefined : (row?.v as V);
   }
@@ -156,6 +220,19 @@ export class CacheTypeAccessor<V> {
   /** Values for many keys in one round trip, aligned with `keys` (undefined for misses). `cache_get_many` */
   async getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
     checkKeys(keys);
+    const view = this.viewFor(keys);
+    if (view) {
+      const stored = view.tenantScoped ? keys.map((key) => this.storedKey(key, view)) : keys;
+      const rows = await this.viewRows(view, true, stored);
+      if (rows) {
+        const skip = view.tenantScoped ? (this.tenant as string).length + 1 : 0;
+        const found = new Map(rows.map((row) => [(row.key as string).slice(skip), row.v as V]));
+        const asked = new Set(keys).size;
+        const due = rows.filter((row) => row.touch_due).map((row) => row.key as string);
+        view.counter.count(this.name, found.size, asked - found.size, due);
+        return keys.map((key) => found.get(key));
+      }
+    }
     const rows = await this.read(this.sql.getMany, [this.name, keys]);
     const found = new Map(rows.map((row) => [row.key as string, this.decode(row)]));
     return keys.map((key) => found.get(key));
@@ -218,6 +295,14 @@ export class CacheTypeAccessor<V> {
       variant === 'default' ? args : [...args, ttlParam],
     );
     return Number(rows[0]?.n);
+  }
+
+  /** Deletes many entries in one round trip; returns how many were live. `cache_delete_many` */
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    checkKeys(keys);
+    const [row] = await this.query(this.sql.deleteMany, [this.name, keys]);
+    for (const key of keys) this.near?.drop(this.name, key);
+    return Number(row?.n);
   }
 
   /** Deletes one entry; true if a live entry went. `cache_delete` */

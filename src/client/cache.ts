@@ -10,7 +10,15 @@ import {
   UnknownCacheTypeError,
 } from './errors.js';
 import { NearCache, type NearCacheOptions } from './near-cache.js';
-import { bindTenant, buildStatements, type Statement, type Statements, TENANT_NAME } from './statements.js';
+import { ReadCounter } from './read-counter.js';
+import {
+  bindTenant,
+  buildStatements,
+  type Statement,
+  type Statements,
+  TENANT_NAME,
+  viewStatements,
+} from './statements.js';
 import type {
   CacheStats,
   CacheTypeDefinition,
@@ -73,6 +81,10 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
   private readonly accessors = new Map<string, CacheTypeAccessor<unknown>>();
   private kinds = new Map<string, ValueKind>();
   private notifying = new Set<string>();
+  /** Registry id and tenant scoping of each type, for the reads through its view. */
+  private registry = new Map<string, { id: number; tenantScoped: boolean }>();
+  /** Counts of the reads made through the views, shared with the tenant views of this cache. */
+  private counter: ReadCounter;
   /** The near-cache, when enabled at createCache. */
   near: NearCache | undefined;
 
@@ -85,7 +97,9 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     readonly schema = 'pgcache',
     /** The tenant this view of the cache acts for (see forTenant). */
     readonly tenant?: string,
-  ) {}
+  ) {
+    this.counter = new ReadCounter(pool, sql.recordReads);
+  }
 
   /**
    * The same cache acting for one tenant: on tenant-scoped types (cache_set_tenant_scoped) it reads, writes and
@@ -100,6 +114,8 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     }
     const view = new Cache<Types>(this.pool, this.sql, false, this.readPool, this.schema, tenant);
     view.kinds = this.kinds;
+    view.registry = this.registry;
+    view.counter = this.counter;
     view.notifying = new Set(); // the near-cache is not tenant-aware: tenant views read through
     return view;
   }
@@ -128,6 +144,9 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
   async refreshTypes(): Promise<void> {
     const rows = await this.query(this.sql.kinds);
     this.kinds = new Map(rows.map((r) => [r.name as string, r.value_kind as ValueKind]));
+    this.registry = new Map(
+      rows.map((r) => [r.name as string, { id: Number(r.id), tenantScoped: r.tenant_scoped === true }]),
+    );
     this.notifying = new Set(rows.filter((r) => r.notify).map((r) => r.name as string));
     this.accessors.clear();
   }
@@ -151,7 +170,17 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
         );
       }
       const near = this.notifying.has(name) ? this.near : undefined;
-      accessor = new CacheTypeAccessor(this.pool, this.sql, name, kind, this.readPool, near, this.tenant);
+      // Reads through the type's view on the primary; a separate read pool (a standby) keeps the functions.
+      const entry = this.registry.get(name);
+      const view =
+        entry && this.readPool === this.pool
+          ? {
+              statements: viewStatements(this.schema, entry.id, name, kind),
+              counter: this.counter,
+              tenantScoped: entry.tenantScoped,
+            }
+          : undefined;
+      accessor = new CacheTypeAccessor(this.pool, this.sql, name, kind, this.readPool, near, this.tenant, view);
       this.accessors.set(name, accessor);
     }
     return accessor;
@@ -159,6 +188,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
 
   /** Per type: entries, live entries, bytes, exact hits and misses, hit rate. `cache_stats` */
   async stats(): Promise<CacheStats[]> {
+    await this.counter.flush().catch(() => undefined); // this client's own reads so far
     const rows = await this.query(this.sql.stats);
     const num = (v: unknown) => (v === null ? null : Number(v));
     return rows.map((r) => ({
@@ -198,6 +228,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
       def.description ?? '',
     ]);
     this.kinds.set(def.name, row?.value_kind);
+    if (row) this.registry.set(def.name, { id: Number(row.id), tenantScoped: row.tenant_scoped === true });
     return row as CacheTypeRow;
   }
 
@@ -205,6 +236,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
   async dropType(name: string): Promise<void> {
     await this.query(this.sql.dropType, [name]);
     this.kinds.delete(name);
+    this.registry.delete(name);
     this.accessors.delete(name);
   }
 
@@ -247,6 +279,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
 
   /** Stops the near-cache listener, and ends the pool if pgcache created it. */
   async close(): Promise<void> {
+    await this.counter.flush().catch(() => undefined);
     await this.near?.close();
     if (this.ownsPool) await this.pool.end();
   }

@@ -116,7 +116,12 @@ export function buildStatements(schema: string) {
       text: `SELECT *, coalesce(stale_at <= now(), false) AS stale FROM ${S}.cache_scan($1, $2, $3, $4)`,
     },
     stats: { name: n('stats'), text: `SELECT * FROM ${S}.cache_stats()` },
-    kinds: { name: n('kinds'), text: `SELECT name, value_kind, notify FROM ${S}.cache_types` },
+    kinds: { name: n('kinds'), text: `SELECT id, name, value_kind, notify, tenant_scoped FROM ${S}.cache_types` },
+    recordReads: {
+      name: n('record_reads'),
+      text: `SELECT ${S}.cache_record_reads($1, $2::bigint, $3::bigint, $4::text[])`,
+    },
+    deleteMany: { name: n('delete_many'), text: `SELECT ${S}.cache_delete_many($1, $2::text[]) AS n` },
     createType: {
       name: n('create_type'),
       text: `SELECT * FROM ${S}.cache_create_type($1, $2, $3::float8 * interval '1 second', $4, $5, $6, $7, $8, $9::jsonb, $10)`,
@@ -127,3 +132,36 @@ export function buildStatements(schema: string) {
     registerModel: { name: n('register_model'), text: `SELECT ${S}.cache_register_model($1, $2) AS dimensions` },
   };
 }
+
+const VALUE_COLUMNS: Record<ValueKind, string> = {
+  jsonb: 'value_json',
+  text: 'value_text',
+  bytea: 'value_bytes',
+  vector: 'value_vector',
+};
+
+/**
+ * Reads of one type straight from its read view cache_<type>_live (core/03_read.sql): a named prepared
+ * statement per connection, the plan of a bare primary-key probe. `type` and `id` must come from the registry
+ * (the kinds statement); the name is quoted. Names use the type's id, which is never reused, so they stay short
+ * (PostgreSQL keeps 63 bytes of a statement name) and one name always has one text. The tenant variants set
+ * pgcache.tenant for their own transaction first: the view filters on it, and the LATERAL reference (with
+ * OFFSET 0, so the subquery is not pulled up) makes the view's scan run after the set_config.
+ */
+export function viewStatements(schema: string, id: number, type: string, kind: ValueKind) {
+  const view = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(`cache_${type}_live`)}`;
+  const n = (name: string) => `pgcache:${schema}:${name}:${id}`;
+  const column = VALUE_COLUMNS[kind];
+  const get = `SELECT ${column} AS v, touch_due FROM ${view} WHERE key = $1`;
+  const getMany = `SELECT key, ${column} AS v, touch_due FROM ${view} WHERE key = ANY ($1::text[])`;
+  const forTenant = (inner: string, p: number) =>
+    `WITH tenant AS MATERIALIZED (SELECT set_config('pgcache.tenant', $${p}, true) AS t)
+     SELECT q.* FROM tenant, LATERAL (${inner} AND tenant.t IS NOT NULL OFFSET 0) q`;
+  return {
+    get: { name: n('vg'), text: get },
+    getTenant: { name: n('vgt'), text: forTenant(get, 2) },
+    getMany: { name: n('vm'), text: getMany },
+    getManyTenant: { name: n('vmt'), text: forTenant(getMany, 2) },
+  };
+}
+export type ViewStatements = ReturnType<typeof viewStatements>;

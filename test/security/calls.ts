@@ -188,8 +188,18 @@ export const CALLS: Call[] = [
     group: 'reader',
     sql: `SELECT * FROM SCHEMA.cache_semantic_get('llm_responses', '[1,0,0]'::vector, 'sem', 0.5)`,
   },
+  {
+    fn: 'cache_record_reads(text,bigint,bigint,text[])',
+    group: 'reader',
+    sql: `SELECT SCHEMA.cache_record_reads('default', 1, 1, ARRAY['k'])`,
+  },
   // writer: removals, after the reads
   { fn: 'cache_delete(text,text)', group: 'writer', sql: `SELECT SCHEMA.cache_delete('default', 'k2')` },
+  {
+    fn: 'cache_delete_many(text,text[])',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_delete_many('default', ARRAY['k3', 'k4'])`,
+  },
   {
     fn: 'cache_invalidate_prefix(text,text)',
     group: 'writer',

@@ -28,6 +28,12 @@ const READABLE: Record<string, Group> = {
   cache_settings: 'reader',
   cache_models: 'reader',
   pgcache_install: 'reader',
+  // The read views of the types (core/03_read.sql), one per seeded type.
+  cache_default_live: 'reader',
+  cache_embeddings_live: 'reader',
+  cache_llm_responses_live: 'reader',
+  cache_vector_search_live: 'reader',
+  cache_audio_chunks_live: 'reader',
   cache_sizes: 'admin',
   cache_top_keys: 'admin',
   cache_hit_rate_history: 'admin',
