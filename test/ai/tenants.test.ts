@@ -25,6 +25,8 @@ beforeAll(async () => {
     await db.pool.query(`SELECT pgcache.cache_create_type($1, $2)`, [name, kind]);
     await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped($1, true)`, [name]);
   }
+  // A tenant may not register a model's width: the operator does, up front.
+  await db.pool.query(`SELECT pgcache.cache_register_model('fake-16', 16)`);
   cache = await createCache({ pool: db.pool });
   // Whether this install's cache_bump_version keeps a version per tenant (else it bumps the whole type).
   const { rows } = await db.pool.query(
