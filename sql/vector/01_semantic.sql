@@ -88,12 +88,16 @@ CREATE OR REPLACE FUNCTION _semantic_probe_index_name(t cache_types) RETURNS tex
 LANGUAGE sql IMMUTABLE AS $$
   SELECT left(t.table_name, 25) || '_hash_' || md5(t.id || ':embedding')
 $$;
+COMMENT ON FUNCTION _semantic_probe_index_name(cache_types) IS
+  'pgcache internal: the name of the exact-repeat probe index of a type''s table.';
 
 CREATE OR REPLACE FUNCTION _semantic_probe_index_sql(t cache_types) RETURNS text
 LANGUAGE sql STABLE AS $$
   SELECT format('CREATE INDEX IF NOT EXISTS %I ON %I.%I (model, hash_array(embedding)) WHERE embedding IS NOT NULL',
     _semantic_probe_index_name(t), current_schema(), t.table_name)
 $$;
+COMMENT ON FUNCTION _semantic_probe_index_sql(cache_types) IS
+  'pgcache internal: the CREATE INDEX statement of the exact-repeat probe index, a B-tree on (model, hash_array(embedding)).';
 
 -- The lookup function of (type, model), created by cache_semantic_index: named by the OID of the type's
 -- table (a dropped and re-created type gets new ones) and the md5 of the model. NULL when the table is gone.
@@ -101,12 +105,16 @@ CREATE OR REPLACE FUNCTION _semantic_lookup_name(t cache_types, p_model text) RE
 LANGUAGE sql STABLE AS $$
   SELECT '_semantic_lookup_' || to_regclass(format('%I.%I', current_schema(), t.table_name))::oid || '_' || md5(p_model)
 $$;
+COMMENT ON FUNCTION _semantic_lookup_name(cache_types, text) IS
+  'pgcache internal: the name of the lookup function of (type, model), by the OID of the type''s table and the md5 of the model.';
 
 -- Candidates kept per HNSW search (hnsw.ef_search, pgvector's default): the exact probe answers exact repeats,
 -- so this only has to find near ones. The lookup sets it in its body and restores it before returning (a
 -- non-superuser may put SET hnsw.* on a function only once pgvector is loaded in the session).
 CREATE OR REPLACE FUNCTION _semantic_ef_search() RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$ SELECT 40 $$;
+COMMENT ON FUNCTION _semantic_ef_search() IS
+  'pgcache internal: hnsw.ef_search of a semantic lookup''s graph search.';
 
 -- (Re)creates the lookup function of (type, model): static SQL with the model, width, table and every
 -- pgvector name (qualified) as literals, so PL/pgSQL plans each statement once per session (a generic plan:
@@ -199,6 +207,8 @@ END $body$ $f$, current_schema(), fn, vs, kind, width, t.table_name, p_model, _s
     format('pgcache semantic lookup of type %s, model %s (created by cache_semantic_index; internal).', t.name, p_model));
   RETURN fn;
 END $$;
+COMMENT ON FUNCTION _semantic_lookup_create(cache_types, text) IS
+  'pgcache internal: (re)creates the lookup function of (type, model) with static SQL; returns its name.';
 
 CREATE OR REPLACE FUNCTION cache_semantic_index(p_type text, p_model text) RETURNS text
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
