@@ -118,5 +118,5 @@ describe('from psql', () => {
     } finally {
       client.release();
     }
-  });
+  }, 180_000); // builds HNSW indexes over 1,000 rows of 1536 and of 3072 dimensions
 });
