@@ -5,6 +5,22 @@
 -- of existing tables, changed defaults or constraints, dropped or renamed functions (a changed signature
 -- leaves the old one behind), data fixes. Keep each statement re-runnable (IF EXISTS / IF NOT EXISTS).
 
+-- Semantic lookup: 0.1.0 named a (type, model)'s HNSW index <table>_hnsw_<first 10 of md5(model)>; 0.2.0 names
+-- it as _semantic_index_name() does, which cache_semantic_index and the lookup functions look for.
+DO $$
+DECLARE
+  t record;
+BEGIN
+  FOR t IN SELECT n.old_name, n.new_name
+             FROM cache_types ct CROSS JOIN cache_models m
+                  CROSS JOIN LATERAL (SELECT ct.table_name || '_hnsw_' || left(md5(m.model), 10) AS old_name,
+                                             left(ct.table_name, 25) || '_hnsw_' || md5(ct.id || ':' || m.model) AS new_name) n
+            WHERE to_regclass(format('%I.%I', current_schema(), n.old_name)) IS NOT NULL
+              AND to_regclass(format('%I.%I', current_schema(), n.new_name)) IS NULL LOOP
+    EXECUTE format('ALTER INDEX %I.%I RENAME TO %I', current_schema(), t.old_name, t.new_name);
+  END LOOP;
+END $$;
+
 -- Semantic lookup: the exact-repeat probe index, a B-tree on (model, hash_array(embedding)), on every type's
 -- table that has an HNSW index of a semantic lookup (vector/01_semantic.sql creates the same one, by the same
 -- name, and the lookup functions, when the files are re-applied).
