@@ -11,3 +11,35 @@ CREATE TABLE IF NOT EXISTS cache_read_counts (
   hits    bigint NOT NULL DEFAULT 0,
   misses  bigint NOT NULL DEFAULT 0
 );
+
+-- Semantic lookup: 0.1.0 named a (type, model)'s HNSW index <table>_hnsw_<first 10 of md5(model)>; 0.2.0 names
+-- it as _semantic_index_name() does, which cache_semantic_index and the lookup functions look for.
+DO $$
+DECLARE
+  t record;
+BEGIN
+  FOR t IN SELECT n.old_name, n.new_name
+             FROM cache_types ct CROSS JOIN cache_models m
+                  CROSS JOIN LATERAL (SELECT ct.table_name || '_hnsw_' || left(md5(m.model), 10) AS old_name,
+                                             left(ct.table_name, 25) || '_hnsw_' || md5(ct.id || ':' || m.model) AS new_name) n
+            WHERE to_regclass(format('%I.%I', current_schema(), n.old_name)) IS NOT NULL
+              AND to_regclass(format('%I.%I', current_schema(), n.new_name)) IS NULL LOOP
+    EXECUTE format('ALTER INDEX %I.%I RENAME TO %I', current_schema(), t.old_name, t.new_name);
+  END LOOP;
+END $$;
+
+-- Semantic lookup: the exact-repeat probe index, a B-tree on (model, hash_array(embedding)), on every type's
+-- table that has an HNSW index of a semantic lookup (vector/01_semantic.sql creates the same one, by the same
+-- name, and the lookup functions, when the files are re-applied).
+DO $$
+DECLARE
+  t record;
+BEGIN
+  FOR t IN SELECT ct.id, ct.table_name FROM cache_types ct
+            WHERE EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
+                           WHERE i.indrelid = to_regclass(format('%I.%I', current_schema(), ct.table_name))
+                             AND am.amname = 'hnsw' AND ic.relname LIKE left(ct.table_name, 25) || '\_hnsw\_%') LOOP
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I.%I (model, hash_array(embedding)) WHERE embedding IS NOT NULL',
+      left(t.table_name, 25) || '_hash_' || md5(t.id || ':embedding'), current_schema(), t.table_name);
+  END LOOP;
+END $$;

@@ -80,16 +80,150 @@ END $$;
 COMMENT ON FUNCTION cache_semantic_index_sql(text, text, boolean) IS
   'The CREATE INDEX statement of the HNSW index for semantic lookups of (type, model), optionally CONCURRENTLY.';
 
+-- The exact-repeat probe of a type's table: a B-tree on (model, hash_array(embedding)), one per table for
+-- every model. A lookup checks it before any graph search; hash_array(embedding) = hash_array(query) AND
+-- embedding = query, the equality guarding against hash collisions. Exact repeats are answered from it
+-- alone, and so is every lookup with a maximum distance of 0.
+CREATE OR REPLACE FUNCTION _semantic_probe_index_name(t cache_types) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT left(t.table_name, 25) || '_hash_' || md5(t.id || ':embedding')
+$$;
+COMMENT ON FUNCTION _semantic_probe_index_name(cache_types) IS
+  'pgcache internal: the name of the exact-repeat probe index of a type''s table.';
+
+CREATE OR REPLACE FUNCTION _semantic_probe_index_sql(t cache_types) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT format('CREATE INDEX IF NOT EXISTS %I ON %I.%I (model, hash_array(embedding)) WHERE embedding IS NOT NULL',
+    _semantic_probe_index_name(t), current_schema(), t.table_name)
+$$;
+COMMENT ON FUNCTION _semantic_probe_index_sql(cache_types) IS
+  'pgcache internal: the CREATE INDEX statement of the exact-repeat probe index, a B-tree on (model, hash_array(embedding)).';
+
+-- The lookup function of (type, model), created by cache_semantic_index: named by the OID of the type's
+-- table (a dropped and re-created type gets new ones) and the md5 of the model. NULL when the table is gone.
+CREATE OR REPLACE FUNCTION _semantic_lookup_name(t cache_types, p_model text) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT '_semantic_lookup_' || to_regclass(format('%I.%I', current_schema(), t.table_name))::oid || '_' || md5(p_model)
+$$;
+COMMENT ON FUNCTION _semantic_lookup_name(cache_types, text) IS
+  'pgcache internal: the name of the lookup function of (type, model), by the OID of the type''s table and the md5 of the model.';
+
+-- Candidates kept per HNSW search (hnsw.ef_search, pgvector's default): the exact probe answers exact repeats,
+-- so this only has to find near ones. The lookup sets it in its body and restores it before returning (a
+-- non-superuser may put SET hnsw.* on a function only once pgvector is loaded in the session).
+-- 200, not pgvector's 40: at 100,000 random 1536-wide vectors ef_search 40 finds the true nearest neighbour
+-- about 7 times in 10, 200 about 99 in 100 (test/ai/semantic-recall.test.ts). Exact repeats skip the graph.
+CREATE OR REPLACE FUNCTION _semantic_ef_search() RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$ SELECT 200 $$;
+COMMENT ON FUNCTION _semantic_ef_search() IS
+  'pgcache internal: hnsw.ef_search of a semantic lookup''s graph search.';
+
+-- (Re)creates the lookup function of (type, model): static SQL with the model, width, table and every
+-- pgvector name (qualified) as literals, so PL/pgSQL plans each statement once per session (a generic plan:
+-- planning a query with a 6 KB vector parameter takes milliseconds), never JIT-compiles, and the planner
+-- matches the partial HNSW index on cost alone. $1 query, $2 scope, $3 version, $4 limit, $5 maximum cosine
+-- distance, $6 the type (for the user's key of a tenant-scoped type). Executable by the owner only; lookups
+-- of the model's other tables stay with their own functions. Drops the lookup functions of dropped tables.
+CREATE OR REPLACE FUNCTION _semantic_lookup_create(t cache_types, p_model text) RETURNS text
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  width integer := _model_width(p_model);
+  kind text := _semantic_type(width);
+  vs text := _vector_schema();
+  fn text := _semantic_lookup_name(t, p_model);
+  sig text;
+  stale record;
+BEGIN
+  FOR stale IN SELECT p.oid::regprocedure AS sig FROM pg_proc p
+                WHERE p.pronamespace = current_schema()::regnamespace AND p.proname ~ '^_semantic_lookup_[0-9]+_[0-9a-f]{32}$'
+                  AND NOT EXISTS (SELECT 1 FROM pg_class c
+                                   WHERE c.oid = split_part(substr(p.proname, 18), '_', 1)::oid
+                                     AND c.relnamespace = current_schema()::regnamespace) LOOP
+    EXECUTE format('DROP FUNCTION %s', stale.sig);
+  END LOOP;
+  EXECUTE format($f$
+CREATE OR REPLACE FUNCTION %1$I.%2$I(p_query %3$s.vector, p_scope text, p_version integer, p_limit integer,
+                                     p_max float8, t %1$I.cache_types)
+RETURNS TABLE (key text, value_text text, value_json jsonb, model text, meta jsonb, scope text, cosine_distance float8)
+LANGUAGE plpgsql STABLE
+SET search_path = %1$I, pg_temp
+SET jit = off
+SET plan_cache_mode = force_generic_plan AS $body$
+#variable_conflict use_column
+DECLARE
+  v real[] := p_query::real[];
+  q %3$s.%4$s(%5$s) := p_query::%3$s.%4$s(%5$s);
+  ef text := current_setting('hnsw.ef_search', true);
+  n integer;
+BEGIN
+  -- The exact-repeat probe.
+  RETURN QUERY
+    SELECT _user_key(t, e.key), e.value_text, e.value_json, e.model, e.meta, e.scope, 0::float8
+      FROM %1$I.%6$I e
+     WHERE e.model = %7$L AND e.embedding IS NOT NULL AND hash_array(e.embedding) = hash_array(v) AND e.embedding = v
+       AND e.scope IS NOT DISTINCT FROM p_scope AND e.version = p_version AND e.expires_at > now()
+     LIMIT p_limit;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n >= p_limit OR p_max = 0 THEN
+    RETURN;
+  END IF;
+  -- The graph search. Scope, version and expiry are one opaque condition, which the planner estimates at
+  -- one half whatever the statistics say (a generic plan knows no scope, and scope IS NOT DISTINCT FROM $2
+  -- alone is estimated at a row): it filters during the (iterative) HNSW scan, and the planner does not
+  -- prefer sorting what a B-tree index or a sequential scan returns. LIMIT 1, the common case, is a literal
+  -- for the same reason (a generic plan takes LIMIT $n for a tenth of the rows). Exact matches the probe
+  -- returned are not returned twice.
+  PERFORM set_config('hnsw.ef_search', '%8$s', true);
+  IF p_limit = 1 THEN
+    RETURN QUERY
+    SELECT _user_key(t, s.key), s.value_text, s.value_json, s.model, s.meta, s.scope, s.distance
+      FROM (SELECT e.key, e.value_text, e.value_json, e.model, e.meta, e.scope, e.embedding = v AS exact,
+                   (e.embedding::%3$s.%4$s(%5$s) OPERATOR(%3$s.<=>) q)::float8 AS distance
+              FROM %1$I.%6$I e
+             WHERE e.model = %7$L AND e.embedding IS NOT NULL
+               AND CASE WHEN e.scope IS NOT DISTINCT FROM p_scope AND e.version = p_version AND e.expires_at > now()
+                        THEN true ELSE false END
+             ORDER BY e.embedding::%3$s.%4$s(%5$s) OPERATOR(%3$s.<=>) q
+             LIMIT 1) s
+     WHERE s.distance <= p_max;
+  ELSE
+    RETURN QUERY
+    SELECT _user_key(t, s.key), s.value_text, s.value_json, s.model, s.meta, s.scope, s.distance
+      FROM (SELECT e.key, e.value_text, e.value_json, e.model, e.meta, e.scope, e.embedding = v AS exact,
+                   (e.embedding::%3$s.%4$s(%5$s) OPERATOR(%3$s.<=>) q)::float8 AS distance
+              FROM %1$I.%6$I e
+             WHERE e.model = %7$L AND e.embedding IS NOT NULL
+               AND CASE WHEN e.scope IS NOT DISTINCT FROM p_scope AND e.version = p_version AND e.expires_at > now()
+                        THEN true ELSE false END
+             ORDER BY e.embedding::%3$s.%4$s(%5$s) OPERATOR(%3$s.<=>) q
+             LIMIT p_limit) s
+     WHERE s.distance <= p_max AND NOT (n > 0 AND s.exact)
+     ORDER BY s.distance
+     LIMIT p_limit - n;
+  END IF;
+  PERFORM set_config('hnsw.ef_search', ef, true);
+END $body$ $f$, current_schema(), fn, vs, kind, width, t.table_name, p_model, _semantic_ef_search());
+  sig := format('%I.%I(%s.vector, text, integer, integer, float8, %I.cache_types)', current_schema(), fn, vs, current_schema());
+  EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', sig);
+  EXECUTE format('COMMENT ON FUNCTION %s IS %L', sig,
+    format('pgcache semantic lookup of type %s, model %s (created by cache_semantic_index; internal).', t.name, p_model));
+  RETURN fn;
+END $$;
+COMMENT ON FUNCTION _semantic_lookup_create(cache_types, text) IS
+  'pgcache internal: (re)creates the lookup function of (type, model) with static SQL; returns its name.';
+
 CREATE OR REPLACE FUNCTION cache_semantic_index(p_type text, p_model text) RETURNS text
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   t cache_types := _type(p_type);
 BEGIN
   EXECUTE cache_semantic_index_sql(p_type, p_model);
+  EXECUTE _semantic_probe_index_sql(t);
+  PERFORM _semantic_lookup_create(t, p_model);
   RETURN _semantic_index_name(t, p_model);
 END $$;
 COMMENT ON FUNCTION cache_semantic_index(text, text) IS
-  'Creates the HNSW index semantic lookups of (type, model) use, if missing; returns its name. Blocks writes while building.';
+  'Creates the HNSW index semantic lookups of (type, model) use, if missing, the exact-repeat probe index and the lookup function; returns the HNSW index''s name. Blocks writes while building (after building it CONCURRENTLY yourself, call it for the rest).';
 
 -- The lookup query for one (type, model): literal model and width, so the planner matches the partial
 -- index; $1 query vector, $2 scope, $3 version, $4 candidates. Exposed for EXPLAIN in tests and by operators.
@@ -119,15 +253,12 @@ CREATE OR REPLACE FUNCTION cache_semantic_get(
 LANGUAGE plpgsql SET search_path FROM CURRENT
 -- Iterative index scans (pgvector 0.8) keep a selective scope filter from starving the result set.
 SET hnsw.iterative_scan = strict_order
--- Candidates kept per search: 40 (pgvector's default) found the true nearest of 100 queries only ~71 times
--- on 100,000 random 1536-wide vectors, 200 did 99 times, at about twice the latency of 100.
-SET hnsw.ef_search = 200
--- With few live rows estimated for the filters, the planner would rather sort a sequential scan, which is
--- exact but reads every vector of the table: seconds at 100,000 entries. Where the index exists, use it.
-SET enable_seqscan = off AS $$
+-- A lookup's plans cost little to run; JIT would compile them on every call.
+SET jit = off AS $$
 DECLARE
   t cache_types := _type(p_type);
   width integer;
+  lookup text;
 BEGIN
   IF p_max_cosine_distance IS NULL OR p_max_cosine_distance < 0 OR p_max_cosine_distance > 2
      OR p_max_cosine_distance = 'NaN' THEN
@@ -151,6 +282,14 @@ BEGIN
     RAISE EXCEPTION 'pgcache: argument "embedding" has % dimensions; model "%" is registered with %',
       cardinality(p_embedding::real[]), p_model, width USING ERRCODE = 'PC006';
   END IF;
+  -- The lookup function cache_semantic_index created for (type, model): its statements are planned once.
+  lookup := _semantic_lookup_name(t, p_model);
+  IF to_regproc(quote_ident(current_schema()) || '.' || quote_ident(lookup)) IS NOT NULL THEN
+    RETURN QUERY EXECUTE format('SELECT * FROM %I.%I($1, $2, $3, $4, $5, $6)', current_schema(), lookup)
+      USING p_embedding, p_scope, t.version, p_limit, p_max_cosine_distance, t;
+    RETURN;
+  END IF;
+  -- No index for (type, model): an exact search over the model's entries.
   RETURN QUERY EXECUTE format(
     'SELECT _user_key($6, key), value_text, value_json, model, meta, scope, distance FROM (%s) found
       WHERE CASE WHEN $5 = 0 THEN exact ELSE distance <= $5 END ORDER BY distance',
@@ -159,6 +298,23 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_semantic_get(text, vector, text, float8, text, integer) IS
   'Semantic lookup: the nearest live entries of model and scope whose COSINE DISTANCE (0..2; 0 = exact only) is at most max_cosine_distance (default 0.05), nearest first.';
+
+-- Installs and upgrades bring the probe index and the lookup function to every (type, model) that has its
+-- HNSW index, and re-create the functions from the current text.
+DO $$
+DECLARE
+  t cache_types;
+  m record;
+BEGIN
+  FOR t IN SELECT * FROM cache_types LOOP
+    FOR m IN SELECT model FROM cache_models LOOP
+      IF to_regclass(format('%I.%I', current_schema(), _semantic_index_name(t, m.model))) IS NOT NULL THEN
+        EXECUTE _semantic_probe_index_sql(t);
+        PERFORM _semantic_lookup_create(t, m.model);
+      END IF;
+    END LOOP;
+  END LOOP;
+END $$;
 
 -- Back to the pinned path for the files that follow.
 DO $$

@@ -82,6 +82,16 @@ describe('from psql', () => {
       const model = `m${width}`;
       const other = new SemanticLlmCache(cache, model);
       await other.store('q', fakeEmbed('q', width), 'a');
+      // The planner takes the index on cost: over a handful of rows a sort of all of them is cheaper.
+      if (width !== 768)
+        await db.pool.query(
+          `INSERT INTO pgcache.cache_llm_responses (type_id, key, version, value_text, embedding, model, byte_size, expires_at)
+           SELECT t.id, $1 || ':filler' || g, t.version, 'filler',
+                  ARRAY(SELECT (hashint8extended(g::bigint * 4096 + i, 7) & 16777215) * (1.0::real / 16777215) - 0.5::real
+                          FROM generate_series(1, $2::int) i), $1, 100, now() + interval '1 hour'
+             FROM pgcache.cache_types t, generate_series(1, 1000) g WHERE t.name = 'llm_responses'`,
+          [model, width],
+        );
       expect(await other.ensureIndex()).toMatch(/^cache_llm_responses_hnsw_/);
     }
     await db.pool.query('ANALYZE pgcache.cache_llm_responses');
@@ -91,13 +101,22 @@ describe('from psql', () => {
         const plans = await plansOf(
           client,
           `SELECT * FROM pgcache.cache_semantic_get('llm_responses', $1::vector, $2, 0.05)`,
-          [JSON.stringify(fakeEmbed('q', width)), `m${width}`],
+          // Not the stored vector itself, which the exact-repeat probe answers without a graph search.
+          [JSON.stringify(fakeEmbed('q', width).map((x, i) => (i === 0 ? x + 0.01 : x))), `m${width}`],
         );
         expect(plans).toMatch(/Index Scan using cache_llm_responses_hnsw_\w+/);
         if (width === 3072) expect(plans).toMatch(/halfvec\(3072\)/);
+        // An exact repeat is answered by the B-tree on (model, hash_array(embedding)), without a graph search.
+        const exact = await plansOf(
+          client,
+          `SELECT * FROM pgcache.cache_semantic_get('llm_responses', $1::vector, $2, 0.05)`,
+          [JSON.stringify(fakeEmbed('q', width)), `m${width}`],
+        );
+        expect(exact).toMatch(/Index Scan using cache_llm_responses_hash_\w+/);
+        expect(exact).not.toMatch(/Index Scan using cache_llm_responses_hnsw_/);
       }
     } finally {
       client.release();
     }
-  });
+  }, 180_000); // builds HNSW indexes over 1,000 rows of 1536 and of 3072 dimensions
 });

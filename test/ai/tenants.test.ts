@@ -27,6 +27,8 @@ beforeAll(async () => {
     await db.pool.query(`SELECT pgcache.cache_create_type($1, $2)`, [name, kind]);
     await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped($1, true)`, [name]);
   }
+  // A tenant may not register a model's width: the operator does, up front.
+  await db.pool.query(`SELECT pgcache.cache_register_model('fake-16', 16)`);
   cache = await createCache({ pool: db.pool });
   // Model widths are global, not a tenant's to set: an operator registers the model first.
   expect(await cache.registerModel('fake-16', 16)).toBe(16);
