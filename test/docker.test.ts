@@ -209,7 +209,7 @@ describe('docker/initdb/10-pgcache.sh, run as the entrypoint runs it', () => {
       {
         jobname: 'pgcache_maintenance:pgcache.pgcache',
         schedule: '*/5 * * * *',
-        command: 'SELECT count(*) FROM pgcache.cache_maintenance()',
+        command: 'SELECT pg_catalog.count(*) FROM pgcache.cache_maintenance()',
       },
     ]);
   });

@@ -285,8 +285,10 @@ BEGIN
   IF NOT FOUND THEN
     t := _type(p_type);  -- raises PC001
   END IF;
-  IF p_hits IS NULL OR p_misses IS NULL OR p_hits < 0 OR p_misses < 0 THEN
-    RAISE EXCEPTION 'pgcache: arguments "hits" and "misses" must be non-negative counts' USING ERRCODE = 'PC010';
+  -- A client reports about a second of reads: a billion per call is far beyond any real count, and the cap
+  -- keeps the running totals from overflowing.
+  IF p_hits IS NULL OR p_misses IS NULL OR p_hits NOT BETWEEN 0 AND 1000000000 OR p_misses NOT BETWEEN 0 AND 1000000000 THEN
+    RAISE EXCEPTION 'pgcache: arguments "hits" and "misses" must be counts from 0 to 1000000000' USING ERRCODE = 'PC010';
   END IF;
   IF p_hits + p_misses > 0 THEN
     INSERT INTO cache_read_counts AS c (type_id, hits, misses) VALUES (t.id, p_hits, p_misses)

@@ -111,10 +111,25 @@ COMMENT ON FUNCTION _semantic_lookup_name(cache_types, text) IS
 -- Candidates kept per HNSW search (hnsw.ef_search, pgvector's default): the exact probe answers exact repeats,
 -- so this only has to find near ones. The lookup sets it in its body and restores it before returning (a
 -- non-superuser may put SET hnsw.* on a function only once pgvector is loaded in the session).
--- 200, not pgvector's 40: at 100,000 random 1536-wide vectors ef_search 40 finds the true nearest neighbour
--- about 7 times in 10, 200 about 99 in 100 (test/ai/semantic-recall.test.ts). Exact repeats skip the graph.
+-- hnsw.ef_search of the graph search, baked into each lookup function when cache_semantic_index (re)creates
+-- it. 200 by default, not pgvector's 40: at 100,000 random 1536-wide vectors ef_search 40 finds the true
+-- nearest neighbour about 7 times in 10, 200 about 99 in 100. Exact repeats skip the graph either way.
+INSERT INTO cache_settings (name, value, description) VALUES
+  ('semantic.ef_search', '200',
+   'hnsw.ef_search of semantic lookups (recall against speed); applies to lookup functions cache_semantic_index creates after the change')
+ON CONFLICT (name) DO NOTHING;
+
 CREATE OR REPLACE FUNCTION _semantic_ef_search() RETURNS integer
-LANGUAGE sql IMMUTABLE AS $$ SELECT 200 $$;
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v text := _setting('semantic.ef_search');
+BEGIN
+  IF v !~ '^[0-9]{1,4}$' OR v::integer NOT BETWEEN 1 AND 1000 THEN
+    RAISE EXCEPTION 'pgcache: setting "semantic.ef_search" must be an integer from 1 to 1000, got %', quote_literal(v)
+      USING ERRCODE = 'PC010';
+  END IF;
+  RETURN v::integer;
+END $$;
 COMMENT ON FUNCTION _semantic_ef_search() IS
   'pgcache internal: hnsw.ef_search of a semantic lookup''s graph search.';
 

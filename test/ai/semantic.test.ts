@@ -78,6 +78,9 @@ describe('from psql', () => {
   });
 
   it('uses the per-model partial HNSW index (768, 1536, 3072 wide models each get one)', async () => {
+    // pgvector costs an HNSW scan by the tuples ef_search visits: over these 1,000 rows per model the default
+    // of 200 would visit them all, so the planner would sort them instead. 40 keeps the index cheaper here.
+    await db.pool.query(`UPDATE pgcache.cache_settings SET value = '40' WHERE name = 'semantic.ef_search'`);
     for (const width of [768, 1536, 3072]) {
       const model = `m${width}`;
       const other = new SemanticLlmCache(cache, model);

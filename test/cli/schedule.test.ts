@@ -39,7 +39,7 @@ describe('pgcache schedule / unschedule', () => {
       [`pgcache_cron_trim:${db.name}.pgcache`, '*/5 * * * *', CRON_DATABASE],
       [`pgcache_maintenance:${db.name}.pgcache`, '*/5 * * * *', db.name],
     ]);
-    expect(scheduled[1].command).toBe('SELECT count(*) FROM pgcache.cache_maintenance()');
+    expect(scheduled[1].command).toBe('SELECT pg_catalog.count(*) FROM pgcache.cache_maintenance()');
 
     // Again, with another schedule: the same jobs, updated in place.
     expect((await cli(['schedule', '--database-url', db.url])).code).toBe(0);
