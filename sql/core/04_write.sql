@@ -96,6 +96,10 @@ END $$;
 
 -- Validates and stores one entry. p_ttl NULL means the type's default TTL (public callers check it first).
 -- p_embedding and p_scope serve semantic lookups; p_fresh_for sets stale_at (stale-while-revalidate).
+-- The hot path of every set: one PL/pgSQL level below the public function, with no SET clause of its own (a
+-- SET clause costs each call about as much as the checks): it runs under its caller's pinned search_path and
+-- is executable by the owner only, so only the SECURITY DEFINER setters reach it. The checks of _write_type,
+-- _check_key and _check_kind are inline; rarer arguments (vectors, meta, fresh_for) call their helpers.
 DROP FUNCTION IF EXISTS _set_entry(text, text, text, jsonb, text, bytea, real[], interval, text, jsonb, real[]);  -- 0.1 signature
 CREATE OR REPLACE FUNCTION _set_entry(
   p_type text, p_key text, p_kind text,
@@ -103,15 +107,35 @@ CREATE OR REPLACE FUNCTION _set_entry(
   p_ttl interval, p_model text, p_meta jsonb,
   p_embedding real[] DEFAULT NULL, p_scope text DEFAULT NULL, p_fresh_for interval DEFAULT NULL
 ) RETURNS timestamptz
-LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
   t cache_types;
   value_size integer;
   expiry timestamptz;
 BEGIN
-  t := _write_type(p_type);  -- with the type lock held in share mode, t.version the caller's version
-  PERFORM _check_key(p_key);
-  PERFORM _check_kind(t, p_kind);
+  -- As _write_type: the type lock in share mode until commit, then the registry row read after it.
+  IF p_type IS NULL THEN
+    t := _type(p_type);  -- raises PC001
+  END IF;
+  PERFORM pg_advisory_xact_lock_shared(_type_lock_key(p_type));
+  SELECT * INTO t FROM cache_types WHERE name = p_type;
+  IF NOT FOUND THEN
+    t := _type(p_type);  -- raises PC001
+  END IF;
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    PERFORM 1 FROM cache_types WHERE id = t.id FOR SHARE;
+  END IF;
+  IF t.tenant_scoped THEN
+    PERFORM pg_advisory_xact_lock_shared(_type_lock_key(p_type, _tenant(t)));
+    t.version := _tenant_version(t);
+  END IF;
+  -- As _check_key and _check_kind.
+  IF p_key IS NULL OR p_key = '' OR octet_length(p_key) > 1024 THEN
+    PERFORM _check_key(p_key);
+  END IF;
+  IF t.value_kind <> p_kind THEN
+    PERFORM _check_kind(t, p_kind);
+  END IF;
   IF num_nonnulls(p_json, p_text, p_bytes, p_vector) = 0 THEN
     RAISE EXCEPTION 'pgcache: argument "value" must not be NULL' USING ERRCODE = 'PC005';
   END IF;
