@@ -6,7 +6,7 @@
 -- applies them to tables created before a change.
 CREATE OR REPLACE FUNCTION _entries_storage_options() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT ARRAY['fillfactor=90', 'autovacuum_vacuum_scale_factor=0.05', 'autovacuum_analyze_scale_factor=0.05',
+  SELECT ARRAY['fillfactor=75', 'autovacuum_vacuum_scale_factor=0.05', 'autovacuum_analyze_scale_factor=0.05',
                'toast.autovacuum_vacuum_scale_factor=0.05']
 $$;
 COMMENT ON FUNCTION _entries_storage_options() IS
