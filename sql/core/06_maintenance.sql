@@ -6,8 +6,11 @@
 -- ranges of 1024 pages by ctid (a TID range scan reads just those pages), from the start of the table, until
 -- the batch is full or the table ends. A hash-partitioned type's leaves are swept together, the same range
 -- in each. Rows other sessions hold locked are skipped; readers never wait for a DELETE.
-CREATE OR REPLACE FUNCTION cache_cleanup_expired(p_type text DEFAULT NULL, p_batch integer DEFAULT 10000) RETURNS bigint
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+-- cache_maintenance() passes a grace (maintenance.expired_grace): a row expired less than that long ago stays,
+-- so a key set again soon after it expired is overwritten in place (a HOT update on the same page) rather than
+-- deleted and inserted anew elsewhere with a new index entry. Invalidated rows go at once.
+CREATE OR REPLACE FUNCTION _cleanup_expired(p_type text, p_batch integer, p_grace interval) RETURNS bigint
+LANGUAGE plpgsql AS $$
 DECLARE
   t cache_types;
   deleted bigint := 0;
@@ -22,6 +25,7 @@ BEGIN
   IF p_type IS NOT NULL THEN
     PERFORM _type(p_type);
   END IF;
+  p_grace := greatest(coalesce(p_grace, interval '0'), interval '0');
   FOR t IN SELECT * FROM cache_types WHERE p_type IS NULL OR name = p_type ORDER BY id LOOP
     EXIT WHEN deleted >= p_batch;
     SELECT coalesce(max(pg_relation_size(tree.relid)), 0) / current_setting('block_size')::bigint INTO pages
@@ -36,7 +40,7 @@ BEGIN
           LEFT JOIN cache_tenant_versions tv ON t.tenant_scoped AND tv.type_id = t.id AND tv.tenant = s.scope
          WHERE s.type_id = t.id
            AND s.ctid >= format('(%s,0)', first_page)::tid AND s.ctid < format('(%s,0)', first_page + step)::tid
-           AND ((s.version = coalesce(tv.version, t.version) AND s.expires_at <= now())
+           AND ((s.version = coalesce(tv.version, t.version) AND s.expires_at <= now() - p_grace)
                 OR s.version < coalesce(tv.version, t.version))
          LIMIT p_batch - deleted
          FOR UPDATE OF s SKIP LOCKED)
@@ -47,6 +51,12 @@ BEGIN
     END LOOP;
   END LOOP;
   RETURN deleted;
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_cleanup_expired(p_type text DEFAULT NULL, p_batch integer DEFAULT 10000) RETURNS bigint
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN _cleanup_expired(p_type, p_batch, interval '0');
 END $$;
 COMMENT ON FUNCTION cache_cleanup_expired(text, integer) IS
   'Deletes up to batch expired or invalidated entries (one type, or all when type is NULL), skipping locked rows. Returns the count.';
