@@ -34,6 +34,12 @@ END $$;
 CREATE OR REPLACE FUNCTION _check_ttl(p_ttl interval) RETURNS void
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
+  -- The common case first, in one expression: a TTL of seconds only (no months or days, as the client's
+  -- seconds * interval '1 second' makes) is valid exactly when it is above 0 and at most 36,000 days.
+  IF date_part('year', p_ttl) = 0 AND date_part('month', p_ttl) = 0 AND date_part('day', p_ttl) = 0
+     AND p_ttl > interval '0' AND p_ttl <= interval '36000 days' THEN
+    RETURN;
+  END IF;
   IF p_ttl IS NULL OR p_ttl > interval '100 years'
      OR abs(extract(year FROM p_ttl) * 12 + extract(month FROM p_ttl)) > 1200
      OR abs(extract(day FROM p_ttl)) > 36525

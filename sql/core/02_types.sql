@@ -6,7 +6,7 @@
 -- applies them to tables created before a change.
 CREATE OR REPLACE FUNCTION _entries_storage_options() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT ARRAY['fillfactor=90', 'autovacuum_vacuum_scale_factor=0.05', 'autovacuum_analyze_scale_factor=0.05',
+  SELECT ARRAY['fillfactor=75', 'autovacuum_vacuum_scale_factor=0.05', 'autovacuum_analyze_scale_factor=0.05',
                'toast.autovacuum_vacuum_scale_factor=0.05']
 $$;
 COMMENT ON FUNCTION _entries_storage_options() IS
@@ -91,8 +91,8 @@ BEGIN
     schema_name, t.table_name, t.table_name || '_value_present',
     CASE t.value_kind WHEN 'jsonb' THEN 'value_json' WHEN 'text' THEN 'value_text'
                       WHEN 'bytea' THEN 'value_bytes' ELSE 'value_vector' END);
-  -- Expiry and stale versions are found through (version, expires_at): columns that reads never change.
-  EXECUTE format('CREATE INDEX %I ON %I.%I (version, expires_at)', t.table_name || '_expiry', schema_name, t.table_name);
+  -- No index but the primary key: an overwrite changes expires_at, so an index on it would make every
+  -- overwrite a non-HOT update that adds index entries. Expired rows are found by ctid-range sweeps.
   EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, t.table_name,
     format('pgcache entries of type %s (%s values). Use the cache_* functions.', t.name, t.value_kind));
 

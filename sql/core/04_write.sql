@@ -96,6 +96,10 @@ END $$;
 
 -- Validates and stores one entry. p_ttl NULL means the type's default TTL (public callers check it first).
 -- p_embedding and p_scope serve semantic lookups; p_fresh_for sets stale_at (stale-while-revalidate).
+-- The hot path of every set: one PL/pgSQL level below the public function, with no SET clause of its own (a
+-- SET clause costs each call about as much as the checks): it runs under its caller's pinned search_path and
+-- is executable by the owner only, so only the SECURITY DEFINER setters reach it. The checks of _write_type,
+-- _check_key and _check_kind are inline; rarer arguments (vectors, meta, fresh_for) call their helpers.
 DROP FUNCTION IF EXISTS _set_entry(text, text, text, jsonb, text, bytea, real[], interval, text, jsonb, real[]);  -- 0.1 signature
 CREATE OR REPLACE FUNCTION _set_entry(
   p_type text, p_key text, p_kind text,
@@ -103,15 +107,35 @@ CREATE OR REPLACE FUNCTION _set_entry(
   p_ttl interval, p_model text, p_meta jsonb,
   p_embedding real[] DEFAULT NULL, p_scope text DEFAULT NULL, p_fresh_for interval DEFAULT NULL
 ) RETURNS timestamptz
-LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
   t cache_types;
   value_size integer;
   expiry timestamptz;
 BEGIN
-  t := _write_type(p_type);  -- with the type lock held in share mode, t.version the caller's version
-  PERFORM _check_key(p_key);
-  PERFORM _check_kind(t, p_kind);
+  -- As _write_type: the type lock in share mode until commit, then the registry row read after it.
+  IF p_type IS NULL THEN
+    t := _type(p_type);  -- raises PC001
+  END IF;
+  PERFORM pg_advisory_xact_lock_shared(_type_lock_key(p_type));
+  SELECT * INTO t FROM cache_types WHERE name = p_type;
+  IF NOT FOUND THEN
+    t := _type(p_type);  -- raises PC001
+  END IF;
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    PERFORM 1 FROM cache_types WHERE id = t.id FOR SHARE;
+  END IF;
+  IF t.tenant_scoped THEN
+    PERFORM pg_advisory_xact_lock_shared(_type_lock_key(p_type, _tenant(t)));
+    t.version := _tenant_version(t);
+  END IF;
+  -- As _check_key and _check_kind.
+  IF p_key IS NULL OR p_key = '' OR octet_length(p_key) > 1024 THEN
+    PERFORM _check_key(p_key);
+  END IF;
+  IF t.value_kind <> p_kind THEN
+    PERFORM _check_kind(t, p_kind);
+  END IF;
   IF num_nonnulls(p_json, p_text, p_bytes, p_vector) = 0 THEN
     RAISE EXCEPTION 'pgcache: argument "value" must not be NULL' USING ERRCODE = 'PC005';
   END IF;
@@ -244,31 +268,101 @@ COMMENT ON FUNCTION cache_set(text, text, real[], interval, text, jsonb) IS
 
 -- Stores a batch in one transaction, through the same checks as single sets: all entries or none.
 -- Vectors come as one 2-D real[] (a row per entry, all of one model and width).
+-- jsonb, text and bytea batches are one set-based statement: the checks run over the unnested arrays (the
+-- first offending element in key order raises, with the single set's SQLSTATE), duplicate keys fold to the
+-- last element, and one INSERT ... SELECT ... ON CONFLICT writes the rows in key order (as prefix deletes
+-- lock them, so concurrent batches cannot deadlock). Vector batches, with their per-element width checks,
+-- go through _set_entry element by element. No SET clause: it runs under its caller's pinned search_path
+-- and is executable by the owner only.
 DROP FUNCTION IF EXISTS _set_many(text, text, text[], interval, jsonb[], text[], bytea[]);  -- 0.1 signature
 CREATE OR REPLACE FUNCTION _set_many(p_type text, p_kind text, p_keys text[], p_ttl interval,
                                      p_jsons jsonb[], p_texts text[], p_bytes bytea[],
                                      p_vectors real[] DEFAULT NULL, p_model text DEFAULT NULL) RETURNS integer
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
   n integer := cardinality(p_keys);
+  t cache_types;
+  bad record;
+  expiry timestamptz;
+  prefix text := '';
+  tenant_scope text;
+  stored text;
   i bigint;
 BEGIN
   PERFORM _check_batch('keys', n, 1000);
   -- The type lock, held in share mode until commit, keeps cache_bump_version from committing in the middle:
-  -- every entry of the batch is written at the one version read here (each _set_entry reads the same).
-  PERFORM _write_type(p_type);
+  -- every entry of the batch is written at the one version read here.
+  t := _write_type(p_type);
   IF n <> coalesce(cardinality(p_jsons), cardinality(p_texts), cardinality(p_bytes), array_length(p_vectors, 1), -1)
      OR (p_vectors IS NOT NULL AND array_ndims(p_vectors) <> 2) THEN
     RAISE EXCEPTION 'pgcache: arguments "keys" and "values" must have the same length (vectors: one row each)'
       USING ERRCODE = 'PC010';
   END IF;
-  -- Rows are locked in key order (as prefix deletes lock them), so concurrent batches cannot deadlock.
-  -- Within one key, the later element wins.
-  FOR i IN SELECT u.o FROM unnest(p_keys) WITH ORDINALITY AS u(k, o) ORDER BY u.k COLLATE "C", u.o LOOP
-    PERFORM _set_entry(p_type, p_keys[i], p_kind, p_jsons[i], p_texts[i], p_bytes[i],
-                       CASE WHEN p_vectors IS NOT NULL THEN ARRAY(SELECT unnest(p_vectors[i:i][:])) END,
-                       p_ttl, p_model, NULL);
-  END LOOP;
+  IF n = 0 THEN
+    RETURN 0;
+  END IF;
+
+  IF p_vectors IS NOT NULL OR p_kind = 'vector' THEN
+    -- Rows in key order; within one key, the later element wins.
+    FOR i IN SELECT u.o FROM unnest(p_keys) WITH ORDINALITY AS u(k, o) ORDER BY u.k COLLATE "C", u.o LOOP
+      PERFORM _set_entry(p_type, p_keys[i], p_kind, p_jsons[i], p_texts[i], p_bytes[i],
+                         CASE WHEN p_vectors IS NOT NULL THEN ARRAY(SELECT unnest(p_vectors[i:i][:])) END,
+                         p_ttl, p_model, NULL);
+    END LOOP;
+    RETURN n;
+  END IF;
+
+  IF t.value_kind <> p_kind THEN
+    PERFORM _check_kind(t, p_kind);
+  END IF;
+  IF octet_length(p_model) > 200 THEN
+    PERFORM _check_model(p_model);
+  END IF;
+  -- Sizes as a single set counts them: an array holds a short jsonb with a 1-byte header, a parameter has 4.
+  SELECT u.k, u.j, u.x, u.b, u.size INTO bad
+    FROM (SELECT v.*, coalesce(pg_column_size(v.j) + CASE WHEN pg_column_size(v.j) <= 127 THEN 3 ELSE 0 END,
+                               octet_length(v.x), octet_length(v.b)) AS size
+            FROM unnest(p_keys, p_jsons, p_texts, p_bytes) WITH ORDINALITY AS v(k, j, x, b, o)) u
+   WHERE u.k IS NULL OR u.k = '' OR octet_length(u.k) > 1024 OR u.size IS NULL OR u.size > t.max_value_bytes
+   ORDER BY u.k COLLATE "C", u.o
+   LIMIT 1;
+  IF FOUND THEN
+    PERFORM _check_key(bad.k);
+    IF num_nonnulls(bad.j, bad.x, bad.b) = 0 THEN
+      RAISE EXCEPTION 'pgcache: argument "value" must not be NULL' USING ERRCODE = 'PC005';
+    END IF;
+    RAISE EXCEPTION 'pgcache: argument "value" is % bytes; cache type "%" allows %', bad.size, t.name, t.max_value_bytes
+      USING ERRCODE = 'PC007';
+  END IF;
+  IF t.tenant_scoped THEN
+    tenant_scope := _tenant(t);  -- semantic lookups of a tenant-scoped type see only the tenant's entries
+    prefix := tenant_scope || chr(31);
+  END IF;
+
+  expiry := now() + coalesce(p_ttl, t.default_ttl);
+  INSERT INTO entries AS e (type_id, key, version, value_json, value_text, value_bytes, model, scope, byte_size,
+                            created_at, expires_at, stale_at, last_accessed_at)
+  SELECT DISTINCT ON (u.k) t.id, prefix || u.k, t.version, u.j, u.x, u.b, p_model, tenant_scope,
+         octet_length(prefix || u.k) + u.size + coalesce(octet_length(p_model), 0) + coalesce(octet_length(tenant_scope), 0),
+         now(), expiry, expiry, now()
+    FROM (SELECT v.k COLLATE "C" AS k, v.j, v.x, v.b, v.o,
+                 coalesce(pg_column_size(v.j) + CASE WHEN pg_column_size(v.j) <= 127 THEN 3 ELSE 0 END,
+                          octet_length(v.x), octet_length(v.b)) AS size
+            FROM unnest(p_keys, p_jsons, p_texts, p_bytes) WITH ORDINALITY AS v(k, j, x, b, o)) u
+   ORDER BY u.k, u.o DESC
+  ON CONFLICT (type_id, key) DO UPDATE
+     SET version = excluded.version, value_json = excluded.value_json, value_text = excluded.value_text,
+         value_bytes = excluded.value_bytes, value_vector = excluded.value_vector, embedding = excluded.embedding,
+         model = excluded.model, meta = excluded.meta, scope = excluded.scope, byte_size = excluded.byte_size,
+         created_at = excluded.created_at, expires_at = excluded.expires_at, stale_at = excluded.stale_at,
+         last_accessed_at = excluded.last_accessed_at,
+         -- A key's read score survives an overwrite, not an expiry or invalidation.
+         hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > now() THEN e.hit_count ELSE 0 END;
+  IF t.notify THEN
+    FOR stored IN SELECT DISTINCT prefix || k FROM unnest(p_keys) k LOOP
+      PERFORM _notify(t, jsonb_build_object('k', stored));
+    END LOOP;
+  END IF;
   RETURN n;
 END $$;
 

@@ -2,12 +2,22 @@
 
 -- Deletes up to p_batch expired or invalidated (older-version) entries of one type, or of all types when
 -- p_type is NULL. Returns the number deleted; call again while it returns p_batch.
-CREATE OR REPLACE FUNCTION cache_cleanup_expired(p_type text DEFAULT NULL, p_batch integer DEFAULT 10000) RETURNS bigint
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+-- No index covers expires_at (it would make every overwrite a non-HOT update): each type's table is swept in
+-- ranges of 1024 pages by ctid (a TID range scan reads just those pages), from the start of the table, until
+-- the batch is full or the table ends. A hash-partitioned type's leaves are swept together, the same range
+-- in each. Rows other sessions hold locked are skipped; readers never wait for a DELETE.
+-- cache_maintenance() passes a grace (maintenance.expired_grace): a row expired less than that long ago stays,
+-- so a key set again soon after it expired is overwritten in place (a HOT update on the same page) rather than
+-- deleted and inserted anew elsewhere with a new index entry. Invalidated rows go at once.
+CREATE OR REPLACE FUNCTION _cleanup_expired(p_type text, p_batch integer, p_grace interval) RETURNS bigint
+LANGUAGE plpgsql AS $$
 DECLARE
   t cache_types;
   deleted bigint := 0;
   n bigint;
+  pages bigint;
+  first_page bigint;
+  step constant bigint := 1024;
 BEGIN
   IF p_batch IS NULL OR p_batch <= 0 THEN
     RAISE EXCEPTION 'pgcache: argument "batch" must be positive' USING ERRCODE = 'PC010';
@@ -15,23 +25,38 @@ BEGIN
   IF p_type IS NOT NULL THEN
     PERFORM _type(p_type);
   END IF;
+  p_grace := greatest(coalesce(p_grace, interval '0'), interval '0');
   FOR t IN SELECT * FROM cache_types WHERE p_type IS NULL OR name = p_type ORDER BY id LOOP
     EXIT WHEN deleted >= p_batch;
-    -- Materialized, so the LIMIT picks one set of rows (a correlated IN could re-run it per row).
-    -- Entries of a tenant-scoped type are current at their tenant's version (scope holds the tenant).
-    WITH doomed AS MATERIALIZED (
-      SELECT s.key FROM entries s
-        LEFT JOIN cache_tenant_versions tv ON t.tenant_scoped AND tv.type_id = t.id AND tv.tenant = s.scope
-       WHERE s.type_id = t.id
-         AND ((s.version = coalesce(tv.version, t.version) AND s.expires_at <= now())
-              OR s.version < coalesce(tv.version, t.version))
-       LIMIT p_batch - deleted
-       FOR UPDATE OF s SKIP LOCKED)
-    DELETE FROM entries e USING doomed d WHERE e.type_id = t.id AND e.key = d.key;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    deleted := deleted + n;
+    SELECT coalesce(max(pg_relation_size(tree.relid)), 0) / current_setting('block_size')::bigint INTO pages
+      FROM pg_partition_tree(to_regclass(format('%I.%I', current_schema(), t.table_name))) tree
+     WHERE tree.isleaf;
+    first_page := 0;
+    WHILE first_page < pages AND deleted < p_batch LOOP
+      -- Materialized, so the LIMIT picks one set of rows (a correlated IN could re-run it per row).
+      -- Entries of a tenant-scoped type are current at their tenant's version (scope holds the tenant).
+      WITH doomed AS MATERIALIZED (
+        SELECT s.key FROM entries s
+          LEFT JOIN cache_tenant_versions tv ON t.tenant_scoped AND tv.type_id = t.id AND tv.tenant = s.scope
+         WHERE s.type_id = t.id
+           AND s.ctid >= format('(%s,0)', first_page)::tid AND s.ctid < format('(%s,0)', first_page + step)::tid
+           AND ((s.version = coalesce(tv.version, t.version) AND s.expires_at <= now() - p_grace)
+                OR s.version < coalesce(tv.version, t.version))
+         LIMIT p_batch - deleted
+         FOR UPDATE OF s SKIP LOCKED)
+      DELETE FROM entries e USING doomed d WHERE e.type_id = t.id AND e.key = d.key;
+      GET DIAGNOSTICS n = ROW_COUNT;
+      deleted := deleted + n;
+      first_page := first_page + step;
+    END LOOP;
   END LOOP;
   RETURN deleted;
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_cleanup_expired(p_type text DEFAULT NULL, p_batch integer DEFAULT 10000) RETURNS bigint
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN _cleanup_expired(p_type, p_batch, interval '0');
 END $$;
 COMMENT ON FUNCTION cache_cleanup_expired(text, integer) IS
   'Deletes up to batch expired or invalidated entries (one type, or all when type is NULL), skipping locked rows. Returns the count.';

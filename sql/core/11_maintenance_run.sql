@@ -13,6 +13,8 @@
 INSERT INTO cache_settings (name, value, description) VALUES
   ('maintenance.batch_size', '5000',
    'Rows one maintenance statement deletes at most (one expiry batch, one eviction step)'),
+  ('maintenance.expired_grace', '1 minute',
+   'Maintenance deletes rows expired longer ago than this, so a key set again soon after expiry is overwritten in place'),
   ('maintenance.time_budget', '5 seconds',
    'A maintenance run starts no new batch after this long; what is left waits for the next run'),
   ('maintenance.lock_timeout', '200ms',
@@ -88,6 +90,7 @@ DECLARE
   run_start timestamptz := clock_timestamp();
   deadline timestamptz;
   batch integer;
+  grace interval;
   snapshot_due boolean;
   t cache_types;
   type_start timestamptz;
@@ -113,6 +116,7 @@ BEGIN
   END;
   PERFORM set_config('lock_timeout', _setting('maintenance.lock_timeout'), true);
   batch := _setting('maintenance.batch_size')::integer;
+  grace := _setting('maintenance.expired_grace')::interval;
   IF batch IS NULL OR batch <= 0 THEN
     RAISE EXCEPTION 'pgcache: setting "maintenance.batch_size" must be a positive integer' USING ERRCODE = 'PC010';
   END IF;
@@ -156,7 +160,7 @@ BEGIN
 
     BEGIN
       LOOP
-        n := cache_cleanup_expired(t.name, batch);
+        n := _cleanup_expired(t.name, batch, grace);
         expired := expired + n;
         EXIT WHEN n < batch;
         IF clock_timestamp() >= deadline THEN

@@ -22,7 +22,7 @@ END $$;
 COMMENT ON FUNCTION _type_partitions(cache_types) IS
   'The number of tables holding a type''s entries: 1 for a plain table, N for a table hash-partitioned by key, 0 if it is missing.';
 
--- Creates a type's table as cache_create_type() does (same storage options, value check and expiry index),
+-- Creates a type's table as cache_create_type() does (same storage options and value check),
 -- either plain (p_partitions = 1) or hash-partitioned by key into p_partitions leaves. Options and UNLOGGED
 -- go on the leaves: a partitioned table has no storage of its own. A test compares both shapes with a table
 -- made by cache_create_type(), so the two cannot drift apart unnoticed.
@@ -54,15 +54,14 @@ BEGIN
         format('pgcache entries of type %s whose key hashes to %s mod %s. Use the cache_* functions.', t.name, i, p_partitions));
     END LOOP;
   END IF;
-  -- On a partitioned table, the constraint and the index are created on every leaf as well.
+  -- On a partitioned table, the constraint is created on every leaf as well.
   EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I CHECK (%I IS NOT NULL)',
     schema_name, t.table_name, t.table_name || '_value_present',
     CASE t.value_kind WHEN 'jsonb' THEN 'value_json' WHEN 'text' THEN 'value_text'
                       WHEN 'bytea' THEN 'value_bytes' ELSE 'value_vector' END);
-  EXECUTE format('CREATE INDEX %I ON %I.%I (version, expires_at)', t.table_name || '_expiry', schema_name, t.table_name);
 END $$;
 COMMENT ON FUNCTION _create_type_table(cache_types, integer) IS
-  'Creates a type''s table (a partition of entries), plain or hash-partitioned by key into N leaves, with the storage options, value check and expiry index of cache_create_type().';
+  'Creates a type''s table (a partition of entries), plain or hash-partitioned by key into N leaves, with the storage options and value check of cache_create_type().';
 
 CREATE OR REPLACE FUNCTION cache_hash_partition_type(p_type text, p_partitions integer, p_keep_entries boolean DEFAULT true)
 RETURNS bigint

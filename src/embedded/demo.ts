@@ -97,6 +97,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
         ? `Installed pgcache in schema "${schema}" through its migrations (${ran.join(', ')}).`
         : `pgcache is already installed in schema "${schema}" (migrations up to date).`,
     );
+    // The demo's sessions expire within seconds and it waits for maintenance to delete them: no grace period.
+    await pool.query(
+      `UPDATE "${schema.replaceAll('"', '""')}".cache_settings SET value = '0' WHERE name = 'maintenance.expired_grace'`,
+    );
 
     maintenance = startEmbeddedMaintenance(embedded.url, {
       schema,

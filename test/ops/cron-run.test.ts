@@ -30,7 +30,7 @@ async function seedExpired(pool: pg.Pool, schema: string): Promise<void> {
   const s = pg.escapeIdentifier(schema);
   await pool.query(`SELECT ${s}.cache_set('default', 'gone' || i, to_jsonb(i)) FROM generate_series(1, 50) i`);
   await pool.query(`SELECT ${s}.cache_set('default', 'kept', '1'::jsonb)`);
-  await pool.query(`UPDATE ${s}.cache_default SET expires_at = now() - interval '1 second' WHERE key LIKE 'gone%'`);
+  await pool.query(`UPDATE ${s}.cache_default SET expires_at = now() - interval '1 hour' WHERE key LIKE 'gone%'`);
 }
 
 async function state(pool: pg.Pool, schema: string): Promise<{ left: number; runs: number }> {

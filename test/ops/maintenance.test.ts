@@ -121,7 +121,7 @@ describe('cache_maintenance', () => {
     await q(`SELECT pgcache.cache_create_type('ops_mix', 'jsonb', interval '1 day', 4, NULL, 'lru')`);
     await craft('ops_mix');
     await q(
-      `UPDATE pgcache.cache_ops_mix SET expires_at = now() - interval '1 second' WHERE key IN ('k5', 'k6', 'k7')`,
+      `UPDATE pgcache.cache_ops_mix SET expires_at = now() - interval '1 hour' WHERE key IN ('k5', 'k6', 'k7')`,
     );
     await setting('maintenance.batch_size', '2');
     const rows = await maintain();
@@ -158,7 +158,7 @@ describe('cache_maintenance', () => {
 
   it('starts no batch after its time budget, and visits the types in turn', async () => {
     await q(`SELECT pgcache.cache_set('default', 'e' || i, '1'::jsonb) FROM generate_series(1, 5) i`);
-    await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 second'`);
+    await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 hour'`);
     await setting('maintenance.batch_size', '2');
     await setting('maintenance.time_budget', '0');
     // Each run does one batch of the type visited longest ago, and skips the rest.
@@ -180,7 +180,7 @@ describe('cache_maintenance', () => {
 
   it('gives up on a type whose table another session has locked, instead of queueing behind it', async () => {
     await q(`SELECT pgcache.cache_set('default', 'old', '1'::jsonb, interval '1 hour')`);
-    await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 second'`);
+    await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 hour'`);
     await setting('maintenance.lock_timeout', '100ms');
     const locker = await db.pool.connect();
     const runner = await db.pool.connect();
@@ -367,7 +367,7 @@ describe('monitoring views', () => {
   it('cache_top_keys ranks live keys by hit score, per type, at most 100', async () => {
     await q(`SELECT pgcache.cache_set('default', 't' || i, to_jsonb(i)) FROM generate_series(1, 120) i`);
     await q(`UPDATE pgcache.cache_default SET hit_count = substr(key, 2)::int`);
-    await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 s' WHERE key = 't120'`);
+    await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 hour' WHERE key = 't120'`);
     const { rows } = await q(`SELECT * FROM pgcache.cache_top_keys WHERE cache_type = 'default' ORDER BY rank`);
     expect(rows).toHaveLength(100);
     expect(rows.slice(0, 3).map((r) => [r.rank, r.key, r.hit_score])).toEqual([
@@ -390,7 +390,7 @@ describe('storage settings of cache tables', () => {
     await q(`SELECT pgcache.cache_create_type('ops_new')`);
     for (const table of ['cache_default', 'cache_audio_chunks', 'cache_ops_new']) {
       expect(await optionsOf(table)).toEqual({
-        main: ['fillfactor=90', 'autovacuum_vacuum_scale_factor=0.05', 'autovacuum_analyze_scale_factor=0.05'],
+        main: ['fillfactor=75', 'autovacuum_vacuum_scale_factor=0.05', 'autovacuum_analyze_scale_factor=0.05'],
         toast: ['autovacuum_vacuum_scale_factor=0.05'],
       });
     }
@@ -412,7 +412,7 @@ describe('storage settings of cache tables', () => {
       client.release();
     }
     expect((await optionsOf('cache_default')).toast).toEqual(['autovacuum_vacuum_scale_factor=0.05']);
-    expect((await optionsOf('cache_default')).main).toContain('fillfactor=90');
+    expect((await optionsOf('cache_default')).main).toContain('fillfactor=75');
     expect((await optionsOf('"cache_ops_hashed$1"')).toast).toEqual(['autovacuum_vacuum_scale_factor=0.05']);
   });
 });

@@ -71,7 +71,7 @@ function value(families: Map<string, Family>, metric: string, labels: Record<str
 
 beforeAll(async () => {
   await q(`SELECT pgcache.cache_set('default', 'k' || i, to_jsonb(i)) FROM generate_series(1, 12) i`);
-  await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 s' WHERE key IN ('k1', 'k2')`);
+  await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 hour' WHERE key IN ('k1', 'k2')`);
   await q(`UPDATE pgcache.cache_default SET hit_count = substr(key, 2)::int`);
   await q(`UPDATE pgcache.cache_types SET max_entries = 8 WHERE name = 'default'`);
   for (let i = 0; i < 5; i++) await q(`SELECT pgcache.cache_get('default', 'k12')`);

@@ -40,7 +40,7 @@ it('cache_schedule_maintenance and cache_unschedule_maintenance say pg_cron is m
 
 it('startMaintenance runs cache_maintenance() on the timer instead', async () => {
   await client.query(`SELECT pgcache.cache_set('default', 'k' || i, to_jsonb(i)) FROM generate_series(1, 6) i`);
-  await client.query(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 second' WHERE key <> 'k6'`);
+  await client.query(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 hour' WHERE key <> 'k6'`);
   const runner = startMaintenance({ client, intervalMs: 3_600_000, runAtStart: false });
   try {
     const reports = await runner.runNow();

@@ -21,7 +21,7 @@ const start = (options: Parameters<typeof startMaintenance>[0]) => {
 
 it('only one of several runners runs; when it stops another takes over', async () => {
   await q(`SELECT pgcache.cache_set('default', 'x' || i, '1'::jsonb) FROM generate_series(1, 3) i`);
-  await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 second'`);
+  await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 hour'`);
   const a = start({ databaseUrl: db.url, intervalMs: 3_600_000, runAtStart: false });
   const b = start({ databaseUrl: db.url, intervalMs: 3_600_000, runAtStart: false });
   const first = await a.runNow();
@@ -49,7 +49,7 @@ it('bounds each call with statement_timeout, reports the error and keeps going',
   const errors: unknown[] = [];
   try {
     await q(`SELECT pgcache.cache_set('default', 'held', '1'::jsonb)`);
-    await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 second'`);
+    await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 hour'`);
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE pgcache.cache_default IN ACCESS EXCLUSIVE MODE');
     const runner = start({

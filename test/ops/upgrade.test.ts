@@ -26,7 +26,7 @@ it('upgrades a 0.1.0 install without losing entries, types or statistics', async
   await q(`SELECT pgcache.cache_set('default', 'k' || i, to_jsonb(i)) FROM generate_series(1, 10) i`);
   await q(`SELECT pgcache.cache_set('llm_responses', 'answer', 'forty-two'::text)`);
   await q(`SELECT pgcache.cache_get('default', 'k1'), pgcache.cache_get('default', 'missing')`);
-  await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 second' WHERE key IN ('k1', 'k2')`);
+  await q(`UPDATE pgcache.cache_default SET expires_at = now() - interval '1 hour' WHERE key IN ('k1', 'k2')`);
   await q(`UPDATE pgcache.cache_settings SET value = '90 seconds' WHERE name = 'ttl.short'`);
   const statsBefore = (await q(`SELECT * FROM pgcache.cache_stats() WHERE cache_type = 'default'`)).rows[0];
 

@@ -59,7 +59,7 @@ beforeAll(async () => {
   baseline = await untouched(db.pool, SCRATCH, []);
 });
 
-/** The relations cache_create_type(name) makes: its table, its expiry index, its two sequences. */
+/** The relations cache_create_type(name) makes: its table, its key index, its two sequences (and the expiry index of 0.1). */
 async function wouldClash(name: string): Promise<boolean> {
   const { rows } = await db.pool.query(
     `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
@@ -174,7 +174,6 @@ describe('type names', () => {
         'partitions',
         'default_hits',
         'default_misses',
-        'default_expiry',
         'default_pkey',
       );
       await isolated(() =>

@@ -128,7 +128,7 @@ describe('a hash-partitioned type', () => {
     await createType('hp_reference', 'bytea');
     await createType('hp_shape', 'bytea');
     const reference = await shape('cache_hp_reference');
-    expect(reference.reloptions).toContain('fillfactor=90');
+    expect(reference.reloptions).toContain('fillfactor=75');
     await one(`SELECT pgcache.cache_hash_partition_type('hp_shape', 3)`);
     for (const r of [0, 1, 2]) expect(await shape(`cache_hp_shape$${r}`)).toEqual(reference);
     await one(`SELECT pgcache.cache_hash_partition_type('hp_shape', 1)`);
