@@ -113,11 +113,9 @@ DECLARE
   value_size integer;
   expiry timestamptz;
 BEGIN
-  -- As _write_type: the type lock in share mode until commit, then the registry row read after it.
-  IF p_type IS NULL THEN
-    t := _type(p_type);  -- raises PC001
-  END IF;
-  PERFORM pg_advisory_xact_lock_shared(_type_lock_key(p_type));
+  -- As _write_type: the type lock (ROW EXCLUSIVE on the type's table) until commit, then the registry row
+  -- read after it.
+  PERFORM _lock_type(p_type, 'ROW EXCLUSIVE');
   SELECT * INTO t FROM cache_types WHERE name = p_type;
   IF NOT FOUND THEN
     t := _type(p_type);  -- raises PC001
@@ -126,7 +124,6 @@ BEGIN
     PERFORM 1 FROM cache_types WHERE id = t.id FOR SHARE;
   END IF;
   IF t.tenant_scoped THEN
-    PERFORM pg_advisory_xact_lock_shared(_type_lock_key(p_type, _tenant(t)));
     t.version := _tenant_version(t);
   END IF;
   -- As _check_key and _check_kind.

@@ -120,9 +120,7 @@ describe('cache_maintenance', () => {
   it('deletes expired rows first, then evicts to the budget, in bounded steps, and reports both', async () => {
     await q(`SELECT pgcache.cache_create_type('ops_mix', 'jsonb', interval '1 day', 4, NULL, 'lru')`);
     await craft('ops_mix');
-    await q(
-      `UPDATE pgcache.cache_ops_mix SET expires_at = now() - interval '1 hour' WHERE key IN ('k5', 'k6', 'k7')`,
-    );
+    await q(`UPDATE pgcache.cache_ops_mix SET expires_at = now() - interval '1 hour' WHERE key IN ('k5', 'k6', 'k7')`);
     await setting('maintenance.batch_size', '2');
     const rows = await maintain();
     expect(rows.map((r) => r.cache_type).sort()).toEqual(
