@@ -41,6 +41,8 @@ BEGIN
                              AND am.amname = 'hnsw' AND ic.relname LIKE left(ct.table_name, 25) || '\_hnsw\_%') LOOP
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I.%I (model, hash_array(embedding)) WHERE embedding IS NOT NULL',
       left(t.table_name, 25) || '_hash_' || md5(t.id || ':embedding'), current_schema(), t.table_name);
+  END LOOP;
+END $$;
 
 -- Type tables keep no index on (version, expires_at): overwrites become HOT updates, and expiry clean-up
 -- sweeps the table by ctid ranges instead (core/06_maintenance.sql). On a hash-partitioned type's table the
