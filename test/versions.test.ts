@@ -77,23 +77,31 @@ describe('frozen releases', () => {
 });
 
 describe('an upgraded install is a fresh install', () => {
-  it('0.1.0 upgraded by migrate() and by psql has the catalog of a fresh psql install of sql/', async () => {
+  it('0.1.0 upgraded by migrate(), and every release upgraded by psql, has the catalog of a fresh install', async () => {
     // migrate(): 0001..0007 install 0.1.0 from sql/releases/0.1.0, the later migrations upgrade it.
     await migrate({ databaseUrl: db.url, schema: 'ver_migrated' });
-    // psql: the frozen 0.1.0 install.sql, then sql/upgrade.sql.
-    psql(db.url, '-v', 'schema=ver_psql_up', '-f', 'sql/releases/0.1.0/install.sql');
-    psql(db.url, '-v', 'schema=ver_psql_up', '-f', 'sql/upgrade.sql');
+    // psql: each release's frozen install.sql, then sql/upgrade.sql.
+    const upgraded = releasedVersions().map((v) => `ver_up_${v.replaceAll('.', '_')}`);
+    for (const [i, v] of releasedVersions().entries()) {
+      psql(db.url, '-v', `schema=${upgraded[i]}`, '-f', `sql/releases/${v}/install.sql`);
+      psql(db.url, '-v', `schema=${upgraded[i]}`, '-f', 'sql/upgrade.sql');
+    }
     psql(db.url, '-v', 'schema=ver_fresh', '-f', 'sql/install.sql');
 
     const fresh = await catalog(db.pool, 'ver_fresh');
     const migrated = await catalog(db.pool, 'ver_migrated', [/pgcache_migrations/]);
-    const psqlUp = await catalog(db.pool, 'ver_psql_up');
     expect(fresh.length).toBeGreaterThan(200);
     // onlyA: what the upgraded install has and a fresh one lacks; onlyB: the reverse. A difference means sql/
     // changed without its DDL in the upgrade step (docs/versions.md, "Changing the SQL").
-    const hint = `add the DDL to sql/${upgradeSteps().at(-1)?.file}`;
+    const pending = upgradeSteps().find((s) => !releasedVersions().includes(s.to));
+    const hint = pending
+      ? `add the DDL to sql/${pending.file}`
+      : 'sql/ differs from the newest release: start the next version (npx tsx scripts/release.ts start <version>)';
     expect(catalogDiff(migrated, fresh), `migrate() from 0.1.0 vs fresh: ${hint}`).toEqual({ onlyA: [], onlyB: [] });
-    expect(catalogDiff(psqlUp, fresh), `psql upgrade from 0.1.0 vs fresh: ${hint}`).toEqual({ onlyA: [], onlyB: [] });
+    for (const [i, v] of releasedVersions().entries()) {
+      const psqlUp = await catalog(db.pool, upgraded[i] as string);
+      expect(catalogDiff(psqlUp, fresh), `psql upgrade from ${v} vs fresh: ${hint}`).toEqual({ onlyA: [], onlyB: [] });
+    }
   });
 
   it('the comparison sees a column, a default, a grant and a function body', async () => {
