@@ -178,8 +178,8 @@ EXCEPTION WHEN undefined_table THEN
     USING ERRCODE = 'PC001', HINT = 'List types with SELECT name FROM cache_types; create one with cache_create_type().';
 END $$;
 
--- The registry row of a type for a write, with its type lock (and tenant lock) held in share mode, and the
--- caller's version in t.version. Read after the lock, so it is never a row a concurrent switch, drop or bump
+-- The registry row of a type for a write, with its type lock (ROW EXCLUSIVE on the type's table, see
+-- _lock_type) held until commit, and the caller's version (the tenant's, for a tenant-scoped type) in t.version. Read after the lock, so it is never a row a concurrent switch, drop or bump
 -- has replaced. Under REPEATABLE READ or SERIALIZABLE the snapshot may predate the lock: the row is then
 -- locked too, which raises 40001 (retry) if it changed since.
 CREATE OR REPLACE FUNCTION _write_type(p_type text) RETURNS cache_types
