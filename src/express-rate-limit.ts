@@ -15,7 +15,10 @@ import { checkLimiterKey } from './client/rate-limit.js';
 import { buildStatements } from './client/statements.js';
 
 /** What the store needs of a pgcache client (any Cache, or a tenant view of one). */
-export type RateLimitClient = Pick<Cache, 'pool' | 'rateLimit' | 'rateLimitPeek' | 'rateLimitRefund' | 'rateLimitReset'>;
+export type RateLimitClient = Pick<
+  Cache,
+  'pool' | 'rateLimit' | 'rateLimitPeek' | 'rateLimitRefund' | 'rateLimitReset'
+>;
 
 export interface PgcacheRateLimitStoreOptions {
   /** A pgcache client (or a tenant view of one) to count through; its pool stays yours. */

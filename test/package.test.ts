@@ -109,7 +109,13 @@ console.log(JSON.stringify(out));`,
 
     it('every export imports', () => {
       const out = JSON.parse(node('imports.mjs'));
-      for (const name of ['pgcache', 'pgcache/keyv', 'pgcache/maintenance', 'pgcache/metrics', 'pgcache/express-rate-limit']) {
+      for (const name of [
+        'pgcache',
+        'pgcache/keyv',
+        'pgcache/maintenance',
+        'pgcache/metrics',
+        'pgcache/express-rate-limit',
+      ]) {
         expect(typeof out[name], `${name}: ${out[name]}`).toBe('number');
       }
     });

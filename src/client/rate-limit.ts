@@ -58,7 +58,10 @@ function isCount(value: unknown, max: number): value is number {
 export function checkCost(cost: unknown): number {
   if (cost === undefined) return 1;
   if (!isCount(cost, MAX_INTEGER)) {
-    invalid('cost', `must be an integer from 1 to ${MAX_INTEGER}, got ${typeof cost === 'number' ? cost : describe(cost)}`);
+    invalid(
+      'cost',
+      `must be an integer from 1 to ${MAX_INTEGER}, got ${typeof cost === 'number' ? cost : describe(cost)}`,
+    );
   }
   return cost;
 }
@@ -70,7 +73,10 @@ export function limiterArguments(options: unknown): [number, number, number] {
   }
   const { limit, window, cost = 1 } = options as Partial<RateLimitOptions>;
   if (!isCount(limit, MAX_INTEGER)) {
-    invalid('limit', `must be an integer from 1 to ${MAX_INTEGER}, got ${typeof limit === 'number' ? limit : describe(limit)}`);
+    invalid(
+      'limit',
+      `must be an integer from 1 to ${MAX_INTEGER}, got ${typeof limit === 'number' ? limit : describe(limit)}`,
+    );
   }
   if (typeof window !== 'number' || !Number.isFinite(window) || window <= 0 || window > MAX_WINDOW_SECONDS) {
     invalid(
@@ -79,7 +85,10 @@ export function limiterArguments(options: unknown): [number, number, number] {
     );
   }
   if (!isCount(cost, limit)) {
-    invalid('cost', `must be an integer from 1 to the limit (${limit}), got ${typeof cost === 'number' ? cost : describe(cost)}`);
+    invalid(
+      'cost',
+      `must be an integer from 1 to the limit (${limit}), got ${typeof cost === 'number' ? cost : describe(cost)}`,
+    );
   }
   return [limit, window, cost];
 }

@@ -43,7 +43,8 @@ describe('cache_rate_limit', () => {
     expect(first.getTime() - Date.now()).toBeGreaterThan(55_000);
     expect(first.getTime() - Date.now()).toBeLessThanOrEqual(60_000);
 
-    for (let i = 98; i >= 0; i--) expect(await limit('api', 'user:42', 100, '1 minute')).toMatchObject({ allowed: true, remaining: i });
+    for (let i = 98; i >= 0; i--)
+      expect(await limit('api', 'user:42', 100, '1 minute')).toMatchObject({ allowed: true, remaining: i });
     const denied = await limit('api', 'user:42', 100, '1 minute');
     expect(denied).toMatchObject({ allowed: false, remaining: 0 });
     expect(denied.reset_at).toEqual(first);
@@ -127,9 +128,10 @@ describe('cache_rate_limit', () => {
         clients.map(async (c, i) => {
           for (let n = 0; n < 60; n++) {
             const cost = 1 + ((i + n) % 7);
-            const { rows } = await c.query(`SELECT allowed FROM pgcache.cache_rate_limit('mixed', 'k', 250, interval '1 hour', $1)`, [
-              cost,
-            ]);
+            const { rows } = await c.query(
+              `SELECT allowed FROM pgcache.cache_rate_limit('mixed', 'k', 250, interval '1 hour', $1)`,
+              [cost],
+            );
             if (rows[0].allowed) consumed += cost;
           }
         }),
@@ -151,7 +153,8 @@ describe('cache_rate_limit', () => {
     const c = await db.pool.connect();
     try {
       await c.query('BEGIN');
-      for (let i = 0; i < 50; i++) await c.query(`SELECT pgcache.cache_rate_limit('hot', 'k', 1000, interval '1 hour')`);
+      for (let i = 0; i < 50; i++)
+        await c.query(`SELECT pgcache.cache_rate_limit('hot', 'k', 1000, interval '1 hour')`);
       const { rows } = await c.query(
         `SELECT pg_stat_get_xact_tuples_updated('pgcache.rate_limits'::regclass)::int AS updated,
                 pg_stat_get_xact_tuples_hot_updated('pgcache.rate_limits'::regclass)::int AS hot`,
@@ -216,19 +219,23 @@ describe('hostile arguments', () => {
       [`'', 'k', 5, interval '1 minute'`, 'bucket'],
       [`repeat('b', 256), 'k', 5, interval '1 minute'`, 'bucket'],
     ] as const) {
-      const error = await db.pool
-        .query(`SELECT * FROM pgcache.cache_rate_limit(${args})`)
-        .then(() => undefined, (e) => e);
+      const error = await db.pool.query(`SELECT * FROM pgcache.cache_rate_limit(${args})`).then(
+        () => undefined,
+        (e) => e,
+      );
       expect(error?.code, args).toBe('PC010');
       expect(error?.message, args).toContain(`argument "${argument}"`);
-      const peeked = await db.pool
-        .query(`SELECT * FROM pgcache.cache_rate_limit_peek(${args})`)
-        .then(() => undefined, (e) => e);
+      const peeked = await db.pool.query(`SELECT * FROM pgcache.cache_rate_limit_peek(${args})`).then(
+        () => undefined,
+        (e) => e,
+      );
       expect(peeked?.code, args).toBe('PC010');
     }
     expect(await call(`'b', 'k', 5, interval '1 minute', 2147483647`)).toBe('PC010');
     expect(await call(`'b', 'k', 2147483648, interval '1 minute'`)).toBe('42883'); // no such integer overload
-    expect((await db.pool.query(`SELECT count(*)::int AS n FROM pgcache.rate_limits WHERE bucket = 'b'`)).rows[0].n).toBe(0);
+    expect(
+      (await db.pool.query(`SELECT count(*)::int AS n FROM pgcache.rate_limits WHERE bucket = 'b'`)).rows[0].n,
+    ).toBe(0);
   });
 
   it('rejects NULL, empty and over-long keys as the cache does (PC002, PC003); takes 1024-byte keys', async () => {
@@ -253,7 +260,7 @@ describe('hostile arguments', () => {
 
   it('treats keys and buckets as data: quotes, LIKE wildcards and separators match nothing else', async () => {
     await limit('w', "a%_'\\", 1, '1 minute');
-    expect((await limit('w', 'a__\'\\', 1, '1 minute')).allowed).toBe(true);
+    expect((await limit('w', "a__'\\", 1, '1 minute')).allowed).toBe(true);
     expect((await limit('w', "a%_'\\", 1, '1 minute')).allowed).toBe(false);
     expect((await db.pool.query(`SELECT pgcache.cache_rate_limit_reset('w', '%') AS ok`)).rows[0].ok).toBe(false);
   });
@@ -282,16 +289,25 @@ describe('tenants', () => {
     expect((await hit(null))[0]).toMatchObject({ allowed: true, remaining: 1 });
     // A tenant cannot peek at, refund or reset another's key, nor spell it with the separator.
     expect(
-      (await asTenant<Verdict>('globex', `SELECT * FROM pgcache.cache_rate_limit_peek('t', 'user:1', 2, interval '1 minute')`))[0],
+      (
+        await asTenant<Verdict>(
+          'globex',
+          `SELECT * FROM pgcache.cache_rate_limit_peek('t', 'user:1', 2, interval '1 minute')`,
+        )
+      )[0],
     ).toMatchObject({ remaining: 1 });
-    expect((await asTenant<{ ok: boolean }>('globex', `SELECT pgcache.cache_rate_limit_reset('t', 'user:1') AS ok`))[0]?.ok).toBe(true);
+    expect(
+      (await asTenant<{ ok: boolean }>('globex', `SELECT pgcache.cache_rate_limit_reset('t', 'user:1') AS ok`))[0]?.ok,
+    ).toBe(true);
     expect((await hit('acme'))[0]).toMatchObject({ allowed: false });
     await asTenant('globex', `SELECT pgcache.cache_rate_limit_refund('t', 'user:1', 2)`);
     expect((await hit('acme'))[0]).toMatchObject({ allowed: false });
     expect(
-      (await asTenant<Verdict>('globex', `SELECT * FROM pgcache.cache_rate_limit('t', $1, 2, interval '1 minute')`, [
-        `acme${String.fromCharCode(31)}user:1`,
-      ]))[0],
+      (
+        await asTenant<Verdict>('globex', `SELECT * FROM pgcache.cache_rate_limit('t', $1, 2, interval '1 minute')`, [
+          `acme${String.fromCharCode(31)}user:1`,
+        ])
+      )[0],
     ).toMatchObject({ allowed: true, remaining: 1 });
     const { rows } = await db.pool.query(
       `SELECT tenant, key, hits FROM pgcache.rate_limits WHERE bucket = 't' ORDER BY tenant, key`,
@@ -320,7 +336,9 @@ describe('maintenance', () => {
     await new Promise((r) => setTimeout(r, 20));
     await db.pool.query(`UPDATE pgcache.cache_settings SET value = '10' WHERE name = 'maintenance.batch_size'`);
     try {
-      const { rows } = await db.pool.query(`SELECT * FROM pgcache.cache_maintenance() WHERE cache_type = '(rate_limits)'`);
+      const { rows } = await db.pool.query(
+        `SELECT * FROM pgcache.cache_maintenance() WHERE cache_type = '(rate_limits)'`,
+      );
       expect(rows).toEqual([expect.objectContaining({ expired: '25', evicted: '0', complete: true, error: null })]);
       const left = await db.pool.query(`SELECT key FROM pgcache.rate_limits WHERE bucket = 'gc'`);
       expect(left.rows).toEqual([{ key: 'live' }]);
@@ -340,12 +358,16 @@ describe('maintenance', () => {
       await holder.query('BEGIN');
       await holder.query(`SELECT 1 FROM pgcache.rate_limits WHERE bucket = 'gc' AND key = 'held' FOR UPDATE`);
       await db.pool.query(`SELECT count(*) FROM pgcache.cache_maintenance()`);
-      expect((await db.pool.query(`SELECT count(*)::int AS n FROM pgcache.rate_limits WHERE key = 'held'`)).rows[0].n).toBe(1);
+      expect(
+        (await db.pool.query(`SELECT count(*)::int AS n FROM pgcache.rate_limits WHERE key = 'held'`)).rows[0].n,
+      ).toBe(1);
       await holder.query('COMMIT');
     } finally {
       holder.release();
     }
     await db.pool.query(`SELECT count(*) FROM pgcache.cache_maintenance()`);
-    expect((await db.pool.query(`SELECT count(*)::int AS n FROM pgcache.rate_limits WHERE key = 'held'`)).rows[0].n).toBe(0);
+    expect(
+      (await db.pool.query(`SELECT count(*)::int AS n FROM pgcache.rate_limits WHERE key = 'held'`)).rows[0].n,
+    ).toBe(0);
   });
 });
