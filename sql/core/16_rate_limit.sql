@@ -110,8 +110,16 @@ BEGIN
     PERFORM _check_rate_limit_key(p_bucket, p_key);
     PERFORM _check_rate_limit_args(p_limit, p_window, p_cost);
   END IF;
+  -- A key whose live window is already spent is denied from a plain read: no row lock, no write, so a client
+  -- hammering a spent limit neither queues behind nor slows the others. (Within a window the count only grows,
+  -- but for a refund or reset, so the denial was true when read.)
+  SELECT * INTO r FROM rate_limits l WHERE l.bucket = p_bucket AND l.tenant = v_tenant AND l.key = p_key;
+  IF r.window_end > v_now AND r.hits::bigint + p_cost > p_limit THEN
+    RETURN QUERY SELECT false, greatest(p_limit - r.hits, 0), r.window_end - v_now, r.window_end;
+    RETURN;
+  END IF;
   -- One statement under the row's lock: a new window, or one more hit if it fits. A hit that does not fit
-  -- updates nothing (no dead tuple for a denied request); ON CONFLICT still locks the row, so the re-read
+  -- (the window filled since the read above) updates nothing; ON CONFLICT still locks the row, so the re-read
   -- below sees what the denial was based on.
   INSERT INTO rate_limits AS l (bucket, tenant, key, hits, window_start, window_end)
   VALUES (p_bucket, v_tenant, p_key, p_cost, v_now, v_now + p_window)

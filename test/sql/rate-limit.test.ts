@@ -152,16 +152,56 @@ describe('cache_rate_limit', () => {
     expect(indexes.map((r) => r.name)).toEqual(['pgcache.rate_limits_pkey']);
     const c = await db.pool.connect();
     try {
+      const updates = async () =>
+        (
+          await c.query(
+            `SELECT pg_stat_get_xact_tuples_updated('pgcache.rate_limits'::regclass)::int AS updated,
+                    pg_stat_get_xact_tuples_hot_updated('pgcache.rate_limits'::regclass)::int AS hot`,
+          )
+        ).rows[0];
       await c.query('BEGIN');
-      for (let i = 0; i < 50; i++)
+      await c.query(`SELECT pgcache.cache_rate_limit('hot', 'k', 1000, interval '1 hour')`);
+      const before = await updates();
+      for (let i = 0; i < 49; i++)
         await c.query(`SELECT pgcache.cache_rate_limit('hot', 'k', 1000, interval '1 hour')`);
-      const { rows } = await c.query(
-        `SELECT pg_stat_get_xact_tuples_updated('pgcache.rate_limits'::regclass)::int AS updated,
-                pg_stat_get_xact_tuples_hot_updated('pgcache.rate_limits'::regclass)::int AS hot`,
-      );
+      const after = await updates();
       await c.query('COMMIT');
-      expect(rows[0].updated).toBe(49);
-      expect(rows[0].hot).toBe(49);
+      expect(after.updated - before.updated).toBe(49);
+      expect(after.hot - before.hot).toBe(49);
+    } finally {
+      c.release();
+    }
+  });
+  it('denies a spent key without a write or a row lock', async () => {
+    await limit('spent', 'k', 1, '1 hour');
+    const c = await db.pool.connect();
+    try {
+      const written = async () =>
+        (
+          await c.query(
+            `SELECT pg_stat_get_xact_tuples_updated('pgcache.rate_limits'::regclass)::int AS updated,
+                    pg_stat_get_xact_tuples_inserted('pgcache.rate_limits'::regclass)::int AS inserted`,
+          )
+        ).rows[0];
+      await c.query('BEGIN');
+      const before = await written();
+      for (let i = 0; i < 20; i++) {
+        const { rows } = await c.query(
+          `SELECT allowed FROM pgcache.cache_rate_limit('spent', 'k', 1, interval '1 hour')`,
+        );
+        expect(rows[0].allowed).toBe(false);
+      }
+      expect(await written()).toEqual(before); // pending counts of the session's earlier statements aside
+      // The transaction holds no lock on the row: another session takes it at once.
+      const other = await db.pool.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query(`SELECT 1 FROM pgcache.rate_limits WHERE bucket = 'spent' FOR UPDATE NOWAIT`);
+        await other.query('ROLLBACK');
+      } finally {
+        other.release();
+      }
+      await c.query('COMMIT');
     } finally {
       c.release();
     }
