@@ -96,7 +96,7 @@ CREATE OR REPLACE FUNCTION cache_rate_limit(p_bucket text, p_key text, p_limit i
 RETURNS TABLE (allowed boolean, remaining integer, retry_after interval, reset_at timestamptz)
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-  v_tenant text := _rate_limit_tenant();
+  v_tenant text := coalesce(current_setting('pgcache.tenant', true), '');
   v_now timestamptz := clock_timestamp();  -- not now(): a long transaction must not keep an old window open
   r rate_limits;
 BEGIN
@@ -110,17 +110,34 @@ BEGIN
     PERFORM _check_rate_limit_key(p_bucket, p_key);
     PERFORM _check_rate_limit_args(p_limit, p_window, p_cost);
   END IF;
-  -- A key whose live window is already spent is denied from a plain read: no row lock, no write, so a client
+  IF v_tenant <> '' THEN
+    v_tenant := _rate_limit_tenant();  -- PC013 for a malformed name
+  END IF;
+
+  -- The common case, a hit that fits the live window: one HOT update. Its WHERE is evaluated again on the
+  -- newest row version after a concurrent hit commits, so no two hits are counted against one free unit.
+  UPDATE rate_limits l SET hits = l.hits + p_cost
+   WHERE l.bucket = p_bucket AND l.tenant = v_tenant AND l.key = p_key
+     AND l.window_end > v_now AND l.hits::bigint + p_cost <= p_limit
+  RETURNING l.* INTO r;
+  IF r.bucket IS NOT NULL THEN
+    allowed := true; remaining := p_limit - r.hits; retry_after := interval '0'; reset_at := r.window_end;
+    RETURN NEXT;
+    RETURN;
+  END IF;
+  -- A key whose live window is spent is denied from a plain read: no row lock, no write, so a client
   -- hammering a spent limit neither queues behind nor slows the others. (Within a window the count only grows,
   -- but for a refund or reset, so the denial was true when read.)
   SELECT * INTO r FROM rate_limits l WHERE l.bucket = p_bucket AND l.tenant = v_tenant AND l.key = p_key;
   IF r.window_end > v_now AND r.hits::bigint + p_cost > p_limit THEN
-    RETURN QUERY SELECT false, greatest(p_limit - r.hits, 0), r.window_end - v_now, r.window_end;
+    allowed := false; remaining := greatest(p_limit - r.hits, 0); retry_after := r.window_end - v_now;
+    reset_at := r.window_end;
+    RETURN NEXT;
     RETURN;
   END IF;
-  -- One statement under the row's lock: a new window, or one more hit if it fits. A hit that does not fit
-  -- (the window filled since the read above) updates nothing; ON CONFLICT still locks the row, so the re-read
-  -- below sees what the denial was based on.
+  -- A new window (a new row, or an ended window), under the row's lock: ON CONFLICT settles a race with another
+  -- first hit. If someone else opened the window meanwhile and it is full, this updates nothing but still
+  -- locks the row, so the re-read below sees what the denial was based on.
   INSERT INTO rate_limits AS l (bucket, tenant, key, hits, window_start, window_end)
   VALUES (p_bucket, v_tenant, p_key, p_cost, v_now, v_now + p_window)
   ON CONFLICT (bucket, tenant, key) DO UPDATE
@@ -130,11 +147,15 @@ BEGIN
    WHERE l.window_end <= v_now OR l.hits::bigint + excluded.hits <= p_limit
   RETURNING l.* INTO r;
   IF r.bucket IS NOT NULL THEN
-    RETURN QUERY SELECT true, greatest(p_limit - r.hits, 0), interval '0', r.window_end;
+    allowed := true; remaining := greatest(p_limit - r.hits, 0); retry_after := interval '0';
+    reset_at := r.window_end;
+    RETURN NEXT;
     RETURN;
   END IF;
   SELECT * INTO r FROM rate_limits l WHERE l.bucket = p_bucket AND l.tenant = v_tenant AND l.key = p_key;
-  RETURN QUERY SELECT false, greatest(p_limit - r.hits, 0), greatest(r.window_end - v_now, interval '0'), r.window_end;
+  allowed := false; remaining := greatest(p_limit - r.hits, 0);
+  retry_after := greatest(r.window_end - v_now, interval '0'); reset_at := r.window_end;
+  RETURN NEXT;
 END $$;
 COMMENT ON FUNCTION cache_rate_limit(text, text, integer, interval, integer) IS
   'Consumes cost (default 1) of key''s limit in bucket: at most limit units per window (a fixed window opened by the key''s first hit). Returns allowed, remaining, retry_after (0 when allowed) and reset_at (end of the window). A denied call consumes nothing. Keys are the tenant''s own when pgcache.tenant is set.';
