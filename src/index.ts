@@ -12,6 +12,7 @@ export { CacheTypeAccessor } from './client/accessor.js';
 export { Cache, type CacheOptions, createCache } from './client/cache.js';
 export * from './client/errors.js';
 export { cacheKey } from './client/key.js';
+export type { RateLimitOptions, RateLimitResult } from './client/rate-limit.js';
 export type * from './client/types.js';
 export type * from './generated/rows.js';
 export { installRoles, type MigrateOptions, migrate, type UninstallOptions, uninstall } from './install/migrate.js';

@@ -70,7 +70,7 @@ describe('the packed package in a fresh app', () => {
     writeFileSync(
       join(app, 'imports.mjs'),
       `const out = {};
-for (const name of ['pgcache', 'pgcache/keyv', 'pgcache/maintenance', 'pgcache/metrics']) {
+for (const name of ['pgcache', 'pgcache/keyv', 'pgcache/maintenance', 'pgcache/metrics', 'pgcache/express-rate-limit']) {
   try { out[name] = Object.keys(await import(name)).length; } catch (e) { out[name] = e.message; }
 }
 console.log(JSON.stringify(out));`,
@@ -80,6 +80,8 @@ console.log(JSON.stringify(out));`,
     expect(out['pgcache/maintenance']).toBeGreaterThan(0);
     // keyv's types only are imported at runtime, so the store loads without keyv.
     expect(out['pgcache/keyv']).toBe(1);
+    // Likewise the express-rate-limit store, which names none of its types.
+    expect(out['pgcache/express-rate-limit']).toBe(1);
     expect(out['pgcache/metrics']).toMatch(/prom-client/);
   });
 
@@ -107,7 +109,13 @@ console.log(JSON.stringify(out));`,
 
     it('every export imports', () => {
       const out = JSON.parse(node('imports.mjs'));
-      for (const name of ['pgcache', 'pgcache/keyv', 'pgcache/maintenance', 'pgcache/metrics']) {
+      for (const name of [
+        'pgcache',
+        'pgcache/keyv',
+        'pgcache/maintenance',
+        'pgcache/metrics',
+        'pgcache/express-rate-limit',
+      ]) {
         expect(typeof out[name], `${name}: ${out[name]}`).toBe('number');
       }
     });
@@ -138,10 +146,12 @@ import type * as s from 'zapatos/schema';
 import {
   createCache, cacheKey, migrate, PgcacheError, NotInstalledError, InvalidTtlError,
   type CacheTypeRow, type EntryRow, type ModelRow, type EntriesRow, type CacheSizesRow, type Int8String,
+  type RateLimitResult,
 } from 'pgcache';
 import { KeyvPgcache } from 'pgcache/keyv';
 import { startMaintenance, type MaintenanceReport } from 'pgcache/maintenance';
 import { createMetrics } from 'pgcache/metrics';
+import { PgcacheRateLimitStore } from 'pgcache/express-rate-limit';
 
 const user: s.Selectable = { id: 1, email: 'ada@example.com' };
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
@@ -163,13 +173,16 @@ const ran: string[] = await migrate({ databaseUrl: 'postgres://localhost/app' })
 const keyv = new Keyv({ store: new KeyvPgcache({ pool }) });
 const runner = startMaintenance({ databaseUrl: process.env.DATABASE_URL, intervalMs: 60_000 });
 const metrics = createMetrics({ pool });
+const limited: RateLimitResult = await cache.rateLimit('api', 'user:1', { limit: 10, window: 60, cost: 2 });
+const retryAfterMs: number = limited.retryAfterMs;
+const limiterStore = new PgcacheRateLimitStore({ cache: cache.forTenant('acme'), bucket: 'login' });
 function isOurs(error: unknown): string | undefined {
   if (error instanceof InvalidTtlError || error instanceof NotInstalledError) return error.code;
   return error instanceof PgcacheError ? error.message : undefined;
 }
 // @ts-expect-error: a text type holds strings
 await cache.type('llm_responses').set('k', 42);
-console.log(hit, expires, name, sizes, expired, ran, keyv, runner, metrics, isOurs);
+console.log(hit, expires, name, sizes, expired, ran, keyv, runner, metrics, isOurs, retryAfterMs, limiterStore);
 `,
       );
       writeFileSync(

@@ -175,6 +175,12 @@ export function computeTargets(results: BenchResults): TargetRow[] {
   ratio('getMany(100) / 100 sequential gets', 'pgcache.getMany100', 'pgcache.get.x100', 1, null, '100 gets');
   for (const c of [1, 16]) ratio('get / Redis GET', 'pgcache.get', 'redis.get', c, null, 'Redis');
   for (const c of [1, 16]) ratio('set / Redis SET', 'pgcache.set', 'redis.set', c, null, 'Redis');
+  // Rate limiting: a limiter hit against a Redis fixed-window limiter and a bare counter UPDATE.
+  for (const c of [1, 16]) ratio('rateLimit / Redis INCR + PEXPIRE', 'rl.pgcache', 'rl.redis.incr', c, null, 'Redis');
+  for (const c of [1, 16]) ratio('rateLimit / bare UPDATE n + 1', 'rl.pgcache', 'rl.bare.update', c, null, 'UPDATE');
+  ratio('hot limiter key: rateLimit / Redis', 'rl.hot.pgcache', 'rl.hot.redis.incr', 16, null, 'Redis');
+  ratio('hot limiter key: rateLimit / bare UPDATE', 'rl.hot.pgcache', 'rl.hot.bare.update', 16, null, 'UPDATE');
+  ratio('hot limiter key: denials / allowed hits', 'rl.hot.pgcache.denied', 'rl.hot.pgcache', 16, null, 'allowed');
   const l1 = results.scenarios.nearCache as { staleness?: { p99Ms: number; p50Ms: number } } | undefined;
   ratio('L1 hit / Redis GET', 'l1.get', 'l1.redis.get', 1, null, 'Redis');
   if (l1?.staleness)

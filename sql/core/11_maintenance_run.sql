@@ -6,6 +6,7 @@
 --   3. records what it did per type in cache_maintenance_history, and every stats.snapshot_interval a
 --      snapshot of hits, misses, entries and bytes in cache_stats_snapshots (hit rate over time),
 --   4. trims its own history, old snapshots, and pg_cron's run log of this install's jobs when it can see it.
+--   5. deletes rate limiter rows whose window ended (rate_limits), in batches, reported as '(rate_limits)'.
 -- It never waits long on the application: lock waits give up after maintenance.lock_timeout, rows other
 -- sessions hold are skipped, and no new batch starts once maintenance.time_budget has passed, so the row locks
 -- it holds until commit are held for about that long at most.
@@ -242,6 +243,36 @@ BEGIN
       END;
     END IF;
   END LOOP;
+
+  -- Rate limiters (core/16_rate_limit.sql): rows whose window ended, in batches while time is left. Reported
+  -- as a row named '(rate_limits)' (no cache type can have that name) when it deleted something or left work.
+  type_start := clock_timestamp();
+  expired := 0;
+  complete := true;
+  err := NULL;
+  BEGIN
+    LOOP
+      n := _cleanup_rate_limits(batch);
+      expired := expired + n;
+      EXIT WHEN n < batch;
+      IF clock_timestamp() >= deadline THEN
+        complete := false;
+        EXIT;
+      END IF;
+    END LOOP;
+  EXCEPTION WHEN OTHERS THEN
+    expired := 0;
+    complete := false;
+    err := SQLSTATE || ': ' || SQLERRM;
+  END;
+  IF expired > 0 OR NOT complete THEN
+    INSERT INTO cache_maintenance_history (run_started_at, cache_type, expired, evicted, entries, bytes, duration_ms,
+                                           complete, error)
+    VALUES (run_start, '(rate_limits)', expired, 0, NULL, NULL,
+            extract(epoch FROM clock_timestamp() - type_start) * 1000, complete, err)
+    RETURNING * INTO h;
+    RETURN NEXT h;
+  END IF;
 
   DELETE FROM cache_maintenance_history
    WHERE id <= (SELECT max(id) FROM cache_maintenance_history) - _setting('maintenance.history_rows')::bigint;

@@ -10,6 +10,15 @@ import {
   UnknownCacheTypeError,
 } from './errors.js';
 import { NearCache, type NearCacheOptions } from './near-cache.js';
+import {
+  checkCost,
+  checkLimiterKey,
+  limiterArguments,
+  type RateLimitOptions,
+  type RateLimitResult,
+  rateLimitStatements,
+  toRateLimitResult,
+} from './rate-limit.js';
 import { ReadCounter } from './read-counter.js';
 import {
   bindTenant,
@@ -87,6 +96,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
   private counter: ReadCounter;
   /** The near-cache, when enabled at createCache. */
   near: NearCache | undefined;
+  private readonly limiter: ReturnType<typeof rateLimitStatements>;
 
   constructor(
     readonly pool: pg.Pool,
@@ -99,6 +109,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     readonly tenant?: string,
   ) {
     this.counter = new ReadCounter(pool, sql.recordReads);
+    this.limiter = rateLimitStatements(schema);
   }
 
   /**
@@ -275,6 +286,43 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     }
     const [row] = await this.query(this.sql.registerModel, [model, dimensions]);
     return Number(row?.dimensions);
+  }
+
+  /**
+   * Consumes `cost` (default 1) of `key`'s limit in `bucket`: at most `limit` units per `window` seconds, a
+   * fixed window opened by the key's first hit, counted exactly under concurrency. A denied call consumes
+   * nothing. On a tenant view (forTenant) the key is the tenant's own. `cache_rate_limit`
+   */
+  async rateLimit(bucket: string, key: string, options: RateLimitOptions): Promise<RateLimitResult> {
+    checkLimiterKey(bucket, key);
+    const [limit, window, cost] = limiterArguments(options);
+    const rows = await this.run(this.limiter.consume, [bucket, key, limit, window, cost]);
+    return toRateLimitResult(rows[0]);
+  }
+
+  /** What rateLimit would answer now, without consuming anything. `cache_rate_limit_peek` */
+  async rateLimitPeek(bucket: string, key: string, options: RateLimitOptions): Promise<RateLimitResult> {
+    checkLimiterKey(bucket, key);
+    const [limit, window, cost] = limiterArguments(options);
+    const rows = await this.run(this.limiter.peek, [bucket, key, limit, window, cost]);
+    return toRateLimitResult(rows[0]);
+  }
+
+  /**
+   * Gives back `cost` (default 1) units of the key's current window; returns the units still consumed in it
+   * (0 without a live window). `cache_rate_limit_refund`
+   */
+  async rateLimitRefund(bucket: string, key: string, cost?: number): Promise<number> {
+    checkLimiterKey(bucket, key);
+    const rows = await this.run(this.limiter.refund, [bucket, key, checkCost(cost)]);
+    return Number(rows[0]?.hits);
+  }
+
+  /** Forgets the key's window, so its whole limit is available again; true when it had one. `cache_rate_limit_reset` */
+  async rateLimitReset(bucket: string, key: string): Promise<boolean> {
+    checkLimiterKey(bucket, key);
+    const rows = await this.run(this.limiter.reset, [bucket, key]);
+    return rows[0]?.existed === true;
   }
 
   /** Stops the near-cache listener, and ends the pool if pgcache created it. */

@@ -150,8 +150,25 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_lock('default', 'lk', interval '1 second')`,
   },
   { fn: 'cache_unlock(text,text)', group: 'writer', sql: `SELECT SCHEMA.cache_unlock('default', 'lk')` },
+  // Consuming, refunding and resetting a limit change shared state (a reader could lock users out): writer.
+  {
+    fn: 'cache_rate_limit(text,text,integer,interval,integer)',
+    group: 'writer',
+    sql: `SELECT * FROM SCHEMA.cache_rate_limit('api', 'u', 10, interval '1 minute')`,
+  },
+  {
+    fn: 'cache_rate_limit_refund(text,text,integer)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_rate_limit_refund('api', 'u')`,
+  },
+  { fn: 'cache_rate_limit_reset(text,text)', group: 'writer', sql: `SELECT SCHEMA.cache_rate_limit_reset('api', 'u')` },
   // reader
   { fn: 'cache_ttl(text)', group: 'reader', sql: `SELECT SCHEMA.cache_ttl('short')` },
+  {
+    fn: 'cache_rate_limit_peek(text,text,integer,interval,integer)',
+    group: 'reader',
+    sql: `SELECT * FROM SCHEMA.cache_rate_limit_peek('api', 'u', 10, interval '1 minute')`,
+  },
   { fn: 'cache_key(text[])', group: 'reader', sql: `SELECT SCHEMA.cache_key('a', 'b')` },
   { fn: 'cache_default_ttl(text)', group: 'reader', sql: `SELECT SCHEMA.cache_default_ttl('default')` },
   { fn: 'cache_get(text,text)', group: 'reader', sql: `SELECT SCHEMA.cache_get('default', 'k')` },
