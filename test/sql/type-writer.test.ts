@@ -95,8 +95,8 @@ describe('cache_<type>_set', () => {
   });
 
   it('runs for the writer role, not the reader', async () => {
-    expect(await sqlState(logins.reader.query(`SELECT pgcache.cache_tw_set('r', '1')`))).toBe('42501');
-    await logins.writer.query(`SELECT pgcache.cache_tw_set('w', '1')`);
+    expect(await sqlState((logins.reader as pg.Pool).query(`SELECT pgcache.cache_tw_set('r', '1')`))).toBe('42501');
+    await (logins.writer as pg.Pool).query(`SELECT pgcache.cache_tw_set('w', '1')`);
     expect((await db.pool.query(`SELECT pgcache.cache_get('tw', 'w') AS v`)).rows[0].v).toBe(1);
   });
 
