@@ -122,7 +122,7 @@ const UNSENDABLE_ESCAPE = /\\u(?:0000|d[89a-f])/;
 /** JSON text for a jsonb value, or PC005 where JSON.stringify would not round-trip it. */
 export function encodeJson(value: unknown, argument = 'value'): string {
   // The common value, plain JSON data: one JSON.stringify and one scan of its text, no replacer.
-  if (typeof value === 'object' && value !== null && plainJson(value, 1)) {
+  if (plainJson(value, 1)) {
     const text = JSON.stringify(value);
     if (!UNSENDABLE_ESCAPE.test(text)) return text;
   }
