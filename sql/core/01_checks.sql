@@ -159,8 +159,10 @@ END $$;
 -- ACCESS EXCLUSIVE. So a batch is written at one version, no write lands in a dropped type, and no write made
 -- before a tenant switch commits after it. A type dropped while we wait raises PC001. The parent entries is
 -- locked first, as every query on it and DROP TABLE of a partition lock it, so lock orders never cross.
+-- No SET clause (it is on every generic write): owner-only, it runs under its caller's pinned search_path.
+-- A type's own writer (cache_<type>_set, core/04_write.sql) takes the same locks with static statements.
 CREATE OR REPLACE FUNCTION _lock_type(p_type text, p_mode text) RETURNS void
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
   IF p_type IS NULL OR p_type !~ '^[a-z][a-z0-9_]{0,47}$' THEN
     PERFORM _type(p_type);  -- raises PC001
@@ -179,11 +181,11 @@ EXCEPTION WHEN undefined_table THEN
 END $$;
 
 -- The registry row of a type for a write, with its type lock (ROW EXCLUSIVE on the type's table, see
--- _lock_type) held until commit, and the caller's version (the tenant's, for a tenant-scoped type) in t.version. Read after the lock, so it is never a row a concurrent switch, drop or bump
--- has replaced. Under REPEATABLE READ or SERIALIZABLE the snapshot may predate the lock: the row is then
--- locked too, which raises 40001 (retry) if it changed since.
+-- _lock_type) held until commit, and the caller's version (the tenant's, for a tenant-scoped type) in
+-- t.version. Read after the lock, so it is never a row a concurrent switch, drop or bump has replaced. No SET
+-- clause: owner-only, it runs under its caller's pinned search_path.
 CREATE OR REPLACE FUNCTION _write_type(p_type text) RETURNS cache_types
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
   t cache_types;
 BEGIN
@@ -195,6 +197,16 @@ BEGIN
   IF NOT FOUND THEN
     t := _type(p_type);  -- raises PC001
   END IF;
+  RETURN _write_version(t);
+END $$;
+
+-- The second half of _write_type, for a registry row read after the type lock (by _write_type, or by a
+-- type's own writer, which locks with static statements): under REPEATABLE READ or SERIALIZABLE the snapshot
+-- may predate the lock, so the row is locked too, which raises 40001 (retry) if it changed since; and for a
+-- tenant-scoped type the calling tenant's version goes into t.version.
+CREATE OR REPLACE FUNCTION _write_version(t cache_types) RETURNS cache_types
+LANGUAGE plpgsql AS $$
+BEGIN
   IF current_setting('transaction_isolation') <> 'read committed' THEN
     PERFORM 1 FROM cache_types WHERE id = t.id FOR SHARE;
   END IF;

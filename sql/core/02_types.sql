@@ -69,6 +69,12 @@ BEGIN
     RAISE EXCEPTION 'pgcache: argument "name" %: its relations would collide with existing ones in schema %',
       quote_literal(p_name), schema_name USING ERRCODE = 'PC008';
   END IF;
+  -- Nor may its writer cache_<name>_set collide with a function there.
+  IF EXISTS (SELECT 1 FROM pg_proc
+              WHERE pronamespace = schema_name::regnamespace AND proname = 'cache_' || p_name || '_set') THEN
+    RAISE EXCEPTION 'pgcache: argument "name" %: its writer cache_%_set would collide with an existing function in schema %',
+      quote_literal(p_name), p_name, schema_name USING ERRCODE = 'PC008';
+  END IF;
 
   BEGIN
     INSERT INTO cache_types (name, value_kind, default_ttl, max_entries, max_bytes, eviction_policy, unlogged,
@@ -106,6 +112,7 @@ BEGIN
    WHERE id = t.id
   RETURNING * INTO t;
   PERFORM _create_read_view(t);  -- cache_<name>_live, what the client reads (core/03_read.sql)
+  PERFORM _create_type_writer(t);  -- cache_<name>_set, what the client writes with (core/04_write.sql)
   RETURN t;
 END $$;
 COMMENT ON FUNCTION cache_create_type(text, text, interval, bigint, bigint, text, boolean, integer, jsonb, text) IS
@@ -124,6 +131,7 @@ BEGIN
   t := _type(p_name);
   PERFORM _notify(t, '{"all": true}');
   PERFORM _drop_read_view(t);
+  PERFORM _drop_type_writer(t);
   EXECUTE format('DROP TABLE IF EXISTS %I.%I', schema_name, t.table_name);
   EXECUTE format('DROP SEQUENCE IF EXISTS %I.%I, %I.%I', schema_name, t.table_name || '_hits', schema_name, t.table_name || '_misses');
   DELETE FROM cache_types WHERE id = t.id;

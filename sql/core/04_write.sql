@@ -94,38 +94,24 @@ BEGIN
   END IF;
 END $$;
 
--- Validates and stores one entry. p_ttl NULL means the type's default TTL (public callers check it first).
--- p_embedding and p_scope serve semantic lookups; p_fresh_for sets stale_at (stale-while-revalidate).
--- The hot path of every set: one PL/pgSQL level below the public function, with no SET clause of its own (a
--- SET clause costs each call about as much as the checks): it runs under its caller's pinned search_path and
--- is executable by the owner only, so only the SECURITY DEFINER setters reach it. The checks of _write_type,
--- _check_key and _check_kind are inline; rarer arguments (vectors, meta, fresh_for) call their helpers.
-DROP FUNCTION IF EXISTS _set_entry(text, text, text, jsonb, text, bytea, real[], interval, text, jsonb, real[]);  -- 0.1 signature
-CREATE OR REPLACE FUNCTION _set_entry(
-  p_type text, p_key text, p_kind text,
+-- Validates and stores one entry of a type whose write lock the caller holds: t comes from _write_type (or a
+-- type's own writer, below) with the caller's version in t.version. p_ttl NULL means the type's default TTL
+-- (public callers check it first). p_embedding and p_scope serve semantic lookups; p_fresh_for sets stale_at
+-- (stale-while-revalidate). The one definition of a single write's checks and upsert: every setter ends here.
+-- No SET clause (a SET clause costs each call about as much as the checks): owner-only, it runs under its
+-- caller's pinned search_path. The checks of _check_key and _check_kind are inline; rarer arguments
+-- (vectors, meta, fresh_for) call their helpers.
+CREATE OR REPLACE FUNCTION _store_entry(
+  t cache_types, p_key text, p_kind text,
   p_json jsonb, p_text text, p_bytes bytea, p_vector real[],
   p_ttl interval, p_model text, p_meta jsonb,
   p_embedding real[] DEFAULT NULL, p_scope text DEFAULT NULL, p_fresh_for interval DEFAULT NULL
 ) RETURNS timestamptz
 LANGUAGE plpgsql AS $$
 DECLARE
-  t cache_types;
   value_size integer;
   expiry timestamptz;
 BEGIN
-  -- As _write_type: the type lock (ROW EXCLUSIVE on the type's table) until commit, then the registry row
-  -- read after it.
-  PERFORM _lock_type(p_type, 'ROW EXCLUSIVE');
-  SELECT * INTO t FROM cache_types WHERE name = p_type;
-  IF NOT FOUND THEN
-    t := _type(p_type);  -- raises PC001
-  END IF;
-  IF current_setting('transaction_isolation') <> 'read committed' THEN
-    PERFORM 1 FROM cache_types WHERE id = t.id FOR SHARE;
-  END IF;
-  IF t.tenant_scoped THEN
-    t.version := _tenant_version(t);
-  END IF;
   -- As _check_key and _check_kind.
   IF p_key IS NULL OR p_key = '' OR octet_length(p_key) > 1024 THEN
     PERFORM _check_key(p_key);
@@ -192,6 +178,21 @@ BEGIN
     PERFORM _notify(t, jsonb_build_object('k', p_key));
   END IF;
   RETURN expiry;
+END $$;
+
+-- Stores one entry of a type named by the caller: the type lock and registry row of _write_type, then
+-- _store_entry. The path of the public setters (cache_set, cache_set_with_embedding, cache_set_fresh).
+DROP FUNCTION IF EXISTS _set_entry(text, text, text, jsonb, text, bytea, real[], interval, text, jsonb, real[]);  -- 0.1 signature
+CREATE OR REPLACE FUNCTION _set_entry(
+  p_type text, p_key text, p_kind text,
+  p_json jsonb, p_text text, p_bytes bytea, p_vector real[],
+  p_ttl interval, p_model text, p_meta jsonb,
+  p_embedding real[] DEFAULT NULL, p_scope text DEFAULT NULL, p_fresh_for interval DEFAULT NULL
+) RETURNS timestamptz
+LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN _store_entry(_write_type(p_type), p_key, p_kind, p_json, p_text, p_bytes, p_vector, p_ttl, p_model, p_meta,
+                      p_embedding, p_scope, p_fresh_for);
 END $$;
 
 -- Public setters: one pair per value kind. Without ttl the type's default applies; an explicit ttl must be positive.
@@ -269,8 +270,8 @@ COMMENT ON FUNCTION cache_set(text, text, real[], interval, text, jsonb) IS
 -- first offending element in key order raises, with the single set's SQLSTATE), duplicate keys fold to the
 -- last element, and one INSERT ... SELECT ... ON CONFLICT writes the rows in key order (as prefix deletes
 -- lock them, so concurrent batches cannot deadlock). Vector batches, with their per-element width checks,
--- go through _set_entry element by element. No SET clause: it runs under its caller's pinned search_path
--- and is executable by the owner only.
+-- go through _store_entry element by element, under the batch's one type lock. No SET clause: it runs under
+-- its caller's pinned search_path and is executable by the owner only.
 DROP FUNCTION IF EXISTS _set_many(text, text, text[], interval, jsonb[], text[], bytea[]);  -- 0.1 signature
 CREATE OR REPLACE FUNCTION _set_many(p_type text, p_kind text, p_keys text[], p_ttl interval,
                                      p_jsons jsonb[], p_texts text[], p_bytes bytea[],
@@ -302,9 +303,9 @@ BEGIN
   IF p_vectors IS NOT NULL OR p_kind = 'vector' THEN
     -- Rows in key order; within one key, the later element wins.
     FOR i IN SELECT u.o FROM unnest(p_keys) WITH ORDINALITY AS u(k, o) ORDER BY u.k COLLATE "C", u.o LOOP
-      PERFORM _set_entry(p_type, p_keys[i], p_kind, p_jsons[i], p_texts[i], p_bytes[i],
-                         CASE WHEN p_vectors IS NOT NULL THEN ARRAY(SELECT unnest(p_vectors[i:i][:])) END,
-                         p_ttl, p_model, NULL);
+      PERFORM _store_entry(t, p_keys[i], p_kind, p_jsons[i], p_texts[i], p_bytes[i],
+                           CASE WHEN p_vectors IS NOT NULL THEN ARRAY(SELECT unnest(p_vectors[i:i][:])) END,
+                           p_ttl, p_model, NULL);
     END LOOP;
     RETURN n;
   END IF;
@@ -409,3 +410,76 @@ COMMENT ON FUNCTION cache_set_many(text, text[], text[]) IS 'Stores up to 1000 t
 COMMENT ON FUNCTION cache_set_many(text, text[], text[], interval) IS 'Stores up to 1000 text values for ttl in one transaction (all or none).';
 COMMENT ON FUNCTION cache_set_many(text, text[], bytea[]) IS 'Stores up to 1000 bytea values in one transaction (all or none), default TTL.';
 COMMENT ON FUNCTION cache_set_many(text, text[], bytea[], interval) IS 'Stores up to 1000 bytea values for ttl in one transaction (all or none).';
+
+-- A type's own writer, cache_<type>_set(key, value [, ttl, model, meta]): the single set the client sends.
+-- Generated per type (from its registry row, names quoted with format('%I')), so its lock statements are
+-- static: the EXECUTE of _lock_type (a parse per call, the largest cost of a generic set) goes, the lock
+-- protocol stays. It locks entries and then the type's table in ROW EXCLUSIVE mode, as _lock_type does, and
+-- only then reads the registry row, so a concurrent bump, tenant switch or drop is either waited for or waits
+-- for it. ttl NULL (or omitted) means the type's default. SECURITY DEFINER with a pinned search_path,
+-- EXECUTE for the writer role only; dropped with the type. A call that waited for a concurrent drop of its
+-- type fails with 42P01 (its table is gone); the client then goes through cache_set, which raises PC001.
+CREATE OR REPLACE FUNCTION _create_type_writer(t cache_types) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  schema_name text := current_schema();
+  writer_name text := t.table_name || '_set';
+  value_type text := CASE t.value_kind WHEN 'vector' THEN 'real[]' ELSE t.value_kind END;
+  writer text;
+  writer_role text;
+BEGIN
+  EXECUTE format($w$
+    CREATE OR REPLACE FUNCTION %1$I.%2$I(p_key text, p_value %3$s, p_ttl interval DEFAULT NULL,
+                                         p_model text DEFAULT NULL, p_meta jsonb DEFAULT NULL)
+    RETURNS timestamptz
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = %1$I, pg_temp AS $f$
+    DECLARE
+      t %1$I.cache_types;
+    BEGIN
+      LOCK TABLE ONLY %1$I.entries IN ROW EXCLUSIVE MODE;
+      LOCK TABLE %1$I.%4$I IN ROW EXCLUSIVE MODE;
+      SELECT * INTO t FROM %1$I.cache_types WHERE id = %5$s;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'pgcache: cache type "%%" does not exist (it was dropped)', %6$L USING ERRCODE = 'PC001';
+      END IF;
+      IF p_ttl IS NOT NULL THEN
+        PERFORM %1$I._check_ttl(p_ttl);
+      END IF;
+      RETURN %1$I._store_entry(%1$I._write_version(t), p_key, %7$L, %8$s, p_ttl, p_model, p_meta);
+    END $f$
+  $w$, schema_name, writer_name, value_type, t.table_name, t.id, t.name, t.value_kind,
+    CASE t.value_kind WHEN 'jsonb' THEN 'p_value, NULL, NULL, NULL' WHEN 'text' THEN 'NULL, p_value, NULL, NULL'
+                      WHEN 'bytea' THEN 'NULL, NULL, p_value, NULL' ELSE 'NULL, NULL, NULL, p_value' END);
+  writer := format('%I.%I(text, %s, interval, text, jsonb)', schema_name, writer_name, value_type);
+  EXECUTE format('COMMENT ON FUNCTION %s IS %L', writer,
+    format('Stores a %s value of type %s under key for ttl (the type''s default when NULL), with optional model and attributes (meta); returns the expiry. As cache_set, for this type only.',
+           t.value_kind, t.name));
+  EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', writer);
+  -- The install record names the writer role (an install without one leaves the grant to 30_security.sql).
+  IF to_regclass(format('%I.pgcache_install', schema_name)) IS NOT NULL THEN
+    EXECUTE format('SELECT writer_role FROM %I.pgcache_install', schema_name) INTO writer_role;
+    IF writer_role IS NOT NULL AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = writer_role) THEN
+      EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', writer, writer_role);
+    END IF;
+  END IF;
+END $$;
+COMMENT ON FUNCTION _create_type_writer(cache_types) IS
+  'Creates (or re-creates) the writer cache_<type>_set of a type, EXECUTE granted to the writer role only.';
+
+CREATE OR REPLACE FUNCTION _drop_type_writer(t cache_types) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  EXECUTE format('DROP FUNCTION IF EXISTS %I.%I(text, %s, interval, text, jsonb)', current_schema(),
+    t.table_name || '_set', CASE t.value_kind WHEN 'vector' THEN 'real[]' ELSE t.value_kind END);
+END $$;
+COMMENT ON FUNCTION _drop_type_writer(cache_types) IS 'Drops the writer cache_<type>_set of a type.';
+
+-- The writer of every type (new installs have none yet; an upgrade creates them for existing types).
+DO $$
+DECLARE
+  t cache_types;
+BEGIN
+  FOR t IN SELECT * FROM cache_types ORDER BY id LOOP
+    PERFORM _create_type_writer(t);
+  END LOOP;
+END $$;

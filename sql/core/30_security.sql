@@ -70,9 +70,12 @@ DECLARE
     '_peek_entry', '_semantic_ef_search', '_semantic_index_name', '_semantic_lookup_create', '_semantic_lookup_name',
     '_semantic_probe_index_name', '_semantic_probe_index_sql', '_semantic_sql', '_semantic_type', '_set_entry', '_set_many', '_setting',
     '_stored_key', '_tenant', '_tenant_version', '_touch', '_type', '_type_dropped', '_lock_type',
-    '_type_partitions', '_user_key', '_vector_schema', '_write_type', '_guard_schema',
+    '_type_partitions', '_user_key', '_vector_schema', '_write_type', '_guard_schema', '_store_entry',
+    '_write_version', '_create_type_writer', '_drop_type_writer',
     '_rate_limit_tenant', '_check_rate_limit_key', '_check_rate_limit_args', '_cleanup_rate_limits'];
 BEGIN
+  -- And the writers of the types, cache_<type>_set (core/04_write.sql).
+  write_api := write_api || ARRAY(SELECT t.table_name || '_set' FROM cache_types t);
   -- And the lookup functions cache_semantic_index creates per (type, model) (vector/01_semantic.sql).
   internal := internal || ARRAY(SELECT p.proname::text FROM pg_proc p
                                  WHERE p.pronamespace = schema_name::regnamespace

@@ -4,7 +4,13 @@ import { InvalidArgumentError, translateError, WrongValueKindError } from './err
 import type { NearCache } from './near-cache.js';
 import type { ReadCounter } from './read-counter.js';
 import { SingleFlight } from './single-flight.js';
-import { bindTenant, type Statement, type Statements, type ViewStatements } from './statements.js';
+import {
+  bindTenant,
+  type Statement,
+  type Statements,
+  type ViewStatements,
+  type WriterStatements,
+} from './statements.js';
 import type { CacheEntry, ComputeOptions, EntryRow, KindValue, SetOptions, Ttl, ValueKind } from './types.js';
 import {
   checkBytesValue,
@@ -39,6 +45,9 @@ export interface ViewReads {
 
 /** Errors that mean the view cannot serve (gone with its type, or not readable): the SQL function answers. */
 const VIEW_UNAVAILABLE = new Set(['42P01', '42501']);
+/** Errors that mean the type's writer cannot serve (its type dropped meanwhile, an install without writers,
+ * no EXECUTE on it): cache_set answers, with PC001 for a dropped type. */
+const WRITER_UNAVAILABLE = new Set(['42P01', '42883', '42501']);
 const MAX_KEY_BYTES = 1024;
 const MAX_BATCH = 10000;
 /** A pool, or one connection taken from it (the compute lock's, which also re-reads and stores). */
@@ -63,6 +72,8 @@ export class CacheTypeAccessor<V> {
     readonly tenant?: string,
     /** get and getMany through the type's read view, counted by the client (absent: through the functions). */
     private view?: ViewReads,
+    /** set through the type's own writer (absent: through cache_set). */
+    private writer?: WriterStatements,
   ) {}
 
   /**
@@ -110,6 +121,19 @@ export class CacheTypeAccessor<V> {
     try {
       return (await (via as pg.Pool).query(this.bind(statement, values))).rows;
     } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  /** A set through the type's writer; undefined when the writer is unavailable (then cache_set answers). */
+  private async write(writer: WriterStatements, values: unknown[], via: Queryable): Promise<Row[] | undefined> {
+    try {
+      return (await (via as pg.Pool).query(this.bind(writer.set, values))).rows;
+    } catch (error) {
+      if (WRITER_UNAVAILABLE.has((error as { code?: string })?.code ?? '')) {
+        this.writer = undefined;
+        return undefined;
+      }
       throw translateError(error);
     }
   }
@@ -250,23 +274,35 @@ export class CacheTypeAccessor<V> {
     checkTtl(ttl);
     const encoded = this.encode(value);
     const metaJson = meta === undefined ? null : encodeMeta(meta);
-    let rows: Row[];
-    if (ttl !== undefined) {
-      const [variant, ttlParam] = ttlVariant(ttl);
-      rows = await this.query(
-        this.sql.set[variant][this.kind],
-        [this.name, key, encoded, ttlParam, model, metaJson],
-        via,
-      );
-    } else if (this.kind === 'vector') {
-      rows = await this.query(this.sql.set.default.vector, [this.name, key, encoded, model], via);
-    } else if (model === null && metaJson === null) {
-      rows = await this.query(this.sql.set.default[this.kind], [this.name, key, encoded], via);
-    } else {
-      rows = await this.query(this.sql.set.typeDefault[this.kind], [this.name, key, encoded, model, metaJson], via);
-    }
+    // The type's writer takes the default TTL or one in seconds; a TTL class, or a bad TTL (which cache_set
+    // rejects with PC004), goes through cache_set.
+    const seconds = typeof ttl === 'number' ? ttlSeconds(ttl) : null;
+    const rows =
+      (this.writer && (ttl === undefined || seconds !== null)
+        ? await this.write(this.writer, [key, encoded, seconds, model, metaJson], via)
+        : undefined) ?? (await this.setThroughFunction(via, key, encoded, ttl, model, metaJson));
     this.near?.drop(this.name, key);
     return rows[0]?.expires_at as Date;
+  }
+
+  /** A set through cache_set, in the variant its TTL and arguments need. */
+  private setThroughFunction(
+    via: Queryable,
+    key: string,
+    encoded: unknown,
+    ttl: Ttl | undefined,
+    model: string | null,
+    metaJson: string | null,
+  ): Promise<Row[]> {
+    if (ttl !== undefined) {
+      const [variant, ttlParam] = ttlVariant(ttl);
+      return this.query(this.sql.set[variant][this.kind], [this.name, key, encoded, ttlParam, model, metaJson], via);
+    }
+    if (this.kind === 'vector') return this.query(this.sql.set.default.vector, [this.name, key, encoded, model], via);
+    if (model === null && metaJson === null) {
+      return this.query(this.sql.set.default[this.kind], [this.name, key, encoded], via);
+    }
+    return this.query(this.sql.set.typeDefault[this.kind], [this.name, key, encoded, model, metaJson], via);
   }
 
   /** Stores many entries in one transaction (all or none); returns how many. `cache_set_many` */

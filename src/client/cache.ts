@@ -27,6 +27,7 @@ import {
   type Statements,
   TENANT_NAME,
   viewStatements,
+  writerStatements,
 } from './statements.js';
 import type {
   CacheStats,
@@ -191,7 +192,9 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
               tenantScoped: entry.tenantScoped,
             }
           : undefined;
-      accessor = new CacheTypeAccessor(this.pool, this.sql, name, kind, this.readPool, near, this.tenant, view);
+      // Sets through the type's own writer (core/04_write.sql).
+      const writer = entry ? writerStatements(this.schema, entry.id, name, kind) : undefined;
+      accessor = new CacheTypeAccessor(this.pool, this.sql, name, kind, this.readPool, near, this.tenant, view, writer);
       this.accessors.set(name, accessor);
     }
     return accessor;

@@ -165,3 +165,19 @@ export function viewStatements(schema: string, id: number, type: string, kind: V
   };
 }
 export type ViewStatements = ReturnType<typeof viewStatements>;
+
+/**
+ * A set of one type through its own writer cache_<type>_set (core/04_write.sql), which locks the type with
+ * static statements instead of cache_set's dynamic ones: $1 key, $2 value, $3 TTL in seconds (NULL: the
+ * type's default), $4 model, $5 meta. `type` and `id` must come from the registry; names as viewStatements.
+ */
+export function writerStatements(schema: string, id: number, type: string, kind: ValueKind) {
+  const writer = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(`cache_${type}_set`)}`;
+  return {
+    set: {
+      name: `pgcache:${schema}:ws:${id}`,
+      text: `SELECT ${writer}($1, $2::${CASTS[kind]}, $3::float8 * interval '1 second', $4::text, $5::jsonb) AS expires_at`,
+    },
+  };
+}
+export type WriterStatements = ReturnType<typeof writerStatements>;

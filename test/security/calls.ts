@@ -28,6 +28,32 @@ export const CALLS: Call[] = [
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set('default', 'k2', '{"a": 1}'::jsonb, interval '1 hour', 'm', '{}'::jsonb)`,
   },
+  // The writers of the seeded types (core/04_write.sql): cache_<type>_set, one per type.
+  {
+    fn: 'cache_default_set(text,jsonb,interval,text,jsonb)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_default_set('kw', '{"a": 1}'::jsonb)`,
+  },
+  {
+    fn: 'cache_llm_responses_set(text,text,interval,text,jsonb)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_llm_responses_set('kw', 'hi', interval '1 hour', 'gpt', '{"tokens_used": 3}'::jsonb)`,
+  },
+  {
+    fn: 'cache_audio_chunks_set(text,bytea,interval,text,jsonb)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_audio_chunks_set('kw', '\\x0102'::bytea)`,
+  },
+  {
+    fn: 'cache_embeddings_set(text,real[],interval,text,jsonb)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_embeddings_set('kw', '{1,2}'::real[], NULL, 'm2')`,
+  },
+  {
+    fn: 'cache_vector_search_set(text,jsonb,interval,text,jsonb)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_vector_search_set('kw', '{"doc": 1}'::jsonb)`,
+  },
   {
     fn: 'cache_set(text,text,text)',
     group: 'writer',
