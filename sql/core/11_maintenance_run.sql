@@ -5,7 +5,8 @@
 --      (cache_evict),
 --   3. records what it did per type in cache_maintenance_history, and every stats.snapshot_interval a
 --      snapshot of hits, misses, entries and bytes in cache_stats_snapshots (hit rate over time),
---   4. trims its own history, old snapshots, and pg_cron's run log of this install's jobs when it can see it.
+--   4. deletes expired leases (cache_leases) in batches,
+--   5. trims its own history, old snapshots, and pg_cron's run log of this install's jobs when it can see it.
 -- It never waits long on the application: lock waits give up after maintenance.lock_timeout, rows other
 -- sessions hold are skipped, and no new batch starts once maintenance.time_budget has passed, so the row locks
 -- it holds until commit are held for about that long at most.
@@ -242,6 +243,15 @@ BEGIN
       END;
     END IF;
   END LOOP;
+
+  -- Expired leases (core/17_leases.sql), a batch at a time while the time budget lasts.
+  BEGIN
+    LOOP
+      EXIT WHEN _cleanup_leases(batch) < batch OR clock_timestamp() >= deadline;
+    END LOOP;
+  EXCEPTION WHEN lock_not_available THEN
+    NULL;  -- left for the next run
+  END;
 
   DELETE FROM cache_maintenance_history
    WHERE id <= (SELECT max(id) FROM cache_maintenance_history) - _setting('maintenance.history_rows')::bigint;
