@@ -12,6 +12,8 @@ export { CacheTypeAccessor } from './client/accessor.js';
 export { Cache, type CacheOptions, createCache } from './client/cache.js';
 export * from './client/errors.js';
 export { cacheKey } from './client/key.js';
+export { Lease, type LockOptions } from './client/lease.js';
 export type * from './client/types.js';
+export { NEVER_EXPIRES } from './client/types.js';
 export type * from './generated/rows.js';
 export { installRoles, type MigrateOptions, migrate, type UninstallOptions, uninstall } from './install/migrate.js';
