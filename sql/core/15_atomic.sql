@@ -189,12 +189,12 @@ BEGIN
       USING ERRCODE = 'PC010';
   END IF;
   IF p_remove IS NOT NULL THEN
+    IF array_ndims(p_remove) > 1 THEN
+      RAISE EXCEPTION 'pgcache: argument "remove" must be a one-dimensional array of field names' USING ERRCODE = 'PC010';
+    END IF;
     PERFORM _check_batch('remove', cardinality(p_remove), 1000);
     IF array_position(p_remove, NULL) IS NOT NULL THEN
       RAISE EXCEPTION 'pgcache: argument "remove" must not contain NULL' USING ERRCODE = 'PC010';
-    END IF;
-    IF array_ndims(p_remove) > 1 THEN
-      RAISE EXCEPTION 'pgcache: argument "remove" must be a one-dimensional array of field names' USING ERRCODE = 'PC010';
     END IF;
   END IF;
   IF p_patch IS NULL AND p_remove IS NULL THEN
