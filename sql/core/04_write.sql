@@ -179,7 +179,7 @@ BEGIN
           octet_length(p_key) + value_size + coalesce(pg_column_size(p_meta), 0)
             + coalesce(4 * cardinality(p_embedding), 0) + coalesce(octet_length(p_model), 0)
             + coalesce(octet_length(p_scope), 0),
-          now(), expiry, least(now() + p_fresh_for, expiry), now())
+          now(), expiry, least(_expiry(p_fresh_for), expiry), now())
   ON CONFLICT (type_id, key) DO UPDATE
      SET version = excluded.version, value_json = excluded.value_json, value_text = excluded.value_text,
          value_bytes = excluded.value_bytes, value_vector = excluded.value_vector, embedding = excluded.embedding,

@@ -500,7 +500,7 @@ export class CacheTypeAccessor<V> {
       if (staleWhileRevalidate !== undefined) {
         const entry = await this.getEntry(key);
         if (entry) {
-          if (entry.stale) this.revalidate(key, compute, store, onRevalidateError);
+          if (entry.stale) this.revalidate(key, compute, store, onRevalidateError, lockKind);
           return entry.value;
         }
       } else {
@@ -560,6 +560,22 @@ export class CacheTypeAccessor<V> {
     } finally {
       clearInterval(keepAlive);
       await lease.release().catch(() => undefined); // an unreleased lease frees itself at its expiry
+    }
+  }
+
+  /** A stale-while-revalidate refresh under the key's compute lease, if it is free (one try, no waiting). */
+  private async refreshUnderLease(key: string, refresh: () => Promise<void>): Promise<void> {
+    const run = (statement: Statement, values: unknown[]) => this.query(statement, values);
+    const lease = await acquireLease(run, this.sql, computeLeaseName(this.name, key), {
+      ttl: COMPUTE_LEASE_TTL,
+      waitMs: 0,
+      owner: `compute:${process.pid}`,
+    });
+    if (!lease) return;
+    try {
+      await refresh();
+    } finally {
+      await lease.release().catch(() => undefined);
     }
   }
 
@@ -641,13 +657,19 @@ export class CacheTypeAccessor<V> {
     compute: () => Promise<V> | V,
     store: (value: V, via?: Queryable) => Promise<void>,
     onError: ((error: unknown) => void) | undefined,
+    lockKind: ComputeLock,
   ): void {
-    const run = this.withComputeLock(key, 0, async (client) => {
-      // Waited for nothing: without the lock another caller is refreshing already.
-      const entry = this.entryOf((await this.query(this.sql.getEntry, [this.name, key], client))[0]);
+    const refresh = async (via?: Queryable) => {
+      const entry = this.entryOf((await this.query(this.sql.getEntry, [this.name, key], via))[0]);
       if (entry && !entry.stale) return;
-      await computeAndStore(compute, (value) => store(value, client));
-    }).catch((error) => onError?.(error));
+      await computeAndStore(compute, (value) => store(value, via));
+    };
+    // Waited for nothing: without the lock another caller is refreshing already.
+    const run = (
+      lockKind === 'lease'
+        ? this.refreshUnderLease(key, refresh)
+        : this.withComputeLock(key, 0, async (client) => refresh(client))
+    ).catch((error) => onError?.(error));
     this.revalidations.add(run);
     void run.finally(() => this.revalidations.delete(run));
   }

@@ -297,6 +297,15 @@ describe('getOrCompute', () => {
     }
   }, 60_000);
 
+  it('stale-while-revalidate refreshes under a lease when the lock is a lease', async () => {
+    const t = cache.type('default');
+    await t.getOrCompute('swr', () => 'old', { ttl: 0.05, staleWhileRevalidate: 60, lock: 'lease' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await t.getOrCompute('swr', () => 'new', { ttl: 60, staleWhileRevalidate: 60, lock: 'lease' })).toBe('old');
+    await t.idle();
+    expect(await t.get('swr')).toBe('new');
+  });
+
   it('refuses an unknown lock kind', async () => {
     await expect(cache.type('default').getOrCompute('k', () => 1, { lock: 'mutex' as never })).rejects.toMatchObject({
       code: 'PC010',
