@@ -53,7 +53,7 @@ export interface ComputeOptions extends SetOptions {
   /**
    * Cross-process stampede protection: how long (ms) a caller waits for another process computing the same
    * key before computing itself. Default 10000; 0 disables the lock (in-process sharing still applies).
-   * On PGlite every connection shares one session and the lock excludes nothing: only in-process sharing works.
+   * On PGlite every connection shares one session and the advisory lock excludes nothing: use `lock: 'lease'`.
    */
   lockWaitMs?: number;
   /**
