@@ -177,8 +177,7 @@ export function computeTargets(results: BenchResults): TargetRow[] {
   for (const c of [1, 16]) ratio('set / Redis SET', 'pgcache.set', 'redis.set', c, null, 'Redis');
   // Counters (bench/scenarios/counters.ts).
   for (const c of [1, 16]) ratio('incr / Redis INCR', 'pgcache.incr', 'redis.incr', c, null, 'Redis');
-  for (const c of [1, 16])
-    ratio('incr / bare UPDATE n = n + 1', 'pgcache.incr', 'bare.update.incr', c, null, 'UPDATE');
+  for (const c of [1, 16]) ratio('incr / bare UPDATE n = n + 1', 'pgcache.incr', 'bare.update.incr', c, null, 'UPDATE');
   const l1 = results.scenarios.nearCache as { staleness?: { p99Ms: number; p50Ms: number } } | undefined;
   ratio('L1 hit / Redis GET', 'l1.get', 'l1.redis.get', 1, null, 'Redis');
   if (l1?.staleness)

@@ -18,9 +18,7 @@ export async function runCounters(ctx: BenchContext): Promise<void> {
   ctx.log(`counters: increment a random one of ${COUNTERS.toLocaleString('en-US')} existing counters`);
   await ctx.pool.query('DROP TABLE IF EXISTS bench_counter');
   await ctx.pool.query('CREATE TABLE bench_counter (k text PRIMARY KEY, n bigint NOT NULL) WITH (fillfactor = 75)');
-  await ctx.pool.query(
-    `INSERT INTO bench_counter SELECT 'n' || i, 0 FROM generate_series(1, ${COUNTERS}) i`,
-  );
+  await ctx.pool.query(`INSERT INTO bench_counter SELECT 'n' || i, 0 FROM generate_series(1, ${COUNTERS}) i`);
   await ctx.cache.createType({ name: 'bench_counters', valueKind: 'jsonb', defaultTtl: 86_400 }).catch(async () => {
     await ctx.cache.refreshTypes();
   });

@@ -375,7 +375,10 @@ export class CacheTypeAccessor<V> {
       );
     }
     if (this.kind !== 'jsonb' && this.kind !== 'text') {
-      throw new WrongValueKindError('PC005', `pgcache: cache type "${this.name}" holds ${this.kind} values; incr needs a jsonb or text type`);
+      throw new WrongValueKindError(
+        'PC005',
+        `pgcache: cache type "${this.name}" holds ${this.kind} values; incr needs a jsonb or text type`,
+      );
     }
     const [seconds, ttlClass] = ttlParams(checkOptions(options).ttl);
     const [row] = await this.query(this.sql.incr, [this.name, key, delta.toString(), seconds, ttlClass]);
@@ -389,7 +392,12 @@ export class CacheTypeAccessor<V> {
    */
   async add(key: string, value: V, options: { ttl?: Ttl } = {}): Promise<boolean> {
     checkKey(key);
-    if (this.kind === 'vector') throw new TypeError('pgcache: add() stores jsonb, text and bytea values');
+    if (this.kind === 'vector') {
+      throw new WrongValueKindError(
+        'PC005',
+        `pgcache: cache type "${this.name}" holds vector values; add() stores jsonb, text and bytea values`,
+      );
+    }
     const [seconds, ttlClass] = ttlParams(checkOptions(options).ttl);
     const encoded = this.encode(value);
     const [row] = await this.query(this.sql.add[this.kind], [this.name, key, encoded, seconds, ttlClass]);
@@ -403,15 +411,27 @@ export class CacheTypeAccessor<V> {
    * objects are replaced whole. Returns the new value, or undefined when no live entry holds `key` (nothing
    * is created). NotAnObjectError (PC016) when the entry is not a JSON object. `cache_patch`
    */
-  async patch(key: string, fields: Record<string, unknown>, options: { remove?: readonly string[] } = {}): Promise<V | undefined> {
+  async patch(
+    key: string,
+    fields: Record<string, unknown>,
+    options: { remove?: readonly string[] } = {},
+  ): Promise<V | undefined> {
     checkKey(key);
-    if (this.kind !== 'jsonb') throw new TypeError('pgcache: patch() changes jsonb objects');
+    if (this.kind !== 'jsonb') {
+      throw new WrongValueKindError(
+        'PC005',
+        `pgcache: cache type "${this.name}" holds ${this.kind} values; patch() changes jsonb objects`,
+      );
+    }
     if (typeof fields !== 'object' || fields === null || Array.isArray(fields) || Buffer.isBuffer(fields)) {
       throw new InvalidArgumentError('PC010', `pgcache: argument "patch" must be an object, got ${describe(fields)}`);
     }
     const { remove = [] } = checkOptions(options);
     if (!Array.isArray(remove) || remove.length > 1000) {
-      throw new InvalidArgumentError('PC010', `pgcache: argument "remove" must be an array of at most 1000 field names`);
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "remove" must be an array of at most 1000 field names`,
+      );
     }
     for (const field of remove) checkString(field, 'remove');
     const [row] = await this.query(this.sql.patch, [this.name, key, encodeJson(fields, 'patch'), remove]);
@@ -480,7 +500,10 @@ export class CacheTypeAccessor<V> {
     const { lockWaitMs = 10_000, staleWhileRevalidate, onRevalidateError, lock, ...setOptions } = options;
     const lockKind = lock ?? this.computeLock;
     if (lockKind !== 'advisory' && lockKind !== 'lease') {
-      throw new InvalidArgumentError('PC010', `pgcache: argument "lock" must be 'advisory' or 'lease', got ${describe(lock)}`);
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "lock" must be 'advisory' or 'lease', got ${describe(lock)}`,
+      );
     }
     checkTtl(setOptions.ttl);
     checkText(setOptions.model, 'model');

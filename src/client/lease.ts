@@ -60,7 +60,10 @@ export class Lease {
 export function checkLeaseName(name: unknown): asserts name is string {
   checkString(name, 'name');
   if (name === '' || Buffer.byteLength(name) > 1024) {
-    throw new InvalidArgumentError('PC010', 'pgcache: argument "name" must be a non-empty string of at most 1024 bytes');
+    throw new InvalidArgumentError(
+      'PC010',
+      'pgcache: argument "name" must be a non-empty string of at most 1024 bytes',
+    );
   }
 }
 
@@ -88,7 +91,10 @@ export function lockSettings(options: LockOptions): { ttl: number; waitMs: numbe
   }
   checkString(owner, 'owner');
   if (owner === '' || Buffer.byteLength(owner) > 200) {
-    throw new InvalidArgumentError('PC010', 'pgcache: argument "owner" must be a non-empty string of at most 200 bytes');
+    throw new InvalidArgumentError(
+      'PC010',
+      'pgcache: argument "owner" must be a non-empty string of at most 200 bytes',
+    );
   }
   return { ttl, waitMs: wait * 1000, owner };
 }

@@ -124,7 +124,11 @@ describe('add', () => {
 
   it('refuses bad values and TTLs locally', async () => {
     await refusedLocally(() => cache.type('default').add('k', undefined), WrongValueKindError, 'PC005');
-    await refusedLocally(() => cache.type('llm_responses').add('k', 5 as unknown as string), WrongValueKindError, 'PC005');
+    await refusedLocally(
+      () => cache.type('llm_responses').add('k', 5 as unknown as string),
+      WrongValueKindError,
+      'PC005',
+    );
     await refusedLocally(() => cache.type('default').add('k', 1, { ttl: -5 }), InvalidTtlError, 'PC004');
   });
 });
@@ -156,6 +160,8 @@ describe('patch', () => {
     await refusedLocally(() => t.patch('k', {}, { remove: 'a' as never }), InvalidArgumentError, 'PC010');
     await refusedLocally(() => t.patch('k', {}, { remove: [1 as never] }), InvalidArgumentError, 'PC010');
     await refusedLocally(() => t.patch('k', { a: Number.NaN }), WrongValueKindError, 'PC005');
+    await refusedLocally(() => cache.type('llm_responses').patch('k', {}), WrongValueKindError, 'PC005');
+    await refusedLocally(() => cache.type('embeddings').add('k', [1]), WrongValueKindError, 'PC005');
   });
 });
 

@@ -8,7 +8,11 @@ const db = useDatabase();
 const one = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows[0];
 
 /** n clients, each on its own connection, run `work` `rounds` times. */
-async function clients(n: number, rounds: number, work: (client: pg.Client, id: number, round: number) => Promise<void>) {
+async function clients(
+  n: number,
+  rounds: number,
+  work: (client: pg.Client, id: number, round: number) => Promise<void>,
+) {
   await Promise.all(
     Array.from({ length: n }, async (_, id) => {
       const client = new pg.Client({ connectionString: db.url });
@@ -118,7 +122,9 @@ describe('cache_add', () => {
     expect((await one(`SELECT pgcache.cache_add('default', 'a', '"first"'::jsonb) AS ok`)).ok).toBe(true);
     expect((await one(`SELECT pgcache.cache_add('default', 'a', '"second"'::jsonb) AS ok`)).ok).toBe(false);
     expect((await one(`SELECT pgcache.cache_get('default', 'a') AS v`)).v).toBe('first');
-    expect((await one(`SELECT pgcache.cache_add('llm_responses', 'a', 'x'::text, interval '1 hour') AS ok`)).ok).toBe(true);
+    expect((await one(`SELECT pgcache.cache_add('llm_responses', 'a', 'x'::text, interval '1 hour') AS ok`)).ok).toBe(
+      true,
+    );
     expect((await one(`SELECT pgcache.cache_add('audio_chunks', 'a', '\\x01'::bytea) AS ok`)).ok).toBe(true);
   });
 
@@ -160,9 +166,13 @@ describe('cache_add', () => {
 
 describe('cache_patch', () => {
   it('merges top-level fields and removes others, keeping the expiry', async () => {
-    await one(`SELECT pgcache.cache_set('default', 'p', '{"a": 1, "b": {"x": 1}, "c": 3}'::jsonb, interval '10 minutes')`);
+    await one(
+      `SELECT pgcache.cache_set('default', 'p', '{"a": 1, "b": {"x": 1}, "c": 3}'::jsonb, interval '10 minutes')`,
+    );
     const before = await one(`SELECT expires_at AS e FROM pgcache.cache_peek('default', 'p')`);
-    const { v } = await one(`SELECT pgcache.cache_patch('default', 'p', '{"a": 2, "b": {"y": 2}, "d": 4}'::jsonb, ARRAY['c']) AS v`);
+    const { v } = await one(
+      `SELECT pgcache.cache_patch('default', 'p', '{"a": 2, "b": {"y": 2}, "d": 4}'::jsonb, ARRAY['c']) AS v`,
+    );
     expect(v).toEqual({ a: 2, b: { y: 2 }, d: 4 });
     expect((await one(`SELECT pgcache.cache_get('default', 'p') AS v`)).v).toEqual(v);
     const after = await one(`SELECT expires_at AS e FROM pgcache.cache_peek('default', 'p')`);
@@ -231,7 +241,9 @@ describe('no-expiry entries', () => {
   });
 
   it('works for batches, counters, add and as a type default; eviction still bounds such entries', async () => {
-    await one(`SELECT pgcache.cache_set_many('forever', ARRAY['b1', 'b2'], ARRAY['1', '2']::jsonb[], pgcache.cache_ttl('never'))`);
+    await one(
+      `SELECT pgcache.cache_set_many('forever', ARRAY['b1', 'b2'], ARRAY['1', '2']::jsonb[], pgcache.cache_ttl('never'))`,
+    );
     await one(`SELECT pgcache.cache_incr('forever', 'n', 1, pgcache.cache_ttl('never'))`);
     await one(`SELECT pgcache.cache_add('forever', 'a', '1'::jsonb, pgcache.cache_ttl('never'))`);
     await one(`SELECT pgcache.cache_create_type('forever_default', 'jsonb', pgcache.cache_ttl('never'))`);
@@ -248,9 +260,10 @@ describe('no-expiry entries', () => {
 
   it('accepts only the exact no-expiry interval beyond 100 years', async () => {
     for (const ttl of ['999999 years', '1000001 years', '200 years']) {
-      expect(await sqlState(db.pool.query(`SELECT pgcache.cache_set('default', 'x', '1'::jsonb, $1::interval)`, [ttl])), ttl).toBe(
-        'PC004',
-      );
+      expect(
+        await sqlState(db.pool.query(`SELECT pgcache.cache_set('default', 'x', '1'::jsonb, $1::interval)`, [ttl])),
+        ttl,
+      ).toBe('PC004');
     }
   });
 });
@@ -273,7 +286,10 @@ describe('tenants', () => {
     expect((await as('globex', `SELECT pgcache.cache_incr('per_tenant', 'n') AS n`)).n).toBe('1');
     expect((await as('acme', `SELECT pgcache.cache_add('per_tenant', 'o', '{"a": 1}'::jsonb) AS ok`)).ok).toBe(true);
     expect((await as('globex', `SELECT pgcache.cache_add('per_tenant', 'o', '{"b": 1}'::jsonb) AS ok`)).ok).toBe(true);
-    expect((await as('globex', `SELECT pgcache.cache_patch('per_tenant', 'o', '{"c": 1}') AS v`)).v).toEqual({ b: 1, c: 1 });
+    expect((await as('globex', `SELECT pgcache.cache_patch('per_tenant', 'o', '{"c": 1}') AS v`)).v).toEqual({
+      b: 1,
+      c: 1,
+    });
     expect((await as('acme', `SELECT pgcache.cache_get('per_tenant', 'o') AS v`)).v).toEqual({ a: 1 });
     expect(await sqlState(as(null, `SELECT pgcache.cache_incr('per_tenant', 'n')`))).toBe('PC013');
   });

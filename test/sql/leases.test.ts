@@ -27,10 +27,16 @@ describe('leases', () => {
     const t = (await acquire('guarded')) as string;
     const wrong = String(BigInt(t) + 1000n);
     expect((await one(`SELECT pgcache.cache_lease_release('guarded', $1) AS ok`, [wrong])).ok).toBe(false);
-    expect((await one(`SELECT pgcache.cache_lease_extend('guarded', $1, interval '1 minute') AS ok`, [wrong])).ok).toBe(false);
+    expect((await one(`SELECT pgcache.cache_lease_extend('guarded', $1, interval '1 minute') AS ok`, [wrong])).ok).toBe(
+      false,
+    );
     expect(await acquire('guarded', '1 second', 'thief')).toBeNull();
-    expect((await one(`SELECT pgcache.cache_lease_extend('guarded', $1, interval '1 minute') AS ok`, [t])).ok).toBe(true);
-    const { left } = await one(`SELECT expires_at - now() > interval '50 seconds' AS left FROM pgcache.cache_lease_holder('guarded')`);
+    expect((await one(`SELECT pgcache.cache_lease_extend('guarded', $1, interval '1 minute') AS ok`, [t])).ok).toBe(
+      true,
+    );
+    const { left } = await one(
+      `SELECT expires_at - now() > interval '50 seconds' AS left FROM pgcache.cache_lease_holder('guarded')`,
+    );
     expect(left).toBe(true);
     expect((await one(`SELECT pgcache.cache_lease_release('guarded', $1) AS ok`, [t])).ok).toBe(true);
     expect((await one(`SELECT pgcache.cache_lease_release('guarded', $1) AS ok`, [t])).ok).toBe(false);
@@ -39,7 +45,9 @@ describe('leases', () => {
   it('can be taken over once expired; the old holder can then neither extend nor release', async () => {
     const old = (await acquire('short', '100 milliseconds', 'slow')) as string;
     await new Promise((r) => setTimeout(r, 150));
-    expect((await one(`SELECT pgcache.cache_lease_extend('short', $1, interval '1 minute') AS ok`, [old])).ok).toBe(false);
+    expect((await one(`SELECT pgcache.cache_lease_extend('short', $1, interval '1 minute') AS ok`, [old])).ok).toBe(
+      false,
+    );
     const taken = (await acquire('short', '10 seconds', 'fast')) as string;
     expect(BigInt(taken)).toBeGreaterThan(BigInt(old));
     expect((await one(`SELECT pgcache.cache_lease_release('short', $1) AS ok`, [old])).ok).toBe(false);
@@ -96,7 +104,9 @@ describe('leases', () => {
     // a tenant cannot release another's lease, even with its token
     expect((await as('globex', `SELECT pgcache.cache_lease_release('t', ${acme.t}) AS ok`)).ok).toBe(false);
     expect((await as('acme', `SELECT owner FROM pgcache.cache_lease_holder('t')`)).owner).toBe('a');
-    expect(await sqlState(as('bad tenant', `SELECT pgcache.cache_lease_acquire('t', interval '1 second', 'x')`))).toBe('PC013');
+    expect(await sqlState(as('bad tenant', `SELECT pgcache.cache_lease_acquire('t', interval '1 second', 'x')`))).toBe(
+      'PC013',
+    );
   });
 
   it('validates its arguments', async () => {
