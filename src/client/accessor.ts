@@ -359,8 +359,7 @@ export class CacheTypeAccessor<V> {
 
   /**
    * Redis INCRBY: adds `delta` (default 1) to the integer under `key` and returns the result. A missing or
-   * expired key starts at 0 and is created with `options.ttl` (default: the type's TTL; 'never' or Infinity: no
-   * expiry); later increments keep its expiry. Concurrent increments are never lost. jsonb and text types only;
+   * expired key starts at 0 and is created with `options.ttl` (default: the type's TTL; 'never': no expiry); later increments keep its expiry. Concurrent increments are never lost. jsonb and text types only;
    * NotAnIntegerError (PC015) for an entry that holds no integer or a sum beyond bigint. A number delta gives
    * a number (exact within ±2^53); a bigint delta gives a bigint. `cache_incr`
    */
@@ -723,7 +722,6 @@ function encodeMeta(meta: unknown): string {
 /** Which statement variant a TTL needs, and its parameter. */
 function ttlVariant(ttl: Ttl): ['seconds' | 'class', unknown] {
   if (typeof ttl === 'string') return ['class', ttl];
-  if (ttl === Number.POSITIVE_INFINITY) return ['class', 'never'];
   // A TTL out of range goes as NULL, which the SQL rejects with PC004 like any other bad TTL.
   return ['seconds', ttlSeconds(ttl)];
 }

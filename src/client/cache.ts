@@ -252,9 +252,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     const [row] = await this.query(this.sql.createType, [
       def.name,
       def.valueKind ?? 'jsonb',
-      def.defaultTtl === Number.POSITIVE_INFINITY || def.defaultTtl === 'never'
-        ? Number.POSITIVE_INFINITY
-        : ttlSeconds(def.defaultTtl ?? 3600),
+      def.defaultTtl === 'never' ? Number.POSITIVE_INFINITY : ttlSeconds(def.defaultTtl ?? 3600),
       def.maxEntries ?? null,
       def.maxBytes ?? null,
       def.evictionPolicy ?? 'lru',

@@ -154,6 +154,7 @@ export function buildStatements(schema: string) {
       text: `SELECT ${S}.cache_record_reads($1, $2::bigint, $3::bigint, $4::text[])`,
     },
     deleteMany: { name: n('delete_many'), text: `SELECT ${S}.cache_delete_many($1, $2::text[]) AS n` },
+    // $3: seconds; Infinity (sent for defaultTtl 'never') is the no-expiry TTL.
     createType: {
       name: n('create_type'),
       text: `SELECT * FROM ${S}.cache_create_type($1, $2, CASE WHEN $3::float8 = 'Infinity' THEN ${S}.cache_ttl('never') ELSE $3::float8 * interval '1 second' END, $4, $5, $6, $7, $8, $9::jsonb, $10)`,

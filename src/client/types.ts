@@ -31,8 +31,8 @@ export type CacheTypeMap = Record<string, ValueKind>;
 /** Named TTL classes (cache_settings ttl.*); 'never' is the no-expiry TTL (Redis SET without EX). */
 export type TtlClass = 'short' | 'medium' | 'long' | 'never';
 /**
- * A TTL in seconds (fractions allowed), or a named class. `Infinity` and 'never' store an entry that never
- * expires (its expiresAt is NEVER_EXPIRES). Omitted: the type's default TTL.
+ * A TTL in seconds (fractions allowed), or a named class. 'never' stores an entry that never expires (its
+ * expiresAt is NEVER_EXPIRES); a number stays a finite count of seconds. Omitted: the type's default TTL.
  */
 export type Ttl = number | TtlClass;
 
@@ -99,7 +99,7 @@ export interface CacheStats {
 export interface CacheTypeDefinition {
   name: string;
   valueKind?: ValueKind;
-  /** Default TTL in seconds; Infinity or 'never': entries stored without a TTL never expire. */
+  /** Default TTL in seconds; 'never': entries stored without a TTL never expire. */
   defaultTtl?: number | 'never';
   maxEntries?: number;
   maxBytes?: number;

@@ -184,13 +184,12 @@ export function ttlSeconds(ttl: number): number | null {
 
 /**
  * The parameters of a TTL for statements that take seconds or a class (TTL_PARAM): [seconds, class], both
- * null for the type's default. Infinity is the class 'never'. A number outside (0, 100 years] is PC004 here,
+ * null for the type's default. A number outside (0, 100 years] (Infinity too: say 'never') is PC004 here,
  * before any round trip (these statements would otherwise read NULL as the default).
  */
 export function ttlParams(ttl: unknown, argument = 'ttl'): [number | null, string | null] {
   checkTtl(ttl, argument);
   if (ttl === undefined) return [null, null];
-  if (ttl === Number.POSITIVE_INFINITY) return [null, 'never'];
   if (typeof ttl === 'string') {
     if (!sendableText(ttl)) fail(InvalidTtlError, 'PC004', argument, 'must be a TTL class name');
     return [null, ttl];
@@ -201,7 +200,7 @@ export function ttlParams(ttl: unknown, argument = 'ttl'): [number | null, strin
       InvalidTtlError,
       'PC004',
       argument,
-      `must be seconds above 0 and at most 100 years, Infinity or a TTL class name, got ${String(ttl)}`,
+      `must be seconds above 0 and at most 100 years, or a TTL class name ('never': no expiry), got ${String(ttl)}`,
     );
   }
   return [seconds, null];

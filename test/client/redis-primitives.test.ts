@@ -239,10 +239,12 @@ describe('lock', () => {
 });
 
 describe('no expiry', () => {
-  it("'never' and Infinity store entries that do not expire, with expiresAt NEVER_EXPIRES", async () => {
+  it("'never' stores entries that do not expire, with expiresAt NEVER_EXPIRES; Infinity stays PC004", async () => {
     const t = cache.type('default');
     expect(await t.set('persist:1', 1, { ttl: 'never' })).toEqual(NEVER_EXPIRES);
-    expect(await t.set('persist:2', 2, { ttl: Number.POSITIVE_INFINITY })).toEqual(NEVER_EXPIRES);
+    expect(await t.set('persist:2', 2, { ttl: 'never' })).toEqual(NEVER_EXPIRES);
+    await expect(t.set('persist:3', 2, { ttl: Number.POSITIVE_INFINITY })).rejects.toBeInstanceOf(InvalidTtlError);
+    await refusedLocally(() => t.incr('persist:4', 1, { ttl: Number.POSITIVE_INFINITY }), InvalidTtlError, 'PC004');
     expect((await t.getEntry('persist:1'))?.expires_at).toEqual(NEVER_EXPIRES);
     expect(await t.touch('persist:1', 60)).toBe(true);
     expect((await t.getEntry('persist:1'))?.expires_at).not.toEqual(NEVER_EXPIRES);
