@@ -3,8 +3,8 @@
 // writes bench/results/latest.{json,md,svg}.
 //   --quick            short rounds, to check the harness (results go to a temporary directory)
 //   --semantic[=N]     semantic lookup over N vectors (default with the flag: 100,000; without: 10,000)
-//   --only=a,b         run only these scenarios (reads, hot-key, get-many, near-cache, writes, cleanup, churn,
-//                      rate-limit, semantic); results go to a temporary directory
+//   --only=a,b         run only these scenarios (reads, hot-key, get-many, near-cache, writes, counters, cleanup,
+//                      churn, rate-limit, semantic); results go to a temporary directory
 //   --keep-cluster     leave the private PostgreSQL running if this run started it
 //   --out=DIR          where to write the results
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ import { targetTable, writeReport } from './lib/report.js';
 import { computeTargets } from './lib/targets.js';
 import { runChurn } from './scenarios/churn.js';
 import { runCleanup } from './scenarios/cleanup.js';
+import { runCounters } from './scenarios/counters.js';
 import { runGetMany } from './scenarios/get-many.js';
 import { runHotKey } from './scenarios/hot-key.js';
 import { runNearCache } from './scenarios/near-cache.js';
@@ -39,6 +40,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   'get-many': runGetMany,
   'near-cache': runNearCache,
   writes: runWrites,
+  counters: runCounters,
   cleanup: runCleanup,
   churn: runChurn,
   'rate-limit': runRateLimit,

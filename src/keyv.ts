@@ -1,7 +1,7 @@
 // A Keyv store backed by pgcache, so Keyv and cache-manager users switch by changing one line:
 //   new Keyv({ store: new KeyvPgcache({ connectionString }) })
-// Entries live in a jsonb cache type (default `keyv`, created on first use with a 50-year default TTL,
-// since Keyv entries without a TTL do not expire). Keyv's namespace is the key prefix `namespace:`.
+// Entries live in a jsonb cache type (default `keyv`, created on first use). Keyv entries without a TTL do not
+// expire: they are stored with the no-expiry TTL ('never'). Keyv's namespace is the key prefix `namespace:`.
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { CacheTypeAccessor } from './client/accessor.js';
@@ -17,8 +17,6 @@ export interface KeyvPgcacheOptions {
   /** The jsonb cache type that holds Keyv's entries. Default `keyv`. */
   type?: string;
 }
-
-const NO_EXPIRY_SECONDS = 50 * 365 * 24 * 3600;
 
 /**
  * A Keyv storage adapter for keyv 5 and keyv 6. It names no keyv type (their adapter interfaces differ between
@@ -52,7 +50,7 @@ export class KeyvPgcache extends EventEmitter {
           await this.cache.createType({
             name: type,
             valueKind: 'jsonb',
-            defaultTtl: NO_EXPIRY_SECONDS,
+            defaultTtl: 'never',
             evictionPolicy: 'lru',
           });
         } catch (error) {
@@ -78,7 +76,7 @@ export class KeyvPgcache extends EventEmitter {
 
   /** `ttl` is in milliseconds, as Keyv passes it. */
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
-    const options = typeof ttl === 'number' && ttl > 0 ? { ttl: ttl / 1000 } : {};
+    const options = { ttl: typeof ttl === 'number' && ttl > 0 ? ttl / 1000 : ('never' as const) };
     await (await this.store()).set(key, value, options);
     return true;
   }

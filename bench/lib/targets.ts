@@ -181,6 +181,9 @@ export function computeTargets(results: BenchResults): TargetRow[] {
   ratio('hot limiter key: rateLimit / Redis', 'rl.hot.pgcache', 'rl.hot.redis.incr', 16, null, 'Redis');
   ratio('hot limiter key: rateLimit / bare UPDATE', 'rl.hot.pgcache', 'rl.hot.bare.update', 16, null, 'UPDATE');
   ratio('hot limiter key: denials / allowed hits', 'rl.hot.pgcache.denied', 'rl.hot.pgcache', 16, null, 'allowed');
+  // Counters (bench/scenarios/counters.ts).
+  for (const c of [1, 16]) ratio('incr / Redis INCR', 'pgcache.incr', 'redis.incr', c, null, 'Redis');
+  for (const c of [1, 16]) ratio('incr / bare UPDATE n = n + 1', 'pgcache.incr', 'bare.update.incr', c, null, 'UPDATE');
   const l1 = results.scenarios.nearCache as { staleness?: { p99Ms: number; p50Ms: number } } | undefined;
   ratio('L1 hit / Redis GET', 'l1.get', 'l1.redis.get', 1, null, 'Redis');
   if (l1?.staleness)

@@ -31,6 +31,19 @@ END $$;
 -- What counts is its effect, now() + ttl, not the sign of its parts: '-1 year 361 days' compares above zero
 -- as an interval (a year counts 360 days there) but ends in the past. Each part is bounded first, so the sum
 -- cannot overflow a timestamp; as an interval it must also compare at most '100 years' (36,000 days).
+-- No expiry. PostgreSQL 15 intervals have no infinity, so one interval stands for "never": 1,000,000 years,
+-- far beyond the 100 years any real TTL may be. cache_ttl('never') returns it; every write maps it to
+-- expires_at = 'infinity', which every "expires_at > now()" test treats as live for ever. Such entries go only
+-- by deletion, invalidation, version bumps and eviction under the type's budgets (policy ttl evicts them last).
+CREATE OR REPLACE FUNCTION _ttl_never() RETURNS interval
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT interval '1000000 years' $$;
+
+-- The expiry of an entry written now with p_ttl ('infinity' for the no-expiry TTL). Inlined by the planner.
+CREATE OR REPLACE FUNCTION _expiry(p_ttl interval) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN p_ttl = interval '1000000 years' THEN 'infinity'::timestamptz ELSE now() + p_ttl END
+$$;
+
 CREATE OR REPLACE FUNCTION _check_ttl(p_ttl interval) RETURNS void
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -40,11 +53,14 @@ BEGIN
      AND p_ttl > interval '0' AND p_ttl <= interval '36000 days' THEN
     RETURN;
   END IF;
+  IF p_ttl = interval '1000000 years' THEN
+    RETURN;  -- the no-expiry TTL, cache_ttl('never')
+  END IF;
   IF p_ttl IS NULL OR p_ttl > interval '100 years'
      OR abs(extract(year FROM p_ttl) * 12 + extract(month FROM p_ttl)) > 1200
      OR abs(extract(day FROM p_ttl)) > 36525
      OR abs(extract(hour FROM p_ttl) * 3600 + extract(minute FROM p_ttl) * 60 + extract(second FROM p_ttl)) > 3155760000 THEN
-    RAISE EXCEPTION 'pgcache: argument "ttl" must be a positive interval of at most 100 years, got %', coalesce(p_ttl::text, 'NULL')
+    RAISE EXCEPTION 'pgcache: argument "ttl" must be a positive interval of at most 100 years (or cache_ttl(''never'')), got %', coalesce(p_ttl::text, 'NULL')
       USING ERRCODE = 'PC004';
   END IF;
   IF now() + p_ttl <= now() OR now() + p_ttl > now() + interval '100 years' THEN
@@ -80,14 +96,18 @@ LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
 DECLARE
   v text;
 BEGIN
+  IF p_class = 'never' THEN
+    RETURN _ttl_never();
+  END IF;
   SELECT value INTO v FROM cache_settings WHERE name = 'ttl.' || p_class;
   IF v IS NULL THEN
-    RAISE EXCEPTION 'pgcache: argument "class" must be a TTL class (short, medium, long), got %', coalesce(p_class, 'NULL')
+    RAISE EXCEPTION 'pgcache: argument "class" must be a TTL class (short, medium, long, never), got %', coalesce(p_class, 'NULL')
       USING ERRCODE = 'PC004';
   END IF;
   RETURN v::interval;
 END $$;
-COMMENT ON FUNCTION cache_ttl(text) IS 'The interval of a TTL class (short, medium, long by default; see cache_settings).';
+COMMENT ON FUNCTION cache_ttl(text) IS
+  'The interval of a TTL class (short, medium, long by default; see cache_settings). cache_ttl(''never'') is the no-expiry TTL (1000000 years, stored as expires_at = infinity).';
 
 -- A stable sha256 hex key from parts; each part is length-prefixed, so ('a|b','c') and ('a','b|c') differ.
 -- Not STRICT: a NULL or empty array of parts is an error, not a NULL key.

@@ -158,14 +158,14 @@ BEGIN
       pg_column_size(p_meta), value_size, t.max_value_bytes, t.name USING ERRCODE = 'PC007';
   END IF;
 
-  expiry := now() + coalesce(p_ttl, t.default_ttl);
+  expiry := _expiry(coalesce(p_ttl, t.default_ttl));  -- 'infinity' for cache_ttl('never')
   INSERT INTO entries AS e (type_id, key, version, value_json, value_text, value_bytes, value_vector, embedding,
                             model, meta, scope, byte_size, created_at, expires_at, stale_at, last_accessed_at)
   VALUES (t.id, p_key, t.version, p_json, p_text, p_bytes, p_vector, p_embedding, p_model, p_meta, p_scope,
           octet_length(p_key) + value_size + coalesce(pg_column_size(p_meta), 0)
             + coalesce(4 * cardinality(p_embedding), 0) + coalesce(octet_length(p_model), 0)
             + coalesce(octet_length(p_scope), 0),
-          now(), expiry, least(now() + p_fresh_for, expiry), now())
+          now(), expiry, least(_expiry(p_fresh_for), expiry), now())
   ON CONFLICT (type_id, key) DO UPDATE
      SET version = excluded.version, value_json = excluded.value_json, value_text = excluded.value_text,
          value_bytes = excluded.value_bytes, value_vector = excluded.value_vector, embedding = excluded.embedding,
@@ -337,7 +337,7 @@ BEGIN
     prefix := tenant_scope || chr(31);
   END IF;
 
-  expiry := now() + coalesce(p_ttl, t.default_ttl);
+  expiry := _expiry(coalesce(p_ttl, t.default_ttl));  -- 'infinity' for cache_ttl('never')
   INSERT INTO entries AS e (type_id, key, version, value_json, value_text, value_bytes, model, scope, byte_size,
                             created_at, expires_at, stale_at, last_accessed_at)
   SELECT DISTINCT ON (u.k) t.id, prefix || u.k, t.version, u.j, u.x, u.b, p_model, tenant_scope,

@@ -46,7 +46,8 @@ END $$;
 COMMENT ON FUNCTION cache_delete_many(text, text[]) IS
   'Deletes the entries of up to 10000 keys in one call; returns how many of them were live.';
 
--- Extends a live entry's life to now() + ttl (the type's default when omitted).
+-- Extends a live entry's life to now() + ttl (the type's default when omitted); cache_ttl('never') makes it
+-- never expire (Redis PERSIST).
 CREATE OR REPLACE FUNCTION cache_touch(p_type text, p_key text, p_ttl interval) RETURNS boolean
 LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
@@ -57,7 +58,7 @@ BEGIN
   IF t.tenant_scoped THEN
     t.version := _tenant_version(t);
   END IF;
-  UPDATE entries SET expires_at = now() + p_ttl, last_accessed_at = now()
+  UPDATE entries SET expires_at = _expiry(p_ttl), last_accessed_at = now()
    WHERE type_id = t.id AND key = _stored_key(t, p_key) AND version = t.version AND expires_at > now();
   RETURN FOUND;
 END $$;

@@ -5,8 +5,9 @@
 --      (cache_evict),
 --   3. records what it did per type in cache_maintenance_history, and every stats.snapshot_interval a
 --      snapshot of hits, misses, entries and bytes in cache_stats_snapshots (hit rate over time),
---   4. trims its own history, old snapshots, and pg_cron's run log of this install's jobs when it can see it.
---   5. deletes rate limiter rows whose window ended (rate_limits), in batches, reported as '(rate_limits)'.
+--   4. deletes expired leases (cache_leases) in batches,
+--   5. deletes rate limiter rows whose window ended (rate_limits), in batches, reported as '(rate_limits)',
+--   6. trims its own history, old snapshots, and pg_cron's run log of this install's jobs when it can see it.
 -- It never waits long on the application: lock waits give up after maintenance.lock_timeout, rows other
 -- sessions hold are skipped, and no new batch starts once maintenance.time_budget has passed, so the row locks
 -- it holds until commit are held for about that long at most.
@@ -243,6 +244,15 @@ BEGIN
       END;
     END IF;
   END LOOP;
+
+  -- Expired leases (core/17_leases.sql), a batch at a time while the time budget lasts.
+  BEGIN
+    LOOP
+      EXIT WHEN _cleanup_leases(batch) < batch OR clock_timestamp() >= deadline;
+    END LOOP;
+  EXCEPTION WHEN lock_not_available THEN
+    NULL;  -- left for the next run
+  END;
 
   -- Rate limiters (core/16_rate_limit.sql): rows whose window ended, in batches while time is left. Reported
   -- as a row named '(rate_limits)' (no cache type can have that name) when it deleted something or left work.

@@ -51,12 +51,13 @@ DECLARE
   pinned_path text := format('%I, pg_temp', current_schema());
   read_api text[] := ARRAY['cache_get', 'cache_get_text', 'cache_get_bytea', 'cache_get_real_array', 'cache_get_vector',
     'cache_get_entry', 'cache_get_many', 'cache_scan', 'cache_read_bytea', 'cache_peek', 'cache_key', 'cache_ttl',
-    'cache_default_ttl', 'cache_stats', 'cache_record_reads', 'cache_semantic_get', 'cache_vector_search_key', 'cache_replica_status',
+    'cache_default_ttl', 'cache_stats', 'cache_record_reads', 'cache_lease_holder', 'cache_semantic_get', 'cache_vector_search_key', 'cache_replica_status',
     'cache_rate_limit_peek'];
   write_api text[] := ARRAY['cache_set', 'cache_set_many', 'cache_set_with_embedding', 'cache_set_fresh', 'cache_delete',
     'cache_delete_many',
     'cache_touch', 'cache_invalidate_prefix', 'cache_invalidate_pattern', 'cache_bump_version', 'cache_lock',
-    'cache_unlock', 'cache_rate_limit', 'cache_rate_limit_refund', 'cache_rate_limit_reset'];
+    'cache_unlock', 'cache_incr', 'cache_add', 'cache_patch', 'cache_lease_acquire', 'cache_lease_extend',
+    'cache_lease_release', 'cache_rate_limit', 'cache_rate_limit_refund', 'cache_rate_limit_reset'];
   admin_api text[] := ARRAY['cache_create_type', 'cache_drop_type', 'cache_set_tenant_scoped', 'cache_set_notify',
     'cache_cleanup_expired', 'cache_evict', 'cache_evict_lru', 'cache_maintenance', 'cache_maintenance_commands',
     'cache_schedule_maintenance', 'cache_unschedule_maintenance', 'cache_cron_status_query',
@@ -71,7 +72,8 @@ DECLARE
     '_semantic_probe_index_name', '_semantic_probe_index_sql', '_semantic_sql', '_semantic_type', '_set_entry', '_set_many', '_setting',
     '_stored_key', '_tenant', '_tenant_version', '_touch', '_type', '_type_dropped', '_lock_type',
     '_type_partitions', '_user_key', '_vector_schema', '_write_type', '_guard_schema', '_store_entry',
-    '_write_version', '_create_type_writer', '_drop_type_writer',
+    '_write_version', '_create_type_writer', '_drop_type_writer', '_ttl_never', '_expiry',
+    '_incremented', '_create_if_absent', '_add', '_lease_tenant', '_check_lease_args', '_cleanup_leases',
     '_rate_limit_tenant', '_check_rate_limit_key', '_check_rate_limit_args', '_cleanup_rate_limits'];
 BEGIN
   -- And the writers of the types, cache_<type>_set (core/04_write.sql).

@@ -1,6 +1,8 @@
 // One cache type, typed by its value kind. Each method is one call of a pgcache SQL function.
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { InvalidArgumentError, translateError, WrongValueKindError } from './errors.js';
+import { acquireLease, type Lease } from './lease.js';
 import type { NearCache } from './near-cache.js';
 import type { ReadCounter } from './read-counter.js';
 import { SingleFlight } from './single-flight.js';
@@ -11,7 +13,17 @@ import {
   type ViewStatements,
   type WriterStatements,
 } from './statements.js';
-import type { CacheEntry, ComputeOptions, EntryRow, KindValue, SetOptions, Ttl, ValueKind } from './types.js';
+import {
+  type CacheEntry,
+  type ComputeLock,
+  type ComputeOptions,
+  type EntryRow,
+  type KindValue,
+  NEVER_EXPIRES,
+  type SetOptions,
+  type Ttl,
+  type ValueKind,
+} from './types.js';
 import {
   checkBytesValue,
   checkFunction,
@@ -24,6 +36,7 @@ import {
   checkVector,
   describe,
   encodeJson,
+  ttlParams,
   ttlSeconds,
 } from './validate.js';
 
@@ -52,6 +65,21 @@ const MAX_KEY_BYTES = 1024;
 const MAX_BATCH = 10000;
 /** A pool, or one connection taken from it (the compute lock's, which also re-reads and stores). */
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+/** A compute lease lasts this long (seconds) and is extended every third of it while compute() runs. */
+const COMPUTE_LEASE_TTL = 30;
+/** bigint's range, which cache_incr's delta must fit. */
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
+
+/** An expiry as pg returns it: a Date, or Infinity for an entry that never expires (NEVER_EXPIRES then). */
+export function expiryDate(value: unknown): Date {
+  return value === Number.POSITIVE_INFINITY ? NEVER_EXPIRES : (value as Date);
+}
+
+/** The name of the compute lease of a key: bounded whatever the key's length. */
+function computeLeaseName(type: string, key: string): string {
+  return `pgcache:compute:${type}:${createHash('sha256').update(key).digest('hex')}`;
+}
 
 export class CacheTypeAccessor<V> {
   private readonly flights = new SingleFlight<V>();
@@ -74,6 +102,8 @@ export class CacheTypeAccessor<V> {
     private view?: ViewReads,
     /** set through the type's own writer (absent: through cache_set). */
     private writer?: WriterStatements,
+    /** getOrCompute's cross-process lock unless a call names one (see ComputeOptions.lock). */
+    private readonly computeLock: ComputeLock = 'advisory',
   ) {}
 
   /**
@@ -196,7 +226,7 @@ export class CacheTypeAccessor<V> {
     const [row] = await this.query(this.sql.getEntry, [this.name, key]);
     if (!row) return undefined;
     const value = this.decode(row);
-    near.fill(this.name, key, value, row.expires_at as Date, ticket);
+    near.fill(this.name, key, value, expiryDate(row.expires_at), ticket);
     return value;
   }
 
@@ -209,7 +239,11 @@ export class CacheTypeAccessor<V> {
   private entryOf(row: Row | undefined): CacheEntry<V> | undefined {
     if (!row) return undefined;
     const { type_id, value_json, value_text, value_bytes, value_vector, ...rest } = row;
-    return { ...(rest as Omit<CacheEntry<V>, 'value'>), value: this.decode(row) };
+    return {
+      ...(rest as Omit<CacheEntry<V>, 'value'>),
+      expires_at: expiryDate(rest.expires_at),
+      value: this.decode(row),
+    };
   }
 
   /**
@@ -282,7 +316,7 @@ export class CacheTypeAccessor<V> {
         ? await this.write(this.writer, [key, encoded, seconds, model, metaJson], via)
         : undefined) ?? (await this.setThroughFunction(via, key, encoded, ttl, model, metaJson));
     this.near?.drop(this.name, key);
-    return rows[0]?.expires_at as Date;
+    return expiryDate(rows[0]?.expires_at);
   }
 
   /** A set through cache_set, in the variant its TTL and arguments need. */
@@ -359,6 +393,87 @@ export class CacheTypeAccessor<V> {
     return row?.ok === true;
   }
 
+  /**
+   * Redis INCRBY: adds `delta` (default 1) to the integer under `key` and returns the result. A missing or
+   * expired key starts at 0 and is created with `options.ttl` (default: the type's TTL; 'never': no expiry); later increments keep its expiry. Concurrent increments are never lost. jsonb and text types only;
+   * NotAnIntegerError (PC015) for an entry that holds no integer or a sum beyond bigint. A number delta gives
+   * a number (exact within ±2^53); a bigint delta gives a bigint. `cache_incr`
+   */
+  async incr(key: string, delta?: number, options?: { ttl?: Ttl }): Promise<number>;
+  async incr(key: string, delta: bigint, options?: { ttl?: Ttl }): Promise<bigint>;
+  async incr(key: string, delta: number | bigint = 1, options: { ttl?: Ttl } = {}): Promise<number | bigint> {
+    checkKey(key);
+    if (typeof delta === 'bigint' ? delta < INT8_MIN || delta > INT8_MAX : !Number.isSafeInteger(delta)) {
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "delta" must be an integer (a safe integer number, or a bigint of int8 range), got ${typeof delta === 'number' || typeof delta === 'bigint' ? String(delta) : describe(delta)}`,
+      );
+    }
+    if (this.kind !== 'jsonb' && this.kind !== 'text') {
+      throw new WrongValueKindError(
+        'PC005',
+        `pgcache: cache type "${this.name}" holds ${this.kind} values; incr needs a jsonb or text type`,
+      );
+    }
+    const [seconds, ttlClass] = ttlParams(checkOptions(options).ttl);
+    const [row] = await this.query(this.sql.incr, [this.name, key, delta.toString(), seconds, ttlClass]);
+    this.near?.drop(this.name, key);
+    return typeof delta === 'bigint' ? BigInt(row?.n as string) : Number(row?.n);
+  }
+
+  /**
+   * Redis SET NX: stores `value` only if no live entry holds `key` (an expired one counts as absent); true
+   * only for the caller that created it. `cache_add`
+   */
+  async add(key: string, value: V, options: { ttl?: Ttl } = {}): Promise<boolean> {
+    checkKey(key);
+    if (this.kind === 'vector') {
+      throw new WrongValueKindError(
+        'PC005',
+        `pgcache: cache type "${this.name}" holds vector values; add() stores jsonb, text and bytea values`,
+      );
+    }
+    const [seconds, ttlClass] = ttlParams(checkOptions(options).ttl);
+    const encoded = this.encode(value);
+    const [row] = await this.query(this.sql.add[this.kind], [this.name, key, encoded, seconds, ttlClass]);
+    this.near?.drop(this.name, key);
+    return row?.ok === true;
+  }
+
+  /**
+   * Changes fields of a live jsonb object atomically, keeping its expiry (Redis HSET/HDEL): the top-level
+   * fields of `fields` replace or add the entry's, then `options.remove` names fields to delete. Nested
+   * objects are replaced whole. Returns the new value, or undefined when no live entry holds `key` (nothing
+   * is created). NotAnObjectError (PC016) when the entry is not a JSON object. `cache_patch`
+   */
+  async patch(
+    key: string,
+    fields: Record<string, unknown>,
+    options: { remove?: readonly string[] } = {},
+  ): Promise<V | undefined> {
+    checkKey(key);
+    if (this.kind !== 'jsonb') {
+      throw new WrongValueKindError(
+        'PC005',
+        `pgcache: cache type "${this.name}" holds ${this.kind} values; patch() changes jsonb objects`,
+      );
+    }
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields) || Buffer.isBuffer(fields)) {
+      throw new InvalidArgumentError('PC010', `pgcache: argument "patch" must be an object, got ${describe(fields)}`);
+    }
+    const { remove = [] } = checkOptions(options);
+    if (!Array.isArray(remove) || remove.length > 1000) {
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "remove" must be an array of at most 1000 field names`,
+      );
+    }
+    for (const field of remove) checkString(field, 'remove');
+    const [row] = await this.query(this.sql.patch, [this.name, key, encodeJson(fields, 'patch'), remove]);
+    this.near?.drop(this.name, key);
+    return row?.miss ? undefined : (row?.v as V);
+  }
+
   /** Deletes every entry whose key starts with `prefix`, taken literally. `cache_invalidate_prefix` */
   async invalidatePrefix(prefix: string): Promise<number> {
     checkString(prefix, 'prefix');
@@ -397,7 +512,11 @@ export class CacheTypeAccessor<V> {
       const rows = await this.read(this.sql.scan, [this.name, options.prefix ?? null, after, pageSize]);
       for (const row of rows) {
         const { type_id, value_json, value_text, value_bytes, value_vector, ...rest } = row;
-        yield { ...(rest as Omit<CacheEntry<V>, 'value'>), value: this.decode(row) } as CacheEntry<V>;
+        yield {
+          ...(rest as Omit<CacheEntry<V>, 'value'>),
+          expires_at: expiryDate(rest.expires_at),
+          value: this.decode(row),
+        } as CacheEntry<V>;
       }
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]?.key as string;
@@ -413,7 +532,14 @@ export class CacheTypeAccessor<V> {
   async getOrCompute(key: string, compute: () => Promise<V> | V, options: ComputeOptions = {}): Promise<V> {
     checkKey(key);
     checkFunction(compute, 'compute');
-    const { lockWaitMs = 10_000, staleWhileRevalidate, onRevalidateError, ...setOptions } = options;
+    const { lockWaitMs = 10_000, staleWhileRevalidate, onRevalidateError, lock, ...setOptions } = options;
+    const lockKind = lock ?? this.computeLock;
+    if (lockKind !== 'advisory' && lockKind !== 'lease') {
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "lock" must be 'advisory' or 'lease', got ${describe(lock)}`,
+      );
+    }
     checkTtl(setOptions.ttl);
     checkText(setOptions.model, 'model');
     if (typeof lockWaitMs !== 'number' || Number.isNaN(lockWaitMs)) {
@@ -432,7 +558,7 @@ export class CacheTypeAccessor<V> {
       if (staleWhileRevalidate !== undefined) {
         const entry = await this.getEntry(key);
         if (entry) {
-          if (entry.stale) this.revalidate(key, compute, store, onRevalidateError);
+          if (entry.stale) this.revalidate(key, compute, store, onRevalidateError, lockKind);
           return entry.value;
         }
       } else {
@@ -440,13 +566,75 @@ export class CacheTypeAccessor<V> {
         if (cached !== undefined) return cached;
       }
       if (lockWaitMs <= 0) return computeAndStore(compute, store);
+      if (lockKind === 'lease') return this.computeUnderLease(key, lockWaitMs, compute, store);
       return this.withComputeLock(key, lockWaitMs, async (client) => {
         // Whoever held the lock has stored the value by now, or failed: read again (on the primary, which
-        // has it even when a read standby lags) before computing.
-        const [row] = await this.query(this.sql.get[this.kind], [this.name, key], client);
-        return row && !row.miss ? (row.v as V) : computeAndStore(compute, (value) => store(value, client));
+        // has it even when a read standby lags) before computing. The re-read counts nothing: the read
+        // above counted this miss already.
+        const found = await this.peek(key, client);
+        return found ? found.value : computeAndStore(compute, (value) => store(value, client));
       });
     });
+  }
+
+  /** The live value on the primary without counting a hit or miss (`cache_peek`). */
+  private async peek(key: string, via: Queryable = this.pool): Promise<{ value: V } | undefined> {
+    const [row] = await this.query(this.sql.peek, [this.name, key], via);
+    return row ? { value: this.decode(row) } : undefined;
+  }
+
+  /**
+   * getOrCompute under a leased lock (ComputeOptions.lock 'lease'): the first caller takes the key's lease
+   * and computes, extending the lease while compute() runs; the others poll, and take the value as soon as
+   * it is stored. A caller still waiting after `waitMs` computes itself, as with the advisory lock. No
+   * connection is held meanwhile.
+   */
+  private async computeUnderLease(
+    key: string,
+    waitMs: number,
+    compute: () => Promise<V> | V,
+    store: (value: V) => Promise<void>,
+  ): Promise<V> {
+    const run = (statement: Statement, values: unknown[]) => this.query(statement, values);
+    const name = computeLeaseName(this.name, key);
+    let stored: { value: V } | undefined;
+    const lease: Lease | undefined = await acquireLease(
+      run,
+      this.sql,
+      name,
+      { ttl: COMPUTE_LEASE_TTL, waitMs, owner: `compute:${process.pid}` },
+      async () => {
+        stored = await this.peek(key);
+        return stored !== undefined;
+      },
+    );
+    if (stored) return stored.value;
+    if (!lease) return computeAndStore(compute, store);
+    const keepAlive = setInterval(() => void lease.extend().catch(() => undefined), (COMPUTE_LEASE_TTL * 1000) / 3);
+    keepAlive.unref();
+    try {
+      const found = await this.peek(key);
+      return found ? found.value : await computeAndStore(compute, store);
+    } finally {
+      clearInterval(keepAlive);
+      await lease.release().catch(() => undefined); // an unreleased lease frees itself at its expiry
+    }
+  }
+
+  /** A stale-while-revalidate refresh under the key's compute lease, if it is free (one try, no waiting). */
+  private async refreshUnderLease(key: string, refresh: () => Promise<void>): Promise<void> {
+    const run = (statement: Statement, values: unknown[]) => this.query(statement, values);
+    const lease = await acquireLease(run, this.sql, computeLeaseName(this.name, key), {
+      ttl: COMPUTE_LEASE_TTL,
+      waitMs: 0,
+      owner: `compute:${process.pid}`,
+    });
+    if (!lease) return;
+    try {
+      await refresh();
+    } finally {
+      await lease.release().catch(() => undefined);
+    }
   }
 
   /** Stores a value fresh for `ttl` seconds and then served stale for `staleFor` more. `cache_set_fresh` */
@@ -478,7 +666,7 @@ export class CacheTypeAccessor<V> {
       via,
     );
     this.near?.drop(this.name, key);
-    return row?.expires_at as Date;
+    return expiryDate(row?.expires_at);
   }
 
   /** Resolves when background refreshes started by stale-while-revalidate have finished. */
@@ -527,16 +715,30 @@ export class CacheTypeAccessor<V> {
     compute: () => Promise<V> | V,
     store: (value: V, via?: Queryable) => Promise<void>,
     onError: ((error: unknown) => void) | undefined,
+    lockKind: ComputeLock,
   ): void {
-    const run = this.withComputeLock(key, 0, async (client) => {
-      // Waited for nothing: without the lock another caller is refreshing already.
-      const entry = this.entryOf((await this.query(this.sql.getEntry, [this.name, key], client))[0]);
+    const refresh = async (via?: Queryable) => {
+      const entry = this.entryOf((await this.query(this.sql.getEntry, [this.name, key], via))[0]);
       if (entry && !entry.stale) return;
-      await computeAndStore(compute, (value) => store(value, client));
-    }).catch((error) => onError?.(error));
+      await computeAndStore(compute, (value) => store(value, via));
+    };
+    // Waited for nothing: without the lock another caller is refreshing already.
+    const run = (
+      lockKind === 'lease'
+        ? this.refreshUnderLease(key, refresh)
+        : this.withComputeLock(key, 0, async (client) => refresh(client))
+    ).catch((error) => onError?.(error));
     this.revalidations.add(run);
     void run.finally(() => this.revalidations.delete(run));
   }
+}
+
+/** An options argument: an object or nothing (PC010 otherwise). */
+function checkOptions<T extends object>(options: T): T {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('PC010', `pgcache: argument "options" must be an object, got ${describe(options)}`);
+  }
+  return options;
 }
 
 async function computeAndStore<V>(compute: () => Promise<V> | V, store: (value: V) => Promise<void>): Promise<V> {

@@ -9,6 +9,7 @@ import {
   translateError,
   UnknownCacheTypeError,
 } from './errors.js';
+import { acquireLease, checkLeaseName, type Lease, type LockOptions, lockSettings } from './lease.js';
 import { NearCache, type NearCacheOptions } from './near-cache.js';
 import {
   checkCost,
@@ -34,6 +35,7 @@ import type {
   CacheTypeDefinition,
   CacheTypeMap,
   CacheTypeRow,
+  ComputeLock,
   SeedCacheTypes,
   ValueKind,
 } from './types.js';
@@ -61,6 +63,14 @@ export interface CacheOptions {
    * connection and the next call reconnects. Default: console.warn. Your own pool keeps your own listener.
    */
   onPoolError?: (error: Error) => void;
+  /**
+   * getOrCompute's cross-process stampede lock (a call may override it with its own `lock` option):
+   * 'advisory' (default) holds a session advisory lock (cache_lock) on one pooled connection while computing:
+   * one statement less per miss, but it needs session-pooled connections. 'lease' takes a leased lock
+   * (cache_lease_acquire, a row with an expiry) and holds no connection: use it behind PgBouncer in
+   * transaction mode and on PGlite, where advisory locks exclude nothing.
+   */
+  computeLock?: ComputeLock;
 }
 
 /** A pool for a connection string, with the 'error' listener pg requires (without one, Node exits). */
@@ -108,6 +118,8 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     readonly schema = 'pgcache',
     /** The tenant this view of the cache acts for (see forTenant). */
     readonly tenant?: string,
+    /** getOrCompute's default cross-process lock (CacheOptions.computeLock). */
+    readonly computeLock: ComputeLock = 'advisory',
   ) {
     this.counter = new ReadCounter(pool, sql.recordReads);
     this.limiter = rateLimitStatements(schema);
@@ -124,7 +136,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
         `pgcache: argument "tenant" must be a tenant name (1-128 of A-Z a-z 0-9 _ . : @ -), got ${typeof tenant === 'string' ? JSON.stringify(tenant) : typeof tenant}`,
       );
     }
-    const view = new Cache<Types>(this.pool, this.sql, false, this.readPool, this.schema, tenant);
+    const view = new Cache<Types>(this.pool, this.sql, false, this.readPool, this.schema, tenant, this.computeLock);
     view.kinds = this.kinds;
     view.registry = this.registry;
     view.counter = this.counter;
@@ -194,10 +206,33 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
           : undefined;
       // Sets through the type's own writer (core/04_write.sql).
       const writer = entry ? writerStatements(this.schema, entry.id, name, kind) : undefined;
-      accessor = new CacheTypeAccessor(this.pool, this.sql, name, kind, this.readPool, near, this.tenant, view, writer);
+      accessor = new CacheTypeAccessor(
+        this.pool,
+        this.sql,
+        name,
+        kind,
+        this.readPool,
+        near,
+        this.tenant,
+        view,
+        writer,
+        this.computeLock,
+      );
       this.accessors.set(name, accessor);
     }
     return accessor;
+  }
+
+  /**
+   * Takes the leased lock `name` (Redis SET NX PX / Redlock on one node): the handle's `token` is a fencing
+   * token larger than any handed out before; `release()` and `extend()` act only for this holder. Returns
+   * undefined while another holder keeps it past `wait` seconds. An expired lease (its holder died or
+   * overran `ttl` without extend) can be taken over. Works through any pool and PgBouncer in transaction
+   * mode. Names are per tenant in a forTenant view. `cache_lease_acquire`
+   */
+  async lock(name: string, options: LockOptions = {}): Promise<Lease | undefined> {
+    checkLeaseName(name);
+    return acquireLease((statement, values) => this.run(statement, values), this.sql, name, lockSettings(options));
   }
 
   /** Per type: entries, live entries, bytes, exact hits and misses, hit rate. `cache_stats` */
@@ -232,7 +267,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     const [row] = await this.query(this.sql.createType, [
       def.name,
       def.valueKind ?? 'jsonb',
-      ttlSeconds(def.defaultTtl ?? 3600),
+      def.defaultTtl === 'never' ? Number.POSITIVE_INFINITY : ttlSeconds(def.defaultTtl ?? 3600),
       def.maxEntries ?? null,
       def.maxBytes ?? null,
       def.evictionPolicy ?? 'lru',
@@ -343,7 +378,18 @@ export async function createCache<Types extends CacheTypeMap = SeedCacheTypes>(
   const schema = options.schema ?? 'pgcache';
   if (!options.pool && !options.connectionString) throw new TypeError('pgcache: pass pool or connectionString');
   const pool = options.pool ?? ownedPool(options.connectionString, options.onPoolError);
-  const cache = new Cache<Types>(pool, buildStatements(schema), !options.pool, options.readPool ?? pool, schema);
+  if (options.computeLock !== undefined && options.computeLock !== 'advisory' && options.computeLock !== 'lease') {
+    throw new InvalidArgumentError('PC010', `pgcache: argument "computeLock" must be 'advisory' or 'lease'`);
+  }
+  const cache = new Cache<Types>(
+    pool,
+    buildStatements(schema),
+    !options.pool,
+    options.readPool ?? pool,
+    schema,
+    undefined,
+    options.computeLock,
+  );
   try {
     if (options.nearCache) {
       const near = options.nearCache === true ? {} : options.nearCache;

@@ -17,6 +17,8 @@ export const SQLSTATES = {
   PC012: 'batch larger than its limit',
   PC013: 'tenant-scoped type used without a valid SET pgcache.tenant',
   PC014: 'pgcache is not installed in the schema (run pgcache migrate)',
+  PC015: 'entry is not an integer, or the increment leaves the bigint range (incr)',
+  PC016: 'entry is not a JSON object (patch)',
   PC020: 'install or uninstall refused (shared or foreign schema, role name too long or taken, not a pgcache install)',
 } as const;
 
@@ -52,6 +54,10 @@ export class TenantRequiredError extends PgcacheError {}
 /** Raised by the client (not the SQL) when the schema holds no pgcache install. */
 export class NotInstalledError extends PgcacheError {}
 export class InstallRefusedError extends PgcacheError {}
+/** incr on an entry that holds no integer, or a sum beyond bigint (Redis: "not an integer or out of range"). */
+export class NotAnIntegerError extends PgcacheError {}
+/** patch on an entry that holds no JSON object. */
+export class NotAnObjectError extends PgcacheError {}
 
 const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: string, cause?: unknown) => PgcacheError> =
   {
@@ -69,6 +75,8 @@ const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: stri
     PC012: BatchTooLargeError,
     PC013: TenantRequiredError,
     PC014: NotInstalledError,
+    PC015: NotAnIntegerError,
+    PC016: NotAnObjectError,
     PC020: InstallRefusedError,
   };
 

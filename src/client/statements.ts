@@ -11,6 +11,10 @@ const GETTERS: Record<ValueKind, string> = {
 };
 const CASTS: Record<ValueKind, string> = { jsonb: 'jsonb', text: 'text', bytea: 'bytea', vector: 'real[]' };
 
+/** An interval from TTL parameters: seconds at $p, or the TTL class at $p+1 (both NULL: NULL, the type's default). */
+const TTL_PARAM = (S: string, p: number) =>
+  `coalesce($${p}::float8 * interval '1 second', CASE WHEN $${p + 1}::text IS NOT NULL THEN ${S}.cache_ttl($${p + 1}::text) END)`;
+
 export type Statements = ReturnType<typeof buildStatements>;
 export type Statement = { name: string; text: string };
 
@@ -107,6 +111,34 @@ export function buildStatements(schema: string) {
     // Stampede protection: a session-level advisory lock per (type, key), held on one pooled connection.
     lock: { name: n('lock'), text: `SELECT ${S}.cache_lock($1, $2, $3::float8 * interval '1 millisecond') AS ok` },
     unlock: { name: n('unlock'), text: `SELECT ${S}.cache_unlock($1, $2) AS ok` },
+    // Re-read under the compute lock: counts nothing (the caller's first read counted the miss).
+    peek: {
+      name: n('peek'),
+      text: `SELECT value_json, value_text, value_bytes, value_vector FROM ${S}.cache_peek($1, $2)`,
+    },
+    // Atomic writes. The TTL is $4 seconds or the class $5 (both NULL: the type's default).
+    incr: {
+      name: n('incr'),
+      text: `SELECT ${S}.cache_incr($1, $2, $3::bigint, ${TTL_PARAM(S, 4)}) AS n`,
+    },
+    add: perKind((k) => ({
+      name: n(`add:${k}`),
+      text: `SELECT ${S}.cache_add($1, $2, $3::${CASTS[k]}, ${TTL_PARAM(S, 4)}) AS ok`,
+    })),
+    patch: {
+      name: n('patch'),
+      text: `SELECT v, v IS NULL AS miss FROM ${S}.cache_patch($1, $2, $3::jsonb, $4::text[]) AS v`,
+    },
+    // Leased locks (core/17_leases.sql); tokens travel as decimal text.
+    leaseAcquire: {
+      name: n('lease_acquire'),
+      text: `SELECT ${S}.cache_lease_acquire($1, $2::float8 * interval '1 second', $3)::text AS token`,
+    },
+    leaseExtend: {
+      name: n('lease_extend'),
+      text: `SELECT ${S}.cache_lease_extend($1, $2::bigint, $3::float8 * interval '1 second') AS ok`,
+    },
+    leaseRelease: { name: n('lease_release'), text: `SELECT ${S}.cache_lease_release($1, $2::bigint) AS ok` },
     delete: { name: n('delete'), text: `SELECT ${S}.cache_delete($1, $2) AS ok` },
     invalidatePrefix: { name: n('invalidate_prefix'), text: `SELECT ${S}.cache_invalidate_prefix($1, $2) AS n` },
     invalidatePattern: { name: n('invalidate_pattern'), text: `SELECT ${S}.cache_invalidate_pattern($1, $2) AS n` },
@@ -122,9 +154,10 @@ export function buildStatements(schema: string) {
       text: `SELECT ${S}.cache_record_reads($1, $2::bigint, $3::bigint, $4::text[])`,
     },
     deleteMany: { name: n('delete_many'), text: `SELECT ${S}.cache_delete_many($1, $2::text[]) AS n` },
+    // $3: seconds; Infinity (sent for defaultTtl 'never') is the no-expiry TTL.
     createType: {
       name: n('create_type'),
-      text: `SELECT * FROM ${S}.cache_create_type($1, $2, $3::float8 * interval '1 second', $4, $5, $6, $7, $8, $9::jsonb, $10)`,
+      text: `SELECT * FROM ${S}.cache_create_type($1, $2, CASE WHEN $3::float8 = 'Infinity' THEN ${S}.cache_ttl('never') ELSE $3::float8 * interval '1 second' END, $4, $5, $6, $7, $8, $9::jsonb, $10)`,
     },
     dropType: { name: n('drop_type'), text: `SELECT ${S}.cache_drop_type($1) AS ok` },
     cleanupExpired: { name: n('cleanup_expired'), text: `SELECT ${S}.cache_cleanup_expired($1, $2) AS n` },

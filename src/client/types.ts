@@ -28,10 +28,16 @@ export type SeedCacheTypes = {
 
 export type CacheTypeMap = Record<string, ValueKind>;
 
-/** Named TTL classes (cache_settings ttl.*). */
-export type TtlClass = 'short' | 'medium' | 'long';
-/** A TTL in seconds (fractions allowed), or a named class. Omitted: the type's default TTL. */
+/** Named TTL classes (cache_settings ttl.*); 'never' is the no-expiry TTL (Redis SET without EX). */
+export type TtlClass = 'short' | 'medium' | 'long' | 'never';
+/**
+ * A TTL in seconds (fractions allowed), or a named class. 'never' stores an entry that never expires (its
+ * expiresAt is NEVER_EXPIRES); a number stays a finite count of seconds. Omitted: the type's default TTL.
+ */
 export type Ttl = number | TtlClass;
+
+/** The expiresAt of an entry that never expires (the latest Date JavaScript can hold). */
+export const NEVER_EXPIRES: Date = new Date(8.64e15);
 
 export interface SetOptions {
   ttl?: Ttl;
@@ -41,13 +47,22 @@ export interface SetOptions {
   meta?: Record<string, unknown>;
 }
 
+export type ComputeLock = 'advisory' | 'lease';
+
 export interface ComputeOptions extends SetOptions {
   /**
    * Cross-process stampede protection: how long (ms) a caller waits for another process computing the same
    * key before computing itself. Default 10000; 0 disables the lock (in-process sharing still applies).
-   * On PGlite every connection shares one session and the lock excludes nothing: only in-process sharing works.
+   * On PGlite every connection shares one session and the advisory lock excludes nothing: use `lock: 'lease'`.
    */
   lockWaitMs?: number;
+  /**
+   * How the cross-process stampede lock is held (default: the cache's `computeLock`, itself 'advisory'):
+   * 'advisory' holds a session advisory lock on one pooled connection while computing; 'lease' takes a leased
+   * lock (a row with an expiry, cache_lease_acquire) and holds no connection, so it works through PgBouncer in
+   * transaction mode and on PGlite, where advisory locks exclude nothing.
+   */
+  lock?: ComputeLock;
   /**
    * Stale-while-revalidate (seconds): the entry is fresh for `ttl`, then served stale for this long while
    * exactly one caller (the one that gets the lock without waiting) refreshes it in the background.
@@ -84,8 +99,8 @@ export interface CacheStats {
 export interface CacheTypeDefinition {
   name: string;
   valueKind?: ValueKind;
-  /** Default TTL in seconds. */
-  defaultTtl?: number;
+  /** Default TTL in seconds; 'never': entries stored without a TTL never expire. */
+  defaultTtl?: number | 'never';
   maxEntries?: number;
   maxBytes?: number;
   evictionPolicy?: EvictionPolicy;

@@ -215,3 +215,27 @@ export function checkVector(vector: unknown, argument = 'value'): asserts vector
 export function ttlSeconds(ttl: number): number | null {
   return Number.isFinite(ttl) && ttl > 0 && ttl <= 100 * 365 * 86400 ? ttl : null;
 }
+
+/**
+ * The parameters of a TTL for statements that take seconds or a class (TTL_PARAM): [seconds, class], both
+ * null for the type's default. A number outside (0, 100 years] (Infinity too: say 'never') is PC004 here,
+ * before any round trip (these statements would otherwise read NULL as the default).
+ */
+export function ttlParams(ttl: unknown, argument = 'ttl'): [number | null, string | null] {
+  checkTtl(ttl, argument);
+  if (ttl === undefined) return [null, null];
+  if (typeof ttl === 'string') {
+    if (!sendableText(ttl)) fail(InvalidTtlError, 'PC004', argument, 'must be a TTL class name');
+    return [null, ttl];
+  }
+  const seconds = ttlSeconds(ttl as number);
+  if (seconds === null) {
+    fail(
+      InvalidTtlError,
+      'PC004',
+      argument,
+      `must be seconds above 0 and at most 100 years, or a TTL class name ('never': no expiry), got ${String(ttl)}`,
+    );
+  }
+  return [seconds, null];
+}

@@ -4,6 +4,8 @@ import pg from 'pg';
 import { createCache } from '../../src/index.js';
 
 const [url, key, callers] = [process.argv[2] as string, process.argv[3] as string, Number(process.argv[4])];
+// The cross-process lock to use: 'advisory' (the default) or 'lease'.
+const lock = (process.argv[5] ?? 'advisory') as 'advisory' | 'lease';
 const caches = await Promise.all(
   Array.from({ length: callers }, () => createCache({ pool: new pg.Pool({ connectionString: url, max: 2 }) })),
 );
@@ -16,7 +18,7 @@ const results = await Promise.all(
         await new Promise((r) => setTimeout(r, 400));
         return { computedBy: process.pid };
       },
-      { ttl: 60, lockWaitMs: 20_000 },
+      { ttl: 60, lockWaitMs: 20_000, lock },
     ),
   ),
 );

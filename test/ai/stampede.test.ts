@@ -36,6 +36,21 @@ it('20 callers in 4 processes, each on its own pool: compute runs exactly once',
   for (const r of results) expect(r).toEqual({ computedBy: rows[0].pid });
 }, 60_000);
 
+it('with leased locks too: 20 callers in 4 processes, compute runs exactly once', async () => {
+  const tsx = `${repoRoot}/node_modules/.bin/tsx`;
+  await db.pool.query('TRUNCATE compute_log');
+  const outputs = await Promise.all(
+    Array.from({ length: 4 }, () =>
+      run(tsx, ['test/ai/stampede-worker.ts', db.url, 'cold-lease-key', '5', 'lease'], { cwd: repoRoot }),
+    ),
+  );
+  const results = outputs.flatMap((o) => JSON.parse(o.stdout.trim().split('\n').pop() as string));
+  expect(results).toHaveLength(20);
+  const { rows } = await db.pool.query('SELECT pid FROM compute_log');
+  expect(rows).toHaveLength(1);
+  for (const r of results) expect(r).toEqual({ computedBy: rows[0].pid });
+}, 60_000);
+
 it('a computing backend that is terminated frees the key: a waiter takes over within its wait bound', async () => {
   const [holder, waiter] = await Promise.all([separateCache(), separateCache()]);
   let releaseHolder = () => {};

@@ -47,3 +47,33 @@ it('concurrent misses on one key and on distinct keys return on a pool of 1', as
   for (const count of computed.values()) expect(count).toBe(1);
   expect(await t.get('lite:same')).toBe('lite:same');
 }, 60_000);
+
+it('with computeLock lease, two caches on PGlite (where advisory locks exclude nothing) compute a key once', async () => {
+  const [a, b] = await Promise.all([
+    createCache({ pool: embedded.pool, computeLock: 'lease' }),
+    createCache({ pool: embedded.pool, computeLock: 'lease' }),
+  ]);
+  let computed = 0;
+  const compute = async () => {
+    computed++;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return 'once';
+  };
+  try {
+    const results = await within(
+      Promise.all([
+        a.type('default').getOrCompute('lite:lease', compute),
+        b.type('default').getOrCompute('lite:lease', compute),
+      ]),
+      30_000,
+    );
+    expect(results).toEqual(['once', 'once']);
+    expect(computed).toBe(1);
+    const lease = await a.lock('lite:job', { ttl: 5 });
+    expect(await b.lock('lite:job')).toBeUndefined();
+    expect(await lease?.release()).toBe(true);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}, 60_000);

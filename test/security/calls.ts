@@ -188,6 +188,43 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_rate_limit_refund('api', 'u')`,
   },
   { fn: 'cache_rate_limit_reset(text,text)', group: 'writer', sql: `SELECT SCHEMA.cache_rate_limit_reset('api', 'u')` },
+  {
+    fn: 'cache_incr(text,text,bigint,interval)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_incr('default', 'counter', 2, interval '1 hour')`,
+  },
+  {
+    fn: 'cache_add(text,text,jsonb,interval)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_add('default', 'added', '1'::jsonb)`,
+  },
+  {
+    fn: 'cache_add(text,text,text,interval)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_add('llm_responses', 'added', 'x'::text, interval '1 hour')`,
+  },
+  {
+    fn: 'cache_add(text,text,bytea,interval)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_add('audio_chunks', 'added', '\\x01'::bytea)`,
+  },
+  {
+    fn: 'cache_patch(text,text,jsonb,text[])',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_patch('default', 'k', '{"b": 2}'::jsonb, ARRAY['c'])`,
+  },
+  {
+    fn: 'cache_lease_acquire(text,interval,text)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_lease_acquire('job', interval '1 minute', 'matrix')`,
+  },
+  {
+    fn: 'cache_lease_extend(text,bigint,interval)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_lease_extend('job', 1, interval '1 minute')`,
+  },
+  { fn: 'cache_lease_release(text,bigint)', group: 'writer', sql: `SELECT SCHEMA.cache_lease_release('job', 0)` },
+  { fn: 'cache_lease_holder(text)', group: 'reader', sql: `SELECT * FROM SCHEMA.cache_lease_holder('job')` },
   // reader
   { fn: 'cache_ttl(text)', group: 'reader', sql: `SELECT SCHEMA.cache_ttl('short')` },
   {
