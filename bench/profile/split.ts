@@ -47,7 +47,7 @@ for (let r = 0; r < rounds; r++) {
     const node = process.cpuUsage(node0);
     const server = ticks() - server0;
     const res = (results[id] ??= { node: [], server: [], rate: [] });
-    res.node.push(((node.user + node.system) / n));
+    res.node.push((node.user + node.system) / n);
     res.server.push((server * 1e6) / n);
     res.rate.push(n / elapsed);
   }
