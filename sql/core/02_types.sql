@@ -166,8 +166,9 @@ BEGIN
     RAISE EXCEPTION 'pgcache: cache type "%" holds entries; change tenant scoping only while it is empty', t.name
       USING ERRCODE = 'PC010', HINT = 'cache_bump_version() and cache_cleanup_expired() empty it.';
   END IF;
-  UPDATE cache_types SET tenant_scoped = p_tenant_scoped WHERE id = t.id;
+  UPDATE cache_types SET tenant_scoped = p_tenant_scoped WHERE id = t.id RETURNING * INTO t;
   DELETE FROM cache_tenant_versions WHERE type_id = t.id;
+  PERFORM _create_read_view(t);  -- the view's shape depends on the scoping (core/03_read.sql)
   RETURN p_tenant_scoped;
 END $$;
 COMMENT ON FUNCTION cache_set_tenant_scoped(text, boolean) IS

@@ -220,7 +220,8 @@ COMMENT ON FUNCTION cache_read_bytea(text, text, integer, integer) IS
   'A slice (offset, length in bytes) of a live bytea entry and its total length; no row on a miss. For streaming large values.';
 
 -- The read view of a type, cache_<type>_live: the live entries of the type's table, as the client reads them
--- with a named prepared statement (the plan is the bare primary-key probe plus one probe of the registry row).
+-- with a named prepared statement (the plan is the bare primary-key probe plus a one-row InitPlan for the
+-- type's version).
 -- security_barrier: the view's own conditions run before any condition of the query on it, except leakproof
 -- ones such as the key equality, which stays an index condition. It filters expiry, the key-space version
 -- (the tenant's version for a tenant-scoped type) and, for a tenant-scoped type, the session's pgcache.tenant:
@@ -235,21 +236,25 @@ DECLARE
   view_name text := t.table_name || '_live';
   reader text;
 BEGIN
+  -- One shape per type, no join: the type's version is a one-row InitPlan (read once per call, never per row)
+  -- and touch_interval a literal (it is fixed at cache_create_type). A tenant-scoped type adds the scope and
+  -- the tenant's version; cache_set_tenant_scoped re-creates the view when that changes.
   EXECUTE format($v$
     CREATE OR REPLACE VIEW %1$I.%2$I WITH (security_barrier) AS
     SELECT e.key, e.value_json, e.value_text, e.value_bytes, e.value_vector, e.model, e.meta, e.stale_at,
-           e.expires_at, coalesce(e.last_accessed_at < now() - r.touch_interval, false) AS touch_due
+           e.expires_at, %5$s AS touch_due
       FROM %1$I.%3$I e
-      JOIN %1$I.cache_types r ON r.id = %4$s
      WHERE e.type_id = %4$s AND e.expires_at > now()
-       AND CASE WHEN r.tenant_scoped
-                THEN e.scope = current_setting('pgcache.tenant', true)
-                     AND e.version = coalesce((SELECT v.version FROM %1$I.cache_tenant_versions v
-                                                WHERE v.type_id = %4$s
-                                                  AND v.tenant = current_setting('pgcache.tenant', true)),
-                                              r.version)
-                ELSE e.version = r.version END
-  $v$, schema_name, view_name, t.table_name, t.id);
+       AND %6$s
+  $v$, schema_name, view_name, t.table_name, t.id,
+    CASE WHEN t.touch_interval IS NULL THEN 'false'
+         ELSE format('e.last_accessed_at < now() - %L::interval', t.touch_interval) END,
+    CASE WHEN t.tenant_scoped
+         THEN format($c$e.scope = current_setting('pgcache.tenant', true)
+       AND e.version = coalesce((SELECT v.version FROM %1$I.cache_tenant_versions v
+                                  WHERE v.type_id = %2$s AND v.tenant = current_setting('pgcache.tenant', true)),
+                                (SELECT r.version FROM %1$I.cache_types r WHERE r.id = %2$s))$c$, schema_name, t.id)
+         ELSE format('e.version = (SELECT r.version FROM %I.cache_types r WHERE r.id = %s)', schema_name, t.id) END);
   EXECUTE format('COMMENT ON VIEW %I.%I IS %L', schema_name, view_name,
     format('pgcache live entries of type %s, for the client''s reads (SELECT: the reader role). Does not count hits.', t.name));
   EXECUTE format('REVOKE ALL ON %I.%I FROM PUBLIC', schema_name, view_name);
