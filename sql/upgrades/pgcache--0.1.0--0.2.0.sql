@@ -59,3 +59,7 @@ BEGIN
     EXECUTE format('DROP INDEX IF EXISTS %s', ix);
   END LOOP;
 END $$;
+
+-- Tags (core/18_tags.sql adds the same column and index on every install; kept here as the table change).
+ALTER TABLE entries ADD COLUMN IF NOT EXISTS tags text[];
+CREATE INDEX IF NOT EXISTS entries_tags_idx ON entries USING gin (tags) WHERE tags IS NOT NULL;

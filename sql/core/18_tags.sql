@@ -1,0 +1,113 @@
+-- Tags: labels an entry carries (the ids of the rows or documents it was computed from) so that one call
+-- removes every entry computed from a changed source, across keys and types.
+-- Tags live in the entry's own row, in a column a partial GIN index covers (only rows that carry tags): a set
+-- without tags writes NULL, adds no index entry, and an overwrite that keeps the same tags (or none) stays a
+-- HOT update. Because the tags are part of the row, expiry, eviction, deletes and overwrites drop or replace
+-- them with the row itself: no separate tag rows can go stale.
+ALTER TABLE entries ADD COLUMN IF NOT EXISTS tags text[];
+COMMENT ON COLUMN entries.tags IS
+  'Tags of the entry (cache_invalidate_tags removes the entries carrying any given tag); NULL when it has none.';
+-- On the partitioned table, so every type's table (and every table created later) gets its own.
+CREATE INDEX IF NOT EXISTS entries_tags_idx ON entries USING gin (tags) WHERE tags IS NOT NULL;
+
+-- Tags are non-empty text of at most 256 bytes, at most 64 per entry (p_limit elsewhere), without NULLs.
+-- Returns them sorted and distinct, or NULL for none (an empty array).
+CREATE OR REPLACE FUNCTION _check_tags(p_tags text[], p_limit integer DEFAULT 64) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  bad text;
+BEGIN
+  IF p_tags IS NULL OR cardinality(p_tags) = 0 THEN
+    RETURN NULL;
+  END IF;
+  IF array_ndims(p_tags) <> 1 THEN
+    RAISE EXCEPTION 'pgcache: argument "tags" must be a one-dimensional array of text' USING ERRCODE = 'PC018';
+  END IF;
+  IF cardinality(p_tags) > p_limit THEN
+    RAISE EXCEPTION 'pgcache: argument "tags" has % tags; the limit is %', cardinality(p_tags), p_limit
+      USING ERRCODE = 'PC018';
+  END IF;
+  SELECT coalesce(quote_literal(x), 'NULL') INTO bad FROM unnest(p_tags) x
+   WHERE x IS NULL OR x = '' OR octet_length(x) > 256 LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'pgcache: argument "tags" must hold non-empty strings of at most 256 bytes, got %', left(bad, 80)
+      USING ERRCODE = 'PC018';
+  END IF;
+  RETURN ARRAY(SELECT DISTINCT x COLLATE "C" FROM unnest(p_tags) x ORDER BY 1);
+END $$;
+
+-- Deletes the entries carrying any of p_tags: of one type (p_type_id) or of all; of one tenant (p_tenant) on
+-- tenant-scoped types, or of every tenant (p_all_tenants, for watch triggers); without either, tenant-scoped
+-- types are left alone. Rows are locked in (type, key) order first, as other bulk deletes and batches lock
+-- them, so concurrent calls cannot deadlock. Near-caches hear of each key (of the whole type past 100 keys)
+-- when the transaction commits. Returns how many of the deleted entries were live.
+CREATE OR REPLACE FUNCTION _invalidate_tags(p_tags text[], p_type_id smallint, p_tenant text, p_all_tenants boolean)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+  t cache_types;
+  gone record;
+  live bigint := 0;
+BEGIN
+  IF p_tags IS NULL OR cardinality(p_tags) = 0 THEN
+    RETURN 0;
+  END IF;
+  FOR gone IN
+    WITH doomed AS MATERIALIZED (
+      SELECT e.type_id, e.key FROM entries e JOIN cache_types ct ON ct.id = e.type_id
+       WHERE e.tags && p_tags
+         AND (p_type_id IS NULL OR e.type_id = p_type_id)
+         AND (p_all_tenants OR NOT ct.tenant_scoped OR e.scope = p_tenant)
+       ORDER BY e.type_id, e.key
+         FOR UPDATE OF e),
+    deleted AS (
+      DELETE FROM entries e USING doomed d WHERE e.type_id = d.type_id AND e.key = d.key
+      RETURNING e.type_id, e.key, e.version, e.scope, e.expires_at)
+    SELECT d.type_id, array_agg(d.key) AS keys,
+           count(*) FILTER (WHERE d.expires_at > now() AND d.version = coalesce(
+             (SELECT tv.version FROM cache_tenant_versions tv WHERE tv.type_id = d.type_id AND tv.tenant = d.scope),
+             ct.version)) AS live
+      FROM deleted d JOIN cache_types ct ON ct.id = d.type_id
+     GROUP BY d.type_id
+  LOOP
+    live := live + gone.live;
+    SELECT * INTO t FROM cache_types WHERE id = gone.type_id;
+    IF t.notify THEN
+      IF cardinality(gone.keys) > 100 THEN
+        PERFORM _notify(t, '{"all": true}');
+      ELSE
+        PERFORM _notify(t, jsonb_build_object('k', k)) FROM unnest(gone.keys) AS k;
+      END IF;
+    END IF;
+  END LOOP;
+  RETURN live;
+END $$;
+
+-- Removes the entries carrying any of the tags, of one type or of every type, in the caller's transaction.
+-- On a tenant-scoped type only the calling tenant's entries go (PC013 without pgcache.tenant when the type is
+-- named); across types, a session without a tenant leaves tenant-scoped types alone.
+CREATE OR REPLACE FUNCTION cache_invalidate_tags(p_tags text[], p_type text DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  t cache_types;
+  tags text[];
+  tenant text := nullif(current_setting('pgcache.tenant', true), '');
+BEGIN
+  IF p_tags IS NULL THEN
+    RAISE EXCEPTION 'pgcache: argument "tags" must be an array of tags, got NULL' USING ERRCODE = 'PC018';
+  END IF;
+  PERFORM _check_batch('tags', cardinality(p_tags));
+  tags := _check_tags(p_tags, 10000);
+  IF p_type IS NOT NULL THEN
+    t := _type(p_type);
+    IF t.tenant_scoped THEN
+      tenant := _tenant(t);  -- PC013 without a valid tenant
+    END IF;
+  ELSIF tenant IS NOT NULL AND tenant !~ '^[A-Za-z0-9_.:@-]{1,128}$' THEN
+    RAISE EXCEPTION 'pgcache: SET pgcache.tenant to a tenant name (1-128 of A-Z a-z 0-9 _ . : @ -), got %', quote_literal(tenant)
+      USING ERRCODE = 'PC013';
+  END IF;
+  RETURN _invalidate_tags(tags, t.id, tenant, false);
+END $$;
+COMMENT ON FUNCTION cache_invalidate_tags(text[], text) IS
+  'Deletes the entries (of one type, or of all when type is NULL) carrying any of the tags, in the caller''s transaction; a tenant only its own. Returns how many were live.';
