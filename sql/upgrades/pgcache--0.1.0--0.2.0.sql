@@ -60,6 +60,6 @@ BEGIN
   END LOOP;
 END $$;
 
--- Tags (core/18_tags.sql adds the same column and index on every install; kept here as the table change).
-ALTER TABLE entries ADD COLUMN IF NOT EXISTS tags text[];
-CREATE INDEX IF NOT EXISTS entries_tags_idx ON entries USING gin (tags) WHERE tags IS NOT NULL;
+-- Tags: core/18_tags.sql adds entries.tags and its index with IF NOT EXISTS when the 0.2.0 files are applied,
+-- after every column 00_schema.sql adds, so upgraded and fresh installs order the columns alike. The setters
+-- that gained p_tags drop their previous signatures in their own files (DROP FUNCTION IF EXISTS).

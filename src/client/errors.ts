@@ -17,6 +17,8 @@ export const SQLSTATES = {
   PC012: 'batch larger than its limit',
   PC013: 'tenant-scoped type used without a valid SET pgcache.tenant',
   PC014: 'pgcache is not installed in the schema (run pgcache migrate)',
+  PC018: 'invalid tags (NULL or empty tag, tag over 256 bytes, more than 64 per entry)',
+  PC019: 'table watch refused (not the table owner, not a table, bad tag template or columns)',
   PC020: 'install or uninstall refused (shared or foreign schema, role name too long or taken, not a pgcache install)',
 } as const;
 
@@ -52,6 +54,8 @@ export class TenantRequiredError extends PgcacheError {}
 /** Raised by the client (not the SQL) when the schema holds no pgcache install. */
 export class NotInstalledError extends PgcacheError {}
 export class InstallRefusedError extends PgcacheError {}
+export class InvalidTagsError extends PgcacheError {}
+export class WatchRefusedError extends PgcacheError {}
 
 const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: string, cause?: unknown) => PgcacheError> =
   {
@@ -69,6 +73,8 @@ const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: stri
     PC012: BatchTooLargeError,
     PC013: TenantRequiredError,
     PC014: NotInstalledError,
+    PC018: InvalidTagsError,
+    PC019: WatchRefusedError,
     PC020: InstallRefusedError,
   };
 

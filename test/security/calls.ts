@@ -194,6 +194,11 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_record_reads('default', 1, 1, ARRAY['k'])`,
   },
   // writer: removals, after the reads
+  {
+    fn: 'cache_invalidate_tags(text[],text)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_invalidate_tags(ARRAY['doc:none'], 'default')`,
+  },
   { fn: 'cache_delete(text,text)', group: 'writer', sql: `SELECT SCHEMA.cache_delete('default', 'k2')` },
   {
     fn: 'cache_delete_many(text,text[])',
@@ -272,14 +277,35 @@ export const CALLS: Call[] = [
     group: 'admin',
     sql: `SELECT SCHEMA.cache_register_model('adv_model', 3)`,
   },
+  // Watches run as their caller (SECURITY INVOKER), who must own the table: an admin who does not is refused.
+  {
+    fn: 'cache_watch_table(regclass,text,text[],text)',
+    group: 'admin',
+    sql: `SELECT SCHEMA.cache_watch_table('SCHEMA.pgcache_install', 'x:{schema_name}')`,
+    fails: 'PC019',
+  },
+  {
+    fn: 'cache_unwatch_table(regclass,text,text)',
+    group: 'admin',
+    sql: `SELECT SCHEMA.cache_unwatch_table('SCHEMA.pgcache_install')`,
+    fails: 'PC019',
+  },
+  // A trigger function: granted so cache_watch_table can attach it; called directly it refuses (0A000).
+  { fn: 'cache_watch_trigger()', group: 'admin', sql: `SELECT SCHEMA.cache_watch_trigger()`, fails: '0A000' },
   { fn: 'cache_drop_type(text)', group: 'admin', sql: `SELECT SCHEMA.cache_drop_type('adv_made')` },
 ];
 
-/** The functions of an install granted to anyone but its owner (SECURITY DEFINER), as CALLS names them. */
+/**
+ * The functions of an install granted to anyone but its owner (SECURITY DEFINER, or run as their caller and
+ * granted to a role), as CALLS names them.
+ */
 export async function grantedFunctions(pool: pg.Pool, schema = 'pgcache'): Promise<string[]> {
   const { rows } = await pool.query(
     `SELECT regexp_replace(p.oid::regprocedure::text, '^' || $2 || '\\.', '') AS fn
-       FROM pg_proc p WHERE p.pronamespace = $1::regnamespace AND p.prosecdef ORDER BY 1`,
+       FROM pg_proc p
+      WHERE p.pronamespace = $1::regnamespace
+        AND (p.prosecdef OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee <> p.proowner))
+      ORDER BY 1`,
     [schema, schema.replace(/[^a-z0-9_]/g, '')],
   );
   return rows.map((r) => r.fn);
