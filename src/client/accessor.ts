@@ -412,7 +412,9 @@ export class CacheTypeAccessor<V> {
     // waiting for another would deadlock a pool that has no other left (a pool of 1, or N misses at once
     // on a pool of N), so the lock, the re-read and the store share that connection.
     const store = async (value: V, via: Queryable = this.pool) => {
-      const tags = tagsOf ? [...(setOptions.tags ?? []), ...(tagsOf as (value: V) => readonly string[])(value)] : undefined;
+      const tags = tagsOf
+        ? [...(setOptions.tags ?? []), ...(tagsOf as (value: V) => readonly string[])(value)]
+        : undefined;
       if (staleWhileRevalidate === undefined)
         await this.setVia(via, key, value, tags ? { ...setOptions, tags: [...new Set(tags)] } : setOptions);
       else await this.setFreshVia(via, key, value, setOptions.ttl, staleWhileRevalidate);

@@ -174,6 +174,41 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     return Number(rows[0]?.n);
   }
 
+  /**
+   * Watches a table of yours (admin, and its owner only: PC019 otherwise): every INSERT, UPDATE (of `columns`,
+   * if given) and DELETE invalidates, in its own transaction, the entries tagged by `tag`, a template over the
+   * row's columns such as `'doc:{id}'`; of `type` only, if given. Returns the watch's name. `cache_watch_table`
+   */
+  async watchTable(table: string, tag: string, options: { columns?: readonly string[]; type?: string } = {}) {
+    checkString(table, 'table');
+    checkString(tag, 'tag');
+    if (options.columns !== undefined) checkTags(options.columns, 1600);
+    if (options.type !== undefined) checkString(options.type, 'type');
+    const rows = await this.query(this.sql.watchTable, [table, tag, options.columns ?? null, options.type ?? null]);
+    return rows[0]?.name as string;
+  }
+
+  /** Removes the watch of `tag` (and `type`) from a table, or all its watches; returns how many. `cache_unwatch_table` */
+  async unwatchTable(table: string, options: { tag?: string; type?: string } = {}): Promise<number> {
+    checkString(table, 'table');
+    const rows = await this.query(this.sql.unwatchTable, [table, options.tag ?? null, options.type ?? null]);
+    return Number(rows[0]?.n);
+  }
+
+  /** The watches of this install (admin): table, name, tag template, columns (null: any), type (null: all). */
+  async watches(): Promise<
+    { tableName: string; watchName: string; tag: string; columns: string[] | null; cacheType: string | null }[]
+  > {
+    const rows = await this.query(this.sql.watches);
+    return rows.map((r) => ({
+      tableName: r.table_name as string,
+      watchName: r.watch_name as string,
+      tag: r.tag as string,
+      columns: r.columns as string[] | null,
+      cacheType: r.cache_type as string | null,
+    }));
+  }
+
   private async query(statement: { name: string; text: string }, values: unknown[] = []) {
     try {
       return (await this.pool.query({ ...statement, values })).rows;

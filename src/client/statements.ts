@@ -121,6 +121,15 @@ export function buildStatements(schema: string) {
         text: `SELECT ${S}.cache_set_many($1, $2, $3::${CASTS[k]}[], ${S}.cache_ttl($4), $5::text[]) AS n`,
       })),
     },
+    watchTable: {
+      name: n('watch_table'),
+      text: `SELECT ${S}.cache_watch_table($1::regclass, $2, $3::text[], $4) AS name`,
+    },
+    unwatchTable: { name: n('unwatch_table'), text: `SELECT ${S}.cache_unwatch_table($1::regclass, $2, $3) AS n` },
+    watches: {
+      name: n('watches'),
+      text: `SELECT table_name::text AS table_name, watch_name, tag, columns, cache_type FROM ${S}.cache_watches ORDER BY 1, 3`,
+    },
     invalidateTags: {
       name: n('invalidate_tags'),
       text: `SELECT ${S}.cache_invalidate_tags($1::text[], $2::text) AS n`,

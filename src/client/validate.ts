@@ -62,7 +62,8 @@ export function checkKeys(keys: unknown, argument = 'keys'): asserts keys is rea
  * as the SQL's _check_tags. Checked here so a value pg cannot send (U+0000) never reaches the server.
  */
 export function checkTags(tags: unknown, limit = 64): asserts tags is readonly string[] {
-  if (!Array.isArray(tags)) fail(InvalidTagsError, 'PC018', 'tags', `must be an array of strings, got ${describe(tags)}`);
+  if (!Array.isArray(tags))
+    fail(InvalidTagsError, 'PC018', 'tags', `must be an array of strings, got ${describe(tags)}`);
   if (tags.length > limit) fail(InvalidTagsError, 'PC018', 'tags', `has ${tags.length} tags; the limit is ${limit}`);
   for (const tag of tags) {
     if (typeof tag !== 'string' || tag === '' || !sendableText(tag) || Buffer.byteLength(tag) > 256) {

@@ -7,8 +7,13 @@ import { sqlState, useDatabase } from '../helpers/db.js';
 const db = useDatabase();
 const one = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows[0];
 const keys = async (type: string) =>
-  (await db.pool.query(`SELECT key FROM pgcache.entries e JOIN pgcache.cache_types t ON t.id = e.type_id
-                         WHERE t.name = $1 ORDER BY key`, [type])).rows.map((r) => r.key);
+  (
+    await db.pool.query(
+      `SELECT key FROM pgcache.entries e JOIN pgcache.cache_types t ON t.id = e.type_id
+                         WHERE t.name = $1 ORDER BY key`,
+      [type],
+    )
+  ).rows.map((r) => r.key);
 
 /** Runs statements on one connection, as a tenant if given (SET for the session). */
 async function asTenant<T>(tenant: string | null, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -31,7 +36,9 @@ beforeAll(async () => {
 
 describe('cache_invalidate_tags', () => {
   it('removes the live entries carrying any tag, across types, and says how many', async () => {
-    await one(`SELECT pgcache.cache_set('tagged', 'a', '1'::jsonb, interval '1 hour', p_tags => ARRAY['doc:1', 'doc:2'])`);
+    await one(
+      `SELECT pgcache.cache_set('tagged', 'a', '1'::jsonb, interval '1 hour', p_tags => ARRAY['doc:1', 'doc:2'])`,
+    );
     await one(`SELECT pgcache.cache_set('tagged', 'b', '1'::jsonb, interval '1 hour', p_tags => ARRAY['doc:2'])`);
     await one(`SELECT pgcache.cache_set('tagged', 'c', '1'::jsonb)`);
     await one(`SELECT pgcache.cache_set('tagged_text', 't', 'x'::text, interval '1 hour', NULL, NULL, ARRAY['doc:1'])`);
@@ -68,14 +75,18 @@ describe('cache_invalidate_tags', () => {
   });
 
   it('expired, invalidated and evicted entries take their tags with them (tags live in the row)', async () => {
-    await one(`SELECT pgcache.cache_set('tagged', 'gone', '1'::jsonb, interval '1 millisecond', p_tags => ARRAY['t:exp'])`);
+    await one(
+      `SELECT pgcache.cache_set('tagged', 'gone', '1'::jsonb, interval '1 millisecond', p_tags => ARRAY['t:exp'])`,
+    );
     await new Promise((r) => setTimeout(r, 20));
     // An expired entry is not live: deleted, but not counted.
     expect((await one(`SELECT pgcache.cache_invalidate_tags(ARRAY['t:exp']) AS n`)).n).toBe('0');
     expect(await keys('tagged')).not.toContain('gone');
     await one(`SELECT pgcache.cache_set('tagged', 'e1', '1'::jsonb, interval '1 hour', p_tags => ARRAY['t:ev'])`);
     await one(`SELECT pgcache.cache_evict('tagged', 1, NULL, 'fifo')`);
-    expect((await one(`SELECT count(*)::int AS n FROM pgcache.entries WHERE tags @> ARRAY['t:ev']`)).n).toBeLessThanOrEqual(1);
+    expect(
+      (await one(`SELECT count(*)::int AS n FROM pgcache.entries WHERE tags @> ARRAY['t:ev']`)).n,
+    ).toBeLessThanOrEqual(1);
     await one(`SELECT pgcache.cache_delete('tagged', 'e1')`);
     expect((await one(`SELECT count(*)::int AS n FROM pgcache.entries WHERE tags @> ARRAY['t:ev']`)).n).toBe(0);
   });
@@ -102,12 +113,16 @@ describe('tenants', () => {
       );
     }
     await one(`SELECT pgcache.cache_set('tagged', 'shared7', '1'::jsonb, interval '1 hour', p_tags => ARRAY['doc:7'])`);
-    const n = await asTenant('acme', async (c) => (await c.query(`SELECT pgcache.cache_invalidate_tags(ARRAY['doc:7']) AS n`)).rows[0].n);
+    const n = await asTenant(
+      'acme',
+      async (c) => (await c.query(`SELECT pgcache.cache_invalidate_tags(ARRAY['doc:7']) AS n`)).rows[0].n,
+    );
     // acme's own entry and the shared (not tenant-scoped) one.
     expect(n).toBe('2');
     expect(await keys('per_tenant')).toEqual(['globex\u001fk']);
-    const named = await asTenant('acme', async (c) =>
-      (await c.query(`SELECT pgcache.cache_invalidate_tags(ARRAY['doc:7'], 'per_tenant') AS n`)).rows[0].n,
+    const named = await asTenant(
+      'acme',
+      async (c) => (await c.query(`SELECT pgcache.cache_invalidate_tags(ARRAY['doc:7'], 'per_tenant') AS n`)).rows[0].n,
     );
     expect(named).toBe('0');
     expect(await keys('per_tenant')).toEqual(['globex\u001fk']);
@@ -144,7 +159,9 @@ describe('hostile tags', () => {
     expect(await sqlState(one(`SELECT pgcache.cache_invalidate_tags(NULL)`))).toBe('PC018');
     expect(await sqlState(one(`SELECT pgcache.cache_invalidate_tags(ARRAY[NULL]::text[])`))).toBe('PC018');
     expect(
-      await sqlState(one(`SELECT pgcache.cache_invalidate_tags((SELECT array_agg(g::text) FROM generate_series(1, 10001) g))`)),
+      await sqlState(
+        one(`SELECT pgcache.cache_invalidate_tags((SELECT array_agg(g::text) FROM generate_series(1, 10001) g))`),
+      ),
     ).toBe('PC012');
     expect((await one(`SELECT pgcache.cache_invalidate_tags('{}') AS n`)).n).toBe('0');
   });
@@ -163,7 +180,9 @@ describe('storage', () => {
     await one(`SELECT pgcache.cache_create_type('many_tags')`);
     await one(`SELECT pgcache.cache_set_many('many_tags', (SELECT array_agg('k' || g) FROM generate_series(1, 1000) g),
                  (SELECT array_agg(to_jsonb(g)) FROM generate_series(1, 1000) g), interval '1 hour')`);
-    await one(`SELECT pgcache.cache_set_many('many_tags', ARRAY['t1', 't2'], ARRAY['1', '2']::jsonb[], interval '1 hour', ARRAY['needle'])`);
+    await one(
+      `SELECT pgcache.cache_set_many('many_tags', ARRAY['t1', 't2'], ARRAY['1', '2']::jsonb[], interval '1 hour', ARRAY['needle'])`,
+    );
     await one(`ANALYZE pgcache.entries`);
     const plan = (
       await db.pool.query(`EXPLAIN (FORMAT JSON) SELECT key FROM pgcache.entries WHERE tags && ARRAY['needle']`)
@@ -181,7 +200,8 @@ describe('storage', () => {
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
-      for (let i = 0; i < 5; i++) await client.query(`SELECT pgcache.cache_set('hot_tags', 'h', $1::jsonb)`, [String(i)]);
+      for (let i = 0; i < 5; i++)
+        await client.query(`SELECT pgcache.cache_set('hot_tags', 'h', $1::jsonb)`, [String(i)]);
       const after = (
         await client.query(
           `SELECT n_tup_hot_upd::int AS hot, n_tup_upd::int AS upd FROM pg_stat_xact_user_tables WHERE relname = 'cache_hot_tags'`,

@@ -84,7 +84,9 @@ describe('a watched table', () => {
       `SELECT pgcache.cache_set_many('answers', ARRAY['b1', 'b2', 'b3'], ARRAY['1', '2', '3']::jsonb[], interval '1 hour', ARRAY['big:99999'])`,
     );
     await tagged('outside', 'big:100001');
-    await db.pool.query(`SELECT pg_stat_reset_single_function_counters('pgcache._invalidate_tags'::regproc)`).catch(() => undefined);
+    await db.pool
+      .query(`SELECT pg_stat_reset_single_function_counters('pgcache._invalidate_tags'::regproc)`)
+      .catch(() => undefined);
     const client = await db.pool.connect();
     try {
       await client.query(`SET track_functions = 'all'`);
@@ -182,7 +184,9 @@ describe('a watched table', () => {
     await db.pool.query(`UPDATE public.documents SET title = 'x' WHERE id = 16`);
     expect(await get('after')).toBe('cached');
     expect((await one(`SELECT pgcache.cache_unwatch_table('public.documents') AS n`)).n).toBe(1);
-    expect((await db.pool.query(`SELECT * FROM pgcache.cache_watches WHERE table_name = 'public.documents'::regclass`)).rows).toEqual([]);
+    expect(
+      (await db.pool.query(`SELECT * FROM pgcache.cache_watches WHERE table_name = 'public.documents'::regclass`)).rows,
+    ).toEqual([]);
   });
 });
 
