@@ -24,7 +24,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set('default', 'k', '{"a": 1}'::jsonb)`,
   },
   {
-    fn: 'cache_set(text,text,jsonb,interval,text,jsonb)',
+    fn: 'cache_set(text,text,jsonb,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set('default', 'k2', '{"a": 1}'::jsonb, interval '1 hour', 'm', '{}'::jsonb)`,
   },
@@ -34,7 +34,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set('llm_responses', 'k', 'hello'::text)`,
   },
   {
-    fn: 'cache_set(text,text,text,interval,text,jsonb)',
+    fn: 'cache_set(text,text,text,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set('llm_responses', 'k2', 'hi'::text, interval '1 hour', 'gpt', '{"tokens_used": 3}'::jsonb)`,
   },
@@ -44,7 +44,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set('audio_chunks', 'k', '\\x010203'::bytea)`,
   },
   {
-    fn: 'cache_set(text,text,bytea,interval,text,jsonb)',
+    fn: 'cache_set(text,text,bytea,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set('audio_chunks', 'k2', '\\x01'::bytea, interval '1 hour', NULL::text, '{"format": "mp3"}'::jsonb)`,
   },
@@ -54,7 +54,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set('embeddings', 'k', '{1,2}'::real[], 'm2')`,
   },
   {
-    fn: 'cache_set(text,text,real[],interval,text,jsonb)',
+    fn: 'cache_set(text,text,real[],interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set('embeddings', 'k3', '{1,2}'::real[], interval '1 hour', 'm2', NULL::jsonb)`,
   },
@@ -64,7 +64,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set('embeddings', 'kv', '[1,2]'::vector, 'm2')`,
   },
   {
-    fn: 'cache_set(text,text,vector,interval,text,jsonb)',
+    fn: 'cache_set(text,text,vector,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set('embeddings', 'kv2', '[1,2]'::vector, interval '1 hour', 'm2', NULL::jsonb)`,
   },
@@ -74,7 +74,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set_many('default', ARRAY['a1', 'b1'], ARRAY['1', '2']::jsonb[])`,
   },
   {
-    fn: 'cache_set_many(text,text[],jsonb[],interval)',
+    fn: 'cache_set_many(text,text[],jsonb[],interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_many('default', ARRAY['a2', 'b2'], ARRAY['1', '2']::jsonb[], interval '1 hour')`,
   },
@@ -84,7 +84,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set_many('llm_responses', ARRAY['a'], ARRAY['x'])`,
   },
   {
-    fn: 'cache_set_many(text,text[],text[],interval)',
+    fn: 'cache_set_many(text,text[],text[],interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_many('llm_responses', ARRAY['b'], ARRAY['x'], interval '1 hour')`,
   },
@@ -94,7 +94,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set_many('audio_chunks', ARRAY['a'], ARRAY['\\x01'::bytea])`,
   },
   {
-    fn: 'cache_set_many(text,text[],bytea[],interval)',
+    fn: 'cache_set_many(text,text[],bytea[],interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_many('audio_chunks', ARRAY['b'], ARRAY['\\x01'::bytea], interval '1 hour')`,
   },
@@ -104,37 +104,37 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set_many('embeddings', ARRAY['a', 'b'], '{{1,2},{3,4}}'::real[], 'm2')`,
   },
   {
-    fn: 'cache_set_many(text,text[],real[],text,interval)',
+    fn: 'cache_set_many(text,text[],real[],text,interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_many('embeddings', ARRAY['c'], '{{1,2}}'::real[], 'm2', interval '1 hour')`,
   },
   {
-    fn: 'cache_set_with_embedding(text,text,text,real[],text,interval,text,jsonb)',
+    fn: 'cache_set_with_embedding(text,text,text,real[],text,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_with_embedding('llm_responses', 'e1', 'answer'::text, '{1,0,0}'::real[], 'sem', interval '1 hour')`,
   },
   {
-    fn: 'cache_set_with_embedding(text,text,jsonb,real[],text,interval,text,jsonb)',
+    fn: 'cache_set_with_embedding(text,text,jsonb,real[],text,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_with_embedding('vector_search', 'e2', '{"r": 1}'::jsonb, '{1,0,0}'::real[], 'sem', interval '1 hour')`,
   },
   {
-    fn: 'cache_set_with_embedding(text,text,text,vector,text,interval,text,jsonb)',
+    fn: 'cache_set_with_embedding(text,text,text,vector,text,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_with_embedding('llm_responses', 'e3', 'answer'::text, '[0,1,0]'::vector, 'sem', interval '1 hour', 'scope1')`,
   },
   {
-    fn: 'cache_set_fresh(text,text,jsonb,interval,interval)',
+    fn: 'cache_set_fresh(text,text,jsonb,interval,interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_fresh('default', 'f', '1'::jsonb, interval '1 minute', interval '1 hour')`,
   },
   {
-    fn: 'cache_set_fresh(text,text,text,interval,interval)',
+    fn: 'cache_set_fresh(text,text,text,interval,interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_fresh('llm_responses', 'f', 'x'::text, interval '1 minute', interval '1 hour')`,
   },
   {
-    fn: 'cache_set_fresh(text,text,bytea,interval,interval)',
+    fn: 'cache_set_fresh(text,text,bytea,interval,interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_fresh('audio_chunks', 'f', '\\x01'::bytea, interval '1 minute', interval '1 hour')`,
   },
