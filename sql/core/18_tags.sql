@@ -38,45 +38,57 @@ END $$;
 
 -- Deletes the entries carrying any of p_tags: of one type (p_type_id) or of all; of one tenant (p_tenant) on
 -- tenant-scoped types, or of every tenant (p_all_tenants, for watch triggers); without either, tenant-scoped
--- types are left alone. Rows are locked in (type, key) order first, as other bulk deletes and batches lock
--- them, so concurrent calls cannot deadlock. Near-caches hear of each key (of the whole type past 100 keys)
--- when the transaction commits. Returns how many of the deleted entries were live.
+-- types are left alone. The candidates are found through the tag index, then each type's rows are locked in
+-- key order (as other bulk deletes and batches lock them, so concurrent calls cannot deadlock) and deleted by
+-- primary key. Near-caches hear of each key (of the whole type past 100 keys) when the transaction commits.
+-- Returns how many of the deleted entries were live.
 CREATE OR REPLACE FUNCTION _invalidate_tags(p_tags text[], p_type_id smallint, p_tenant text, p_all_tenants boolean)
 RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
   t cache_types;
-  gone record;
+  found_keys record;
+  gone text[];
+  type_live bigint;
   live bigint := 0;
 BEGIN
   IF p_tags IS NULL OR cardinality(p_tags) = 0 THEN
     RETURN 0;
   END IF;
-  FOR gone IN
-    WITH doomed AS MATERIALIZED (
-      SELECT e.type_id, e.key FROM entries e JOIN cache_types ct ON ct.id = e.type_id
-       WHERE e.tags && p_tags
-         AND (p_type_id IS NULL OR e.type_id = p_type_id)
-         AND (p_all_tenants OR NOT ct.tenant_scoped OR e.scope = p_tenant)
-       ORDER BY e.type_id, e.key
-         FOR UPDATE OF e),
-    deleted AS (
-      DELETE FROM entries e USING doomed d WHERE e.type_id = d.type_id AND e.key = d.key
-      RETURNING e.type_id, e.key, e.version, e.scope, e.expires_at)
-    SELECT d.type_id, array_agg(d.key) AS keys,
-           count(*) FILTER (WHERE d.expires_at > now() AND d.version = coalesce(
-             (SELECT tv.version FROM cache_tenant_versions tv WHERE tv.type_id = d.type_id AND tv.tenant = d.scope),
-             ct.version)) AS live
-      FROM deleted d JOIN cache_types ct ON ct.id = d.type_id
-     GROUP BY d.type_id
+  FOR found_keys IN
+    SELECT c.type_id, array_agg(DISTINCT c.key) AS keys
+      FROM (SELECT e.type_id, e.key, e.scope FROM entries e
+             WHERE cardinality(p_tags) <= 64 AND e.tags && p_tags
+               AND (p_type_id IS NULL OR e.type_id = p_type_id)
+            UNION ALL
+            -- Many tags (a bulk statement on a watched table): one index probe per tag. A GIN scan of one
+            -- array of thousands of keys costs time quadratic in their number.
+            SELECT e.type_id, e.key, e.scope FROM unnest(p_tags) AS u(tag)
+             CROSS JOIN LATERAL (SELECT e.type_id, e.key, e.scope FROM entries e
+                                  WHERE e.tags @> ARRAY[u.tag] AND (p_type_id IS NULL OR e.type_id = p_type_id)) e
+             WHERE cardinality(p_tags) > 64) c
+      JOIN cache_types ct ON ct.id = c.type_id
+     WHERE p_all_tenants OR NOT ct.tenant_scoped OR c.scope = p_tenant
+     GROUP BY c.type_id
+     ORDER BY c.type_id
   LOOP
-    live := live + gone.live;
-    SELECT * INTO t FROM cache_types WHERE id = gone.type_id;
-    IF t.notify THEN
-      IF cardinality(gone.keys) > 100 THEN
+    SELECT * INTO t FROM cache_types WHERE id = found_keys.type_id;
+    PERFORM 1 FROM entries WHERE type_id = t.id AND key = ANY (found_keys.keys) ORDER BY key FOR UPDATE;
+    WITH deleted AS (
+      DELETE FROM entries e WHERE e.type_id = t.id AND e.key = ANY (found_keys.keys)
+      RETURNING e.key, e.version, e.scope, e.expires_at)
+    SELECT array_agg(d.key),
+           count(*) FILTER (WHERE d.expires_at > now() AND d.version = coalesce(
+             (SELECT tv.version FROM cache_tenant_versions tv WHERE t.tenant_scoped AND tv.type_id = t.id AND tv.tenant = d.scope),
+             t.version))
+      INTO gone, type_live
+      FROM deleted d;
+    live := live + type_live;
+    IF t.notify AND gone IS NOT NULL THEN
+      IF cardinality(gone) > 100 THEN
         PERFORM _notify(t, '{"all": true}');
       ELSE
-        PERFORM _notify(t, jsonb_build_object('k', k)) FROM unnest(gone.keys) AS k;
+        PERFORM _notify(t, jsonb_build_object('k', k)) FROM unnest(gone) AS k;
       END IF;
     END IF;
   END LOOP;
