@@ -44,9 +44,11 @@ END $$;
 -- key order (as other bulk deletes and batches lock them, so concurrent calls cannot deadlock) and deleted by
 -- primary key. Near-caches hear of each key (of the whole type past 100 keys) when the transaction commits.
 -- Returns how many of the deleted entries were live.
+-- No JIT: a probe per tag over every type's table is estimated dear, and compiling it would cost more (up to
+-- seconds) than running it.
 CREATE OR REPLACE FUNCTION _invalidate_tags(p_tags text[], p_type_id smallint, p_tenant text, p_all_tenants boolean)
 RETURNS bigint
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET jit = off AS $$
 DECLARE
   t cache_types;
   found_keys record;

@@ -76,7 +76,7 @@ $$;
 -- transition tables pgcache_old and pgcache_new. Invalidates the tags in every tenant: the source row
 -- changed, so whatever any tenant computed from it is stale.
 CREATE OR REPLACE FUNCTION cache_watch_trigger() RETURNS trigger
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET jit = off AS $$
 DECLARE
   watch_type smallint;
   template text;
