@@ -172,7 +172,11 @@ export async function runWorkload(pool: pg.Pool, schemaName = 'pgcache'): Promis
   for (let user = 1; user <= SESSIONS; user++) {
     await cache
       .type('default')
-      .set(`session:user-${user}`, { user, questions: Math.ceil(QUESTIONS_ASKED / SESSIONS) }, { ttl: SESSION_TTL_SECONDS });
+      .set(
+        `session:user-${user}`,
+        { user, questions: Math.ceil(QUESTIONS_ASKED / SESSIONS) },
+        { ttl: SESSION_TTL_SECONDS },
+      );
     report.sessions++;
   }
   report.sessionsExpireAt = Date.now() + SESSION_TTL_SECONDS * 1000;
