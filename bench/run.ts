@@ -4,7 +4,7 @@
 //   --quick            short rounds, to check the harness (results go to a temporary directory)
 //   --semantic[=N]     semantic lookup over N vectors (default with the flag: 100,000; without: 10,000)
 //   --only=a,b         run only these scenarios (reads, hot-key, get-many, near-cache, writes, counters, cleanup,
-//                      churn, rate-limit, semantic); results go to a temporary directory
+//                      churn, rate-limit, semantic, tags); results go to a temporary directory
 //   --keep-cluster     leave the private PostgreSQL running if this run started it
 //   --out=DIR          where to write the results
 import { tmpdir } from 'node:os';
@@ -32,6 +32,7 @@ import { runNearCache } from './scenarios/near-cache.js';
 import { runRateLimit } from './scenarios/rate-limit.js';
 import { NAIVE_TABLE, runReads } from './scenarios/reads.js';
 import { runSemantic } from './scenarios/semantic.js';
+import { runTags } from './scenarios/tags.js';
 import { runWrites } from './scenarios/writes.js';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
@@ -45,6 +46,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   churn: runChurn,
   'rate-limit': runRateLimit,
   semantic: runSemantic,
+  tags: runTags,
 };
 
 function parseFlags(argv: string[]): BenchFlags & { out?: string } {

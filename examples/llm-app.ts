@@ -35,7 +35,13 @@ export async function runLlmApp(databaseUrl: string) {
   const cache = await createCache({ pool });
   const embeddings = new EmbeddingCache(cache);
   const answers = new SemanticLlmCache(cache, MODEL);
-  const searches = new VectorSearchCache<{ docs: string[] }>(cache);
+  const searches = new VectorSearchCache<{ id: number; text: string }[]>(cache); // tagged doc:<id> per result
+
+  // The knowledge base: the application's own table. Watching it ties cached answers to its rows: an UPDATE
+  // of a document removes, in the same transaction, every entry tagged with it (run as the table's owner).
+  await pool.query(`CREATE TABLE IF NOT EXISTS documents (id int PRIMARY KEY, body text NOT NULL)`);
+  await pool.query(`INSERT INTO documents VALUES (1, 'HOT updates ...'), (7, 'VACUUM ...') ON CONFLICT DO NOTHING`);
+  await cache.watchTable('documents', 'doc:{id}');
 
   const questions = ['What is HOT?', 'what is hot', 'What is HOT?', 'How does VACUUM work?', 'What is HOT?!'];
   // 1. Embed every question in one batch: only new texts reach the embedder.
@@ -47,17 +53,46 @@ export async function runLlmApp(databaseUrl: string) {
     const hit = await answers.lookup(question, vector, { scope: 'tenant-1', maxCosineDistance: 0.05 });
     if (hit) continue;
     // 3. Retrieval results cached per query vector, filters and knowledge-base version.
-    await searches.getOrSearch(vector, { lang: 'en' }, 'kb-v1', () => ({ docs: ['doc-1', 'doc-7'] }));
-    await answers.store(question, vector, await fakeLlm(question), { scope: 'tenant-1', ttl: 3600 });
+    const found = await searches.getOrSearch(
+      vector,
+      { lang: 'en' },
+      'kb-v1',
+      async () => (await pool.query('SELECT id, body AS text FROM documents ORDER BY id')).rows,
+    );
+    // The answer remembers the documents it was grounded on (tags doc:1, doc:7).
+    await answers.store(question, vector, await fakeLlm(question), {
+      scope: 'tenant-1',
+      ttl: 3600,
+      sources: found.map((doc) => doc.id),
+    });
   }
   await answers.ensureIndex();
   const stats = await cache.stats();
+  const llmCallsForQuestions = llmCalls;
+
+  // 4. A document changes: the stale answer and search result go in the same transaction as the UPDATE.
+  await cache.transaction(async (_tx, client) => {
+    await client.query(`UPDATE documents SET body = 'HOT updates, revised' WHERE id = 1`);
+  });
+  const stale = await answers.lookup('What is HOT?', fakeEmbed('What is HOT?'), { scope: 'tenant-1' });
+  if (!stale) await answers.store('What is HOT?', fakeEmbed('What is HOT?'), await fakeLlm('What is HOT?'));
+  await cache.unwatchTable('documents');
   await pool.end();
-  return { llmCalls, embedderCalls, questions: questions.length, stats };
+  return {
+    llmCalls: llmCallsForQuestions,
+    llmCallsAfterUpdate: llmCalls - llmCallsForQuestions,
+    staleAnswerServed: stale !== undefined,
+    embedderCalls,
+    questions: questions.length,
+    stats,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await runLlmApp(process.env.DATABASE_URL as string);
   console.log(`${result.questions} questions, ${result.llmCalls} LLM calls, ${result.embedderCalls} embedder call(s)`);
+  console.log(
+    `after a document update: stale answer served: ${result.staleAnswerServed}, ${result.llmCallsAfterUpdate} LLM call`,
+  );
   console.table(result.stats.map(({ cacheType, entries, hits, misses }) => ({ cacheType, entries, hits, misses })));
 }

@@ -35,6 +35,8 @@ SELECT set_config('pgcache.schema', :'schema', true), set_config('pgcache.role_p
 \ir core/15_atomic.sql
 \ir core/16_rate_limit.sql
 \ir core/17_leases.sql
+\ir core/18_tags.sql
+\ir core/19_watch.sql
 \ir core/20_replica.sql
 \ir core/21_partitioning.sql
 SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') AS has_vector \gset

@@ -144,6 +144,32 @@ function markdown(r: Report): string {
       `${s.vectors?.toLocaleString('en-US')} vectors of ${s.dimensions} dimensions${s.vectors === 100_000 ? '' : ' (the default; `npm run bench -- --semantic` measures 100,000)'}: bulk-loaded in ${s.loadSeconds?.toFixed(1)} s, HNSW index built in ${s.buildSeconds?.toFixed(1)} s; lookups within cosine distance ${s.maxCosineDistance}: exact repeats found ${f.exact?.found}/${f.exact?.asked}, near repeats (noise of norm ${s.noiseNorm}) ${f.near?.found}/${f.near?.asked}, never-stored vectors answered ${f.never?.found}/${f.never?.asked}; the counted pass wrote ${f.writes?.rowsWritten} rows and ${f.writes?.walBytes} WAL bytes in ${f.writes?.lookups} lookups. Latencies are in the table above.`,
     );
   }
+  if (sc.tags) {
+    const t = sc.tags as {
+      invalidate: Record<string, number | boolean>;
+      update: {
+        sourceRows: number;
+        without: Record<string, number>;
+        watched: Record<string, number>;
+      };
+    };
+    const i = t.invalidate;
+    out.push('', '## Tags and watched tables', '');
+    out.push(
+      `cache_invalidate_tags of 1 tag over ${Number(i.entries).toLocaleString('en-US')} entries, ${i.tagged} carrying it (and ${Number(i.otherTagged).toLocaleString('en-US')} other tags): ${i.removed} entries removed in ${ms(Number(i.medianMs))} ms (median, each run rolled back); the row selection read ${i.heapRowsRead} heap rows in ${i.heapBlocks} blocks, ${i.sharedBuffers} buffers in all, through the tag index${i.indexUsed ? '' : ' (NOT used)'}.`,
+      '',
+      `| UPDATE of the source table | 1 row (statements/s, c=1) | ${t.update.sourceRows.toLocaleString('en-US')} rows (statements/s) | ${t.update.sourceRows.toLocaleString('en-US')} rows (ms each) |`,
+      '|---|---|---|---|',
+    );
+    for (const [name, u] of [
+      ['without a watch', t.update.without],
+      ['with a watch', t.update.watched],
+    ] as const) {
+      out.push(
+        `| ${name} | ${Math.round(u.oneRowPerSec ?? 0).toLocaleString('en-US')} | ${(u.manyStatementsPerSec ?? 0).toFixed(2)} | ${ms(u.manyMedianMs ?? Number.NaN)} |`,
+      );
+    }
+  }
   if (sc.nearCache) {
     const n = sc.nearCache as { skipped?: string; staleness?: Record<string, number> };
     out.push('', '## L1 near-cache', '');

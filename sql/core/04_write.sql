@@ -101,11 +101,13 @@ END $$;
 -- No SET clause (a SET clause costs each call about as much as the checks): owner-only, it runs under its
 -- caller's pinned search_path. The checks of _check_key and _check_kind are inline; rarer arguments
 -- (vectors, meta, fresh_for) call their helpers.
+DROP FUNCTION IF EXISTS _store_entry(cache_types, text, text, jsonb, text, bytea, real[], interval, text, jsonb, real[], text, interval);
 CREATE OR REPLACE FUNCTION _store_entry(
   t cache_types, p_key text, p_kind text,
   p_json jsonb, p_text text, p_bytes bytea, p_vector real[],
   p_ttl interval, p_model text, p_meta jsonb,
-  p_embedding real[] DEFAULT NULL, p_scope text DEFAULT NULL, p_fresh_for interval DEFAULT NULL
+  p_embedding real[] DEFAULT NULL, p_scope text DEFAULT NULL, p_fresh_for interval DEFAULT NULL,
+  p_tags text[] DEFAULT NULL
 ) RETURNS timestamptz
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -142,6 +144,9 @@ BEGIN
   IF p_fresh_for IS NOT NULL THEN
     PERFORM _check_ttl(p_fresh_for);
   END IF;
+  IF p_tags IS NOT NULL THEN
+    p_tags := _check_tags(p_tags);  -- core/18_tags.sql
+  END IF;
   IF t.tenant_scoped THEN
     p_key := _stored_key(t, p_key);
     p_scope := _tenant(t);  -- semantic lookups of a tenant-scoped type see only the tenant's entries
@@ -160,18 +165,18 @@ BEGIN
 
   expiry := _expiry(coalesce(p_ttl, t.default_ttl));  -- 'infinity' for cache_ttl('never')
   INSERT INTO entries AS e (type_id, key, version, value_json, value_text, value_bytes, value_vector, embedding,
-                            model, meta, scope, byte_size, created_at, expires_at, stale_at, last_accessed_at)
+                            model, meta, scope, byte_size, created_at, expires_at, stale_at, last_accessed_at, tags)
   VALUES (t.id, p_key, t.version, p_json, p_text, p_bytes, p_vector, p_embedding, p_model, p_meta, p_scope,
           octet_length(p_key) + value_size + coalesce(pg_column_size(p_meta), 0)
             + coalesce(4 * cardinality(p_embedding), 0) + coalesce(octet_length(p_model), 0)
-            + coalesce(octet_length(p_scope), 0),
-          now(), expiry, least(_expiry(p_fresh_for), expiry), now())
+            + coalesce(octet_length(p_scope), 0) + coalesce(pg_column_size(p_tags), 0),
+          now(), expiry, least(_expiry(p_fresh_for), expiry), now(), p_tags)
   ON CONFLICT (type_id, key) DO UPDATE
      SET version = excluded.version, value_json = excluded.value_json, value_text = excluded.value_text,
          value_bytes = excluded.value_bytes, value_vector = excluded.value_vector, embedding = excluded.embedding,
          model = excluded.model, meta = excluded.meta, scope = excluded.scope, byte_size = excluded.byte_size,
          created_at = excluded.created_at, expires_at = excluded.expires_at, stale_at = excluded.stale_at,
-         last_accessed_at = excluded.last_accessed_at,
+         last_accessed_at = excluded.last_accessed_at, tags = excluded.tags,
          -- A key's read score survives an overwrite, not an expiry or invalidation.
          hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > now() THEN e.hit_count ELSE 0 END;
   IF t.notify THEN
@@ -183,16 +188,18 @@ END $$;
 -- Stores one entry of a type named by the caller: the type lock and registry row of _write_type, then
 -- _store_entry. The path of the public setters (cache_set, cache_set_with_embedding, cache_set_fresh).
 DROP FUNCTION IF EXISTS _set_entry(text, text, text, jsonb, text, bytea, real[], interval, text, jsonb, real[]);  -- 0.1 signature
+DROP FUNCTION IF EXISTS _set_entry(text, text, text, jsonb, text, bytea, real[], interval, text, jsonb, real[], text, interval);
 CREATE OR REPLACE FUNCTION _set_entry(
   p_type text, p_key text, p_kind text,
   p_json jsonb, p_text text, p_bytes bytea, p_vector real[],
   p_ttl interval, p_model text, p_meta jsonb,
-  p_embedding real[] DEFAULT NULL, p_scope text DEFAULT NULL, p_fresh_for interval DEFAULT NULL
+  p_embedding real[] DEFAULT NULL, p_scope text DEFAULT NULL, p_fresh_for interval DEFAULT NULL,
+  p_tags text[] DEFAULT NULL
 ) RETURNS timestamptz
 LANGUAGE plpgsql AS $$
 BEGIN
   RETURN _store_entry(_write_type(p_type), p_key, p_kind, p_json, p_text, p_bytes, p_vector, p_ttl, p_model, p_meta,
-                      p_embedding, p_scope, p_fresh_for);
+                      p_embedding, p_scope, p_fresh_for, p_tags);
 END $$;
 
 -- Public setters: one pair per value kind. Without ttl the type's default applies; an explicit ttl must be positive.
@@ -202,12 +209,14 @@ BEGIN
   RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, NULL, NULL, NULL);
 END $$;
 
+DROP FUNCTION IF EXISTS cache_set(text, text, jsonb, interval, text, jsonb);  -- before tags
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value jsonb, p_ttl interval,
-                                     p_model text DEFAULT NULL, p_meta jsonb DEFAULT NULL) RETURNS timestamptz
+                                     p_model text DEFAULT NULL, p_meta jsonb DEFAULT NULL,
+                                     p_tags text[] DEFAULT NULL) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, p_ttl, p_model, p_meta);
+  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value text) RETURNS timestamptz
@@ -216,12 +225,14 @@ BEGIN
   RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, NULL, NULL, NULL);
 END $$;
 
+DROP FUNCTION IF EXISTS cache_set(text, text, text, interval, text, jsonb);  -- before tags
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value text, p_ttl interval,
-                                     p_model text DEFAULT NULL, p_meta jsonb DEFAULT NULL) RETURNS timestamptz
+                                     p_model text DEFAULT NULL, p_meta jsonb DEFAULT NULL,
+                                     p_tags text[] DEFAULT NULL) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, p_ttl, p_model, p_meta);
+  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value bytea) RETURNS timestamptz
@@ -230,12 +241,14 @@ BEGIN
   RETURN _set_entry(p_type, p_key, 'bytea', NULL, NULL, p_value, NULL, NULL, NULL, NULL);
 END $$;
 
+DROP FUNCTION IF EXISTS cache_set(text, text, bytea, interval, text, jsonb);  -- before tags
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value bytea, p_ttl interval,
-                                     p_model text DEFAULT NULL, p_meta jsonb DEFAULT NULL) RETURNS timestamptz
+                                     p_model text DEFAULT NULL, p_meta jsonb DEFAULT NULL,
+                                     p_tags text[] DEFAULT NULL) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'bytea', NULL, NULL, p_value, NULL, p_ttl, p_model, p_meta);
+  RETURN _set_entry(p_type, p_key, 'bytea', NULL, NULL, p_value, NULL, p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
 END $$;
 
 -- Vectors as real[] work without pgvector; with it, cache_set(type, key, vector, ...) is added (sql/vector).
@@ -245,23 +258,24 @@ BEGIN
   RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value, NULL, p_model, NULL);
 END $$;
 
+DROP FUNCTION IF EXISTS cache_set(text, text, real[], interval, text, jsonb);  -- before tags
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value real[], p_ttl interval,
-                                     p_model text, p_meta jsonb DEFAULT NULL) RETURNS timestamptz
+                                     p_model text, p_meta jsonb DEFAULT NULL, p_tags text[] DEFAULT NULL) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value, p_ttl, p_model, p_meta);
+  RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value, p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
 END $$;
 
 COMMENT ON FUNCTION cache_set(text, text, jsonb) IS 'Stores a jsonb value under key with the type''s default TTL; returns the expiry.';
-COMMENT ON FUNCTION cache_set(text, text, jsonb, interval, text, jsonb) IS 'Stores a jsonb value for ttl, with optional model and attributes (meta); returns the expiry.';
+COMMENT ON FUNCTION cache_set(text, text, jsonb, interval, text, jsonb, text[]) IS 'Stores a jsonb value for ttl, with optional model, attributes (meta) and tags; returns the expiry.';
 COMMENT ON FUNCTION cache_set(text, text, text) IS 'Stores a text value under key with the type''s default TTL; returns the expiry.';
-COMMENT ON FUNCTION cache_set(text, text, text, interval, text, jsonb) IS 'Stores a text value for ttl, with optional model and attributes (meta); returns the expiry.';
+COMMENT ON FUNCTION cache_set(text, text, text, interval, text, jsonb, text[]) IS 'Stores a text value for ttl, with optional model, attributes (meta) and tags; returns the expiry.';
 COMMENT ON FUNCTION cache_set(text, text, bytea) IS 'Stores a bytea value under key with the type''s default TTL; returns the expiry.';
-COMMENT ON FUNCTION cache_set(text, text, bytea, interval, text, jsonb) IS 'Stores a bytea value for ttl, with optional model and attributes (meta); returns the expiry.';
+COMMENT ON FUNCTION cache_set(text, text, bytea, interval, text, jsonb, text[]) IS 'Stores a bytea value for ttl, with optional model, attributes (meta) and tags; returns the expiry.';
 COMMENT ON FUNCTION cache_set(text, text, real[], text) IS
   'Stores a vector (real[]) of model with the type''s default TTL; its width must match the model''s. Returns the expiry.';
-COMMENT ON FUNCTION cache_set(text, text, real[], interval, text, jsonb) IS
+COMMENT ON FUNCTION cache_set(text, text, real[], interval, text, jsonb, text[]) IS
   'Stores a vector (real[]) of model for ttl; its width must match the model''s. Returns the expiry.';
 
 -- Stores a batch in one transaction, through the same checks as single sets: all entries or none.
@@ -273,9 +287,11 @@ COMMENT ON FUNCTION cache_set(text, text, real[], interval, text, jsonb) IS
 -- go through _store_entry element by element, under the batch's one type lock. No SET clause: it runs under
 -- its caller's pinned search_path and is executable by the owner only.
 DROP FUNCTION IF EXISTS _set_many(text, text, text[], interval, jsonb[], text[], bytea[]);  -- 0.1 signature
+DROP FUNCTION IF EXISTS _set_many(text, text, text[], interval, jsonb[], text[], bytea[], real[], text);
 CREATE OR REPLACE FUNCTION _set_many(p_type text, p_kind text, p_keys text[], p_ttl interval,
                                      p_jsons jsonb[], p_texts text[], p_bytes bytea[],
-                                     p_vectors real[] DEFAULT NULL, p_model text DEFAULT NULL) RETURNS integer
+                                     p_vectors real[] DEFAULT NULL, p_model text DEFAULT NULL,
+                                     p_tags text[] DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
   n integer := cardinality(p_keys);
@@ -299,13 +315,16 @@ BEGIN
   IF n = 0 THEN
     RETURN 0;
   END IF;
+  IF p_tags IS NOT NULL THEN
+    p_tags := _check_tags(p_tags);  -- every entry of the batch carries them (core/18_tags.sql)
+  END IF;
 
   IF p_vectors IS NOT NULL OR p_kind = 'vector' THEN
     -- Rows in key order; within one key, the later element wins.
     FOR i IN SELECT u.o FROM unnest(p_keys) WITH ORDINALITY AS u(k, o) ORDER BY u.k COLLATE "C", u.o LOOP
       PERFORM _store_entry(t, p_keys[i], p_kind, p_jsons[i], p_texts[i], p_bytes[i],
                            CASE WHEN p_vectors IS NOT NULL THEN ARRAY(SELECT unnest(p_vectors[i:i][:])) END,
-                           p_ttl, p_model, NULL);
+                           p_ttl, p_model, NULL, NULL, NULL, NULL, p_tags);
     END LOOP;
     RETURN n;
   END IF;
@@ -339,10 +358,11 @@ BEGIN
 
   expiry := _expiry(coalesce(p_ttl, t.default_ttl));  -- 'infinity' for cache_ttl('never')
   INSERT INTO entries AS e (type_id, key, version, value_json, value_text, value_bytes, model, scope, byte_size,
-                            created_at, expires_at, stale_at, last_accessed_at)
+                            created_at, expires_at, stale_at, last_accessed_at, tags)
   SELECT DISTINCT ON (u.k) t.id, prefix || u.k, t.version, u.j, u.x, u.b, p_model, tenant_scope,
-         octet_length(prefix || u.k) + u.size + coalesce(octet_length(p_model), 0) + coalesce(octet_length(tenant_scope), 0),
-         now(), expiry, expiry, now()
+         octet_length(prefix || u.k) + u.size + coalesce(octet_length(p_model), 0) + coalesce(octet_length(tenant_scope), 0)
+           + coalesce(pg_column_size(p_tags), 0),
+         now(), expiry, expiry, now(), p_tags
     FROM (SELECT v.k COLLATE "C" AS k, v.j, v.x, v.b, v.o,
                  coalesce(pg_column_size(v.j) + CASE WHEN pg_column_size(v.j) <= 127 THEN 3 ELSE 0 END,
                           octet_length(v.x), octet_length(v.b)) AS size
@@ -353,7 +373,7 @@ BEGIN
          value_bytes = excluded.value_bytes, value_vector = excluded.value_vector, embedding = excluded.embedding,
          model = excluded.model, meta = excluded.meta, scope = excluded.scope, byte_size = excluded.byte_size,
          created_at = excluded.created_at, expires_at = excluded.expires_at, stale_at = excluded.stale_at,
-         last_accessed_at = excluded.last_accessed_at,
+         last_accessed_at = excluded.last_accessed_at, tags = excluded.tags,
          -- A key's read score survives an overwrite, not an expiry or invalidation.
          hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > now() THEN e.hit_count ELSE 0 END;
   IF t.notify THEN
@@ -371,11 +391,13 @@ BEGIN
   RETURN _set_many(p_type, 'jsonb', p_keys, NULL, p_values, NULL, NULL);
 END $$;
 
-CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values jsonb[], p_ttl interval) RETURNS integer
+DROP FUNCTION IF EXISTS cache_set_many(text, text[], jsonb[], interval);  -- before tags
+CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values jsonb[], p_ttl interval,
+                                          p_tags text[] DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_many(p_type, 'jsonb', p_keys, p_ttl, p_values, NULL, NULL);
+  RETURN _set_many(p_type, 'jsonb', p_keys, p_ttl, p_values, NULL, NULL, NULL, NULL, p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values text[]) RETURNS integer
@@ -384,11 +406,13 @@ BEGIN
   RETURN _set_many(p_type, 'text', p_keys, NULL, NULL, p_values, NULL);
 END $$;
 
-CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values text[], p_ttl interval) RETURNS integer
+DROP FUNCTION IF EXISTS cache_set_many(text, text[], text[], interval);  -- before tags
+CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values text[], p_ttl interval,
+                                          p_tags text[] DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_many(p_type, 'text', p_keys, p_ttl, NULL, p_values, NULL);
+  RETURN _set_many(p_type, 'text', p_keys, p_ttl, NULL, p_values, NULL, NULL, NULL, p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values bytea[]) RETURNS integer
@@ -397,19 +421,21 @@ BEGIN
   RETURN _set_many(p_type, 'bytea', p_keys, NULL, NULL, NULL, p_values);
 END $$;
 
-CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values bytea[], p_ttl interval) RETURNS integer
+DROP FUNCTION IF EXISTS cache_set_many(text, text[], bytea[], interval);  -- before tags
+CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values bytea[], p_ttl interval,
+                                          p_tags text[] DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_many(p_type, 'bytea', p_keys, p_ttl, NULL, NULL, p_values);
+  RETURN _set_many(p_type, 'bytea', p_keys, p_ttl, NULL, NULL, p_values, NULL, NULL, p_tags);
 END $$;
 
 COMMENT ON FUNCTION cache_set_many(text, text[], jsonb[]) IS 'Stores up to 1000 jsonb values in one transaction (all or none), default TTL.';
-COMMENT ON FUNCTION cache_set_many(text, text[], jsonb[], interval) IS 'Stores up to 1000 jsonb values for ttl in one transaction (all or none).';
+COMMENT ON FUNCTION cache_set_many(text, text[], jsonb[], interval, text[]) IS 'Stores up to 1000 jsonb values for ttl in one transaction (all or none), each with the tags given.';
 COMMENT ON FUNCTION cache_set_many(text, text[], text[]) IS 'Stores up to 1000 text values in one transaction (all or none), default TTL.';
-COMMENT ON FUNCTION cache_set_many(text, text[], text[], interval) IS 'Stores up to 1000 text values for ttl in one transaction (all or none).';
+COMMENT ON FUNCTION cache_set_many(text, text[], text[], interval, text[]) IS 'Stores up to 1000 text values for ttl in one transaction (all or none), each with the tags given.';
 COMMENT ON FUNCTION cache_set_many(text, text[], bytea[]) IS 'Stores up to 1000 bytea values in one transaction (all or none), default TTL.';
-COMMENT ON FUNCTION cache_set_many(text, text[], bytea[], interval) IS 'Stores up to 1000 bytea values for ttl in one transaction (all or none).';
+COMMENT ON FUNCTION cache_set_many(text, text[], bytea[], interval, text[]) IS 'Stores up to 1000 bytea values for ttl in one transaction (all or none), each with the tags given.';
 
 -- A type's own writer, cache_<type>_set(key, value [, ttl, model, meta]): the single set the client sends.
 -- Generated per type (from its registry row, names quoted with format('%I')), so its lock statements are

@@ -3,32 +3,34 @@
 
 -- Stores an LLM response (or any text or jsonb value) with the embedding it is found by and its scope
 -- (namespace or tenant). The embedding's width must match the model's.
+DROP FUNCTION IF EXISTS cache_set_with_embedding(text, text, text, real[], text, interval, text, jsonb);  -- before tags
 CREATE OR REPLACE FUNCTION cache_set_with_embedding(p_type text, p_key text, p_value text, p_embedding real[],
                                                     p_model text, p_ttl interval, p_scope text DEFAULT NULL,
-                                                    p_meta jsonb DEFAULT NULL) RETURNS timestamptz
+                                                    p_meta jsonb DEFAULT NULL, p_tags text[] DEFAULT NULL) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
   IF p_embedding IS NULL THEN
     RAISE EXCEPTION 'pgcache: argument "embedding" must not be NULL' USING ERRCODE = 'PC010';
   END IF;
-  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, p_ttl, p_model, p_meta, p_embedding, p_scope);
+  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, p_ttl, p_model, p_meta, p_embedding, p_scope, NULL, p_tags);
 END $$;
 
+DROP FUNCTION IF EXISTS cache_set_with_embedding(text, text, jsonb, real[], text, interval, text, jsonb);  -- before tags
 CREATE OR REPLACE FUNCTION cache_set_with_embedding(p_type text, p_key text, p_value jsonb, p_embedding real[],
                                                     p_model text, p_ttl interval, p_scope text DEFAULT NULL,
-                                                    p_meta jsonb DEFAULT NULL) RETURNS timestamptz
+                                                    p_meta jsonb DEFAULT NULL, p_tags text[] DEFAULT NULL) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
   IF p_embedding IS NULL THEN
     RAISE EXCEPTION 'pgcache: argument "embedding" must not be NULL' USING ERRCODE = 'PC010';
   END IF;
-  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, p_ttl, p_model, p_meta, p_embedding, p_scope);
+  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, p_ttl, p_model, p_meta, p_embedding, p_scope, NULL, p_tags);
 END $$;
-COMMENT ON FUNCTION cache_set_with_embedding(text, text, text, real[], text, interval, text, jsonb) IS
+COMMENT ON FUNCTION cache_set_with_embedding(text, text, text, real[], text, interval, text, jsonb, text[]) IS
   'Stores a text value with the embedding (of model) it is found by in semantic lookups, within scope (NULL: global).';
-COMMENT ON FUNCTION cache_set_with_embedding(text, text, jsonb, real[], text, interval, text, jsonb) IS
+COMMENT ON FUNCTION cache_set_with_embedding(text, text, jsonb, real[], text, interval, text, jsonb, text[]) IS
   'Stores a jsonb value with the embedding (of model) it is found by in semantic lookups, within scope (NULL: global).';
 
 -- Embedding batches: one row of p_values per key, all of p_model.
@@ -38,17 +40,19 @@ BEGIN
   RETURN _set_many(p_type, 'vector', p_keys, NULL, NULL, NULL, NULL, p_values, p_model);
 END $$;
 
-CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values real[], p_model text, p_ttl interval)
+DROP FUNCTION IF EXISTS cache_set_many(text, text[], real[], text, interval);  -- before tags
+CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values real[], p_model text, p_ttl interval,
+                                          p_tags text[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_many(p_type, 'vector', p_keys, p_ttl, NULL, NULL, NULL, p_values, p_model);
+  RETURN _set_many(p_type, 'vector', p_keys, p_ttl, NULL, NULL, NULL, p_values, p_model, p_tags);
 END $$;
 COMMENT ON FUNCTION cache_set_many(text, text[], real[], text) IS
   'Stores up to 1000 vectors of one model (a 2-D real[], one row per key) in one transaction, default TTL.';
-COMMENT ON FUNCTION cache_set_many(text, text[], real[], text, interval) IS
-  'Stores up to 1000 vectors of one model (a 2-D real[], one row per key) for ttl in one transaction.';
+COMMENT ON FUNCTION cache_set_many(text, text[], real[], text, interval, text[]) IS
+  'Stores up to 1000 vectors of one model (a 2-D real[], one row per key) for ttl in one transaction, each with the tags given.';
 
 -- The key of a vector-search result: the query vector, the filters (jsonb, so key order does not matter)
 -- and the knowledge-base version. A new knowledge-base version misses every old key at once.
@@ -107,32 +111,38 @@ COMMENT ON FUNCTION cache_unlock(text, text) IS 'Releases the compute lock of (t
 
 -- Stale-while-revalidate: an entry fresh for p_fresh_for and then served stale until p_ttl, while one
 -- caller refreshes it (the client takes cache_lock without waiting to decide who).
-CREATE OR REPLACE FUNCTION cache_set_fresh(p_type text, p_key text, p_value jsonb, p_fresh_for interval, p_ttl interval)
+DROP FUNCTION IF EXISTS cache_set_fresh(text, text, jsonb, interval, interval);  -- before tags
+CREATE OR REPLACE FUNCTION cache_set_fresh(p_type text, p_key text, p_value jsonb, p_fresh_for interval, p_ttl interval,
+                                           p_tags text[] DEFAULT NULL)
 RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, p_ttl, NULL, NULL, NULL, NULL, p_fresh_for);
+  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, p_ttl, NULL, NULL, NULL, NULL, p_fresh_for, p_tags);
 END $$;
 
-CREATE OR REPLACE FUNCTION cache_set_fresh(p_type text, p_key text, p_value text, p_fresh_for interval, p_ttl interval)
+DROP FUNCTION IF EXISTS cache_set_fresh(text, text, text, interval, interval);  -- before tags
+CREATE OR REPLACE FUNCTION cache_set_fresh(p_type text, p_key text, p_value text, p_fresh_for interval, p_ttl interval,
+                                           p_tags text[] DEFAULT NULL)
 RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, p_ttl, NULL, NULL, NULL, NULL, p_fresh_for);
+  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, p_ttl, NULL, NULL, NULL, NULL, p_fresh_for, p_tags);
 END $$;
 
-CREATE OR REPLACE FUNCTION cache_set_fresh(p_type text, p_key text, p_value bytea, p_fresh_for interval, p_ttl interval)
+DROP FUNCTION IF EXISTS cache_set_fresh(text, text, bytea, interval, interval);  -- before tags
+CREATE OR REPLACE FUNCTION cache_set_fresh(p_type text, p_key text, p_value bytea, p_fresh_for interval, p_ttl interval,
+                                           p_tags text[] DEFAULT NULL)
 RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'bytea', NULL, NULL, p_value, NULL, p_ttl, NULL, NULL, NULL, NULL, p_fresh_for);
+  RETURN _set_entry(p_type, p_key, 'bytea', NULL, NULL, p_value, NULL, p_ttl, NULL, NULL, NULL, NULL, p_fresh_for, p_tags);
 END $$;
-COMMENT ON FUNCTION cache_set_fresh(text, text, jsonb, interval, interval) IS
+COMMENT ON FUNCTION cache_set_fresh(text, text, jsonb, interval, interval, text[]) IS
   'Stores a jsonb value fresh for fresh_for (stale_at), kept and served stale until ttl (stale-while-revalidate).';
-COMMENT ON FUNCTION cache_set_fresh(text, text, text, interval, interval) IS
+COMMENT ON FUNCTION cache_set_fresh(text, text, text, interval, interval, text[]) IS
   'Stores a text value fresh for fresh_for (stale_at), kept and served stale until ttl (stale-while-revalidate).';
-COMMENT ON FUNCTION cache_set_fresh(text, text, bytea, interval, interval) IS
+COMMENT ON FUNCTION cache_set_fresh(text, text, bytea, interval, interval, text[]) IS
   'Stores a bytea value fresh for fresh_for (stale_at), kept and served stale until ttl (stale-while-revalidate).';

@@ -55,14 +55,18 @@ DECLARE
     'cache_rate_limit_peek'];
   write_api text[] := ARRAY['cache_set', 'cache_set_many', 'cache_set_with_embedding', 'cache_set_fresh', 'cache_delete',
     'cache_delete_many',
-    'cache_touch', 'cache_invalidate_prefix', 'cache_invalidate_pattern', 'cache_bump_version', 'cache_lock',
-    'cache_unlock', 'cache_incr', 'cache_add', 'cache_patch', 'cache_lease_acquire', 'cache_lease_extend',
+    'cache_touch', 'cache_invalidate_prefix', 'cache_invalidate_pattern', 'cache_invalidate_tags', 'cache_bump_version',
+    'cache_lock', 'cache_unlock', 'cache_incr', 'cache_add', 'cache_patch', 'cache_lease_acquire', 'cache_lease_extend',
     'cache_lease_release', 'cache_rate_limit', 'cache_rate_limit_refund', 'cache_rate_limit_reset'];
   admin_api text[] := ARRAY['cache_create_type', 'cache_drop_type', 'cache_set_tenant_scoped', 'cache_set_notify',
     'cache_cleanup_expired', 'cache_evict', 'cache_evict_lru', 'cache_maintenance', 'cache_maintenance_commands',
     'cache_schedule_maintenance', 'cache_unschedule_maintenance', 'cache_cron_status_query',
     'cache_hash_partition_type', 'cache_semantic_index', 'cache_semantic_index_sql', 'cache_register_model',
-    '_cron_jobs'];  -- the rows of the cache_cron_jobs view, which runs it as the caller
+    '_cron_jobs',  -- the rows of the cache_cron_jobs view, which runs it as the caller
+    'cache_watch_trigger'];  -- attached by cache_watch_table, which runs as the caller (so the caller needs it)
+  -- Admin functions that run as their caller (SECURITY INVOKER, path pinned): they create or drop triggers on the
+  -- caller's own tables, which the install owner may not touch.
+  invoker_api text[] := ARRAY['cache_watch_table', 'cache_unwatch_table'];
   -- Helpers: executable by the owner only (and so by the SECURITY DEFINER functions).
   internal text[] := ARRAY['_check_batch', '_cleanup_expired', '_check_key', '_check_kind', '_check_meta', '_check_model',
     '_check_model_width', '_check_ttl', '_check_type_alive', '_check_vector', '_create_read_view', '_create_type_table', '_drop_read_view', '_cron_database',
@@ -74,7 +78,8 @@ DECLARE
     '_type_partitions', '_user_key', '_vector_schema', '_write_type', '_guard_schema', '_store_entry',
     '_write_version', '_create_type_writer', '_drop_type_writer', '_ttl_never', '_expiry',
     '_incremented', '_create_if_absent', '_add', '_lease_tenant', '_check_lease_args', '_cleanup_leases',
-    '_rate_limit_tenant', '_check_rate_limit_key', '_check_rate_limit_args', '_cleanup_rate_limits'];
+    '_rate_limit_tenant', '_check_rate_limit_key', '_check_rate_limit_args', '_cleanup_rate_limits',
+    '_check_tags', '_invalidate_tags', '_watch_builtin_type', '_watch_columns_sql', '_watch_tag_pattern', '_watch_tag_sql'];
 BEGIN
   -- And the writers of the types, cache_<type>_set (core/04_write.sql).
   write_api := write_api || ARRAY(SELECT t.table_name || '_set' FROM cache_types t);
@@ -121,7 +126,7 @@ BEGIN
     EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %I', schema_name, retired);
     EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM %I', schema_name, retired);
     FOR f IN SELECT p.oid::regprocedure AS sig FROM pg_proc p
-              WHERE p.pronamespace = schema_name::regnamespace AND p.proname = ANY (read_api || write_api || admin_api)
+              WHERE p.pronamespace = schema_name::regnamespace AND p.proname = ANY (read_api || write_api || admin_api || invoker_api)
     LOOP
       EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', f.sig, retired);
     END LOOP;
@@ -164,9 +169,16 @@ BEGIN
            EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search\_path=%') AS has_path
       FROM pg_proc p
      WHERE p.pronamespace = schema_name::regnamespace AND p.prokind = 'f'
-       AND p.proname = ANY (read_api || write_api || admin_api || internal)
+       AND p.proname = ANY (read_api || write_api || admin_api || invoker_api || internal)
   LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f.sig);
+    IF f.proname = ANY (invoker_api) THEN
+      EXECUTE format('ALTER FUNCTION %s SECURITY INVOKER SET search_path = %s', f.sig, pinned_path);
+      IF roles_ready THEN
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f.sig, inst.admin_role);
+      END IF;
+      CONTINUE;
+    END IF;
     IF f.proname = ANY (internal) THEN
       IF f.has_path THEN
         EXECUTE format('ALTER FUNCTION %s SET search_path = %s', f.sig, pinned_path);
@@ -197,7 +209,7 @@ BEGIN
     FOR f IN SELECT c.oid::regclass AS rel FROM pg_class c
               WHERE c.relnamespace = schema_name::regnamespace AND c.relkind = 'v'
                 AND c.relname IN ('cache_sizes', 'cache_top_keys', 'cache_hit_rate_history', 'cache_cron_jobs',
-                                  'cache_partitions') LOOP
+                                  'cache_partitions', 'cache_watches') LOOP
       EXECUTE format('GRANT SELECT ON %s TO %I', f.rel, inst.admin_role);
     END LOOP;
   END IF;

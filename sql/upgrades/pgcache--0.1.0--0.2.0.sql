@@ -59,3 +59,7 @@ BEGIN
     EXECUTE format('DROP INDEX IF EXISTS %s', ix);
   END LOOP;
 END $$;
+
+-- Tags: core/18_tags.sql adds entries.tags and its index with IF NOT EXISTS when the 0.2.0 files are applied,
+-- after every column 00_schema.sql adds, so upgraded and fresh installs order the columns alike. The setters
+-- that gained p_tags drop their previous signatures in their own files (DROP FUNCTION IF EXISTS).

@@ -17,12 +17,13 @@ BEGIN
   RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value::real[], NULL, p_model, NULL);
 END $$;
 
+DROP FUNCTION IF EXISTS cache_set(text, text, vector, interval, text, jsonb);  -- before tags
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value vector, p_ttl interval,
-                                     p_model text, p_meta jsonb DEFAULT NULL) RETURNS timestamptz
+                                     p_model text, p_meta jsonb DEFAULT NULL, p_tags text[] DEFAULT NULL) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value::real[], p_ttl, p_model, p_meta);
+  RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value::real[], p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_get_vector(p_type text, p_key text) RETURNS vector
@@ -33,7 +34,7 @@ END $$;
 
 COMMENT ON FUNCTION cache_set(text, text, vector, text) IS
   'Stores a pgvector vector of model with the type''s default TTL; its width must match the model''s. Returns the expiry.';
-COMMENT ON FUNCTION cache_set(text, text, vector, interval, text, jsonb) IS
+COMMENT ON FUNCTION cache_set(text, text, vector, interval, text, jsonb, text[]) IS
   'Stores a pgvector vector of model for ttl; its width must match the model''s. Returns the expiry.';
 COMMENT ON FUNCTION cache_get_vector(text, text) IS 'The value of a live entry of a vector type as a pgvector vector, or NULL on a miss.';
 

@@ -11,14 +11,15 @@ BEGIN
 END $$;
 
 
+DROP FUNCTION IF EXISTS cache_set_with_embedding(text, text, text, vector, text, interval, text, jsonb);  -- before tags
 CREATE OR REPLACE FUNCTION cache_set_with_embedding(p_type text, p_key text, p_value text, p_embedding vector,
                                                     p_model text, p_ttl interval, p_scope text DEFAULT NULL,
-                                                    p_meta jsonb DEFAULT NULL) RETURNS timestamptz
+                                                    p_meta jsonb DEFAULT NULL, p_tags text[] DEFAULT NULL) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN cache_set_with_embedding(p_type, p_key, p_value, p_embedding::real[], p_model, p_ttl, p_scope, p_meta);
+  RETURN cache_set_with_embedding(p_type, p_key, p_value, p_embedding::real[], p_model, p_ttl, p_scope, p_meta, p_tags);
 END $$;
-COMMENT ON FUNCTION cache_set_with_embedding(text, text, text, vector, text, interval, text, jsonb) IS
+COMMENT ON FUNCTION cache_set_with_embedding(text, text, text, vector, text, interval, text, jsonb, text[]) IS
   'Stores a text value with the pgvector embedding (of model) it is found by in semantic lookups, within scope.';
 
 -- pgvector's schema, quoted, for the dynamic SQL below: every pgvector type, operator and operator class is

@@ -9,6 +9,7 @@ import type { Statement } from '../client/statements.js';
 import type { Ttl } from '../client/types.js';
 import {
   checkString,
+  checkTags,
   checkText,
   checkTextValue,
   checkTtl,
@@ -57,8 +58,8 @@ export class SemanticLlmCache {
       text: `SELECT key, value_text, meta, cosine_distance FROM ${S}.cache_semantic_get($1, $2::vector, $3, $4, $5, 1)`,
     };
     this.storeSql = {
-      name: n('store'),
-      text: `SELECT ${S}.cache_set_with_embedding($1, $2, $3::text, $4::real[], $5, $6::float8 * interval '1 second', $7, $8::jsonb) AS expires_at`,
+      name: n('store_tagged'),
+      text: `SELECT ${S}.cache_set_with_embedding($1, $2, $3::text, $4::real[], $5, $6::float8 * interval '1 second', $7, $8::jsonb, $9::text[]) AS expires_at`,
     };
     this.indexSql = { name: n('index'), text: `SELECT ${S}.cache_semantic_index($1, $2) AS name` };
   }
@@ -116,7 +117,17 @@ export class SemanticLlmCache {
     prompt: string,
     embedding: readonly number[],
     response: string,
-    options: { scope?: string; ttl?: Ttl; meta?: Record<string, unknown> } = {},
+    options: {
+      scope?: string;
+      ttl?: Ttl;
+      meta?: Record<string, unknown>;
+      /**
+       * Ids of the sources the answer was grounded on: the entry is tagged `<sourceTagPrefix><id>` (default
+       * `doc:`), so invalidating a source's tag, or changing its row in a watched table, removes the answer.
+       */
+      sources?: readonly (string | number)[];
+      sourceTagPrefix?: string;
+    } = {},
   ): Promise<void> {
     checkString(prompt, 'prompt');
     checkEmbedding(embedding);
@@ -132,6 +143,19 @@ export class SemanticLlmCache {
         `pgcache: argument "meta" must be an object, got ${describe(options.meta)}`,
       );
     }
+    let tags: string[] | null = null;
+    if (options.sources !== undefined) {
+      if (!Array.isArray(options.sources)) {
+        throw new InvalidArgumentError(
+          'PC018',
+          `pgcache: argument "sources" must be an array of ids, got ${describe(options.sources)}`,
+        );
+      }
+      const prefix = options.sourceTagPrefix ?? 'doc:';
+      checkText(prefix, 'sourceTagPrefix');
+      tags = [...new Set(options.sources.map((id) => `${prefix}${String(id)}`))];
+      checkTags(tags);
+    }
     const ttl = typeof options.ttl === 'number' ? options.ttl : 3600;
     await this.run(this.storeSql, [
       this.type,
@@ -142,6 +166,7 @@ export class SemanticLlmCache {
       ttlSeconds(ttl),
       options.scope ?? null,
       options.meta === undefined ? null : encodeJson(options.meta, 'meta'),
+      tags,
     ]);
   }
 

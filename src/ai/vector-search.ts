@@ -12,10 +12,19 @@ import { checkFunction, checkString, checkVector, describe, encodeJson } from '.
 export class VectorSearchCache<R> {
   private readonly lookupSql: Statement;
 
+  /**
+   * `options.documentIds` names the documents a result holds (default: the `id` of each item of an array
+   * result); each cached result is tagged `<tagPrefix><id>` (default `doc:`), so invalidating a document's
+   * tag (cache.invalidateTags, or a watched documents table) removes exactly the results that returned it.
+   */
   constructor(
     private readonly cache: CacheHandle,
     /** A jsonb cache type. Default `vector_search`. */
     readonly type = 'vector_search',
+    private readonly options: {
+      documentIds?: (result: R) => readonly (string | number)[];
+      tagPrefix?: string;
+    } = {},
   ) {
     const S = pg.escapeIdentifier(cache.schema);
     this.lookupSql = {
@@ -57,7 +66,24 @@ export class VectorSearchCache<R> {
       kbVersion,
     ])) as { key: string; v: R; miss: boolean }[];
     if (row && !row.miss) return row.v;
-    return this.results.getOrCompute(row?.key as string, search, options);
+    return this.results.getOrCompute(row?.key as string, search, {
+      ...options,
+      tagsOf: (result: R) => this.tagsOf(result),
+    });
+  }
+
+  /** The tags of a result: one per document it returned. */
+  tagsOf(result: R): string[] {
+    const prefix = this.options.tagPrefix ?? 'doc:';
+    const ids = this.options.documentIds
+      ? this.options.documentIds(result)
+      : Array.isArray(result)
+        ? result.map((item) => (item as { id?: unknown } | null)?.id)
+        : [];
+    const tags = ids
+      .filter((id): id is string | number => typeof id === 'string' || typeof id === 'number')
+      .map((id) => `${prefix}${id}`);
+    return [...new Set(tags)].slice(0, 64);
   }
 
   /** Every cached result of the type misses from now on (O(1)); on a tenant view, that tenant's only. */

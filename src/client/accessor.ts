@@ -30,6 +30,7 @@ import {
   checkKey,
   checkKeys,
   checkString,
+  checkTags,
   checkText,
   checkTextValue,
   checkTtl,
@@ -303,18 +304,27 @@ export class CacheTypeAccessor<V> {
 
   private async setVia(via: Queryable, key: string, value: V, options: SetOptions = {}): Promise<Date> {
     checkKey(key);
-    const { ttl, model = null, meta } = options;
+    const { ttl, model = null, meta, tags } = options;
     checkText(model, 'model');
     checkTtl(ttl);
+    if (tags !== undefined) checkTags(tags);
     const encoded = this.encode(value);
     const metaJson = meta === undefined ? null : encodeMeta(meta);
-    // The type's writer takes the default TTL or one in seconds; a TTL class, or a bad TTL (which cache_set
-    // rejects with PC004), goes through cache_set.
-    const seconds = typeof ttl === 'number' ? ttlSeconds(ttl) : null;
-    const rows =
-      (this.writer && (ttl === undefined || seconds !== null)
-        ? await this.write(this.writer, [key, encoded, seconds, model, metaJson], via)
-        : undefined) ?? (await this.setThroughFunction(via, key, encoded, ttl, model, metaJson));
+    let rows: Row[];
+    if (tags !== undefined) {
+      // Tagged sets go through cache_set, whose long forms take the tags.
+      const [variant, ttlParam] = ttl === undefined ? (['typeDefault', undefined] as const) : ttlVariant(ttl);
+      const args = [this.name, key, encoded, ...(variant === 'typeDefault' ? [] : [ttlParam]), model, metaJson, tags];
+      rows = await this.query(this.sql.setTagged[variant][this.kind], args, via);
+    } else {
+      // The type's writer takes the default TTL or one in seconds; a TTL class, or a bad TTL (which cache_set
+      // rejects with PC004), goes through cache_set.
+      const seconds = typeof ttl === 'number' ? ttlSeconds(ttl) : null;
+      rows =
+        (this.writer && (ttl === undefined || seconds !== null)
+          ? await this.write(this.writer, [key, encoded, seconds, model, metaJson], via)
+          : undefined) ?? (await this.setThroughFunction(via, key, encoded, ttl, model, metaJson));
+    }
     this.near?.drop(this.name, key);
     return expiryDate(rows[0]?.expires_at);
   }
@@ -340,7 +350,10 @@ export class CacheTypeAccessor<V> {
   }
 
   /** Stores many entries in one transaction (all or none); returns how many. `cache_set_many` */
-  async setMany(entries: Iterable<readonly [string, V]>, options: { ttl?: Ttl } = {}): Promise<number> {
+  async setMany(
+    entries: Iterable<readonly [string, V]>,
+    options: { ttl?: Ttl; tags?: readonly string[] } = {},
+  ): Promise<number> {
     if (this.kind === 'vector') {
       throw new TypeError('pgcache: setMany on a vector type needs a model; use the embeddings API');
     }
@@ -348,6 +361,7 @@ export class CacheTypeAccessor<V> {
       throw new InvalidArgumentError('PC010', `pgcache: argument "entries" must be an iterable of [key, value] pairs`);
     }
     checkTtl(options.ttl);
+    if (options.tags !== undefined) checkTags(options.tags);
     const list = [...entries];
     for (const entry of list) {
       if (!Array.isArray(entry) || entry.length !== 2) {
@@ -360,11 +374,25 @@ export class CacheTypeAccessor<V> {
     }
     const args = [this.name, list.map(([key]) => key), list.map(([, value]) => this.encode(value))];
     const [variant, ttlParam] = options.ttl === undefined ? (['default', undefined] as const) : ttlVariant(options.ttl);
-    const rows = await this.query(
-      this.sql.setMany[variant][this.kind],
-      variant === 'default' ? args : [...args, ttlParam],
-    );
+    const withTtl = variant === 'default' ? args : [...args, ttlParam];
+    const rows =
+      options.tags === undefined
+        ? await this.query(this.sql.setMany[variant][this.kind], withTtl)
+        : await this.query(this.sql.setManyTagged[variant][this.kind], [...withTtl, options.tags]);
+    for (const [key] of list) this.near?.drop(this.name, key);
     return Number(rows[0]?.n);
+  }
+
+  /**
+   * Deletes this type's entries carrying any of `tags` (of this accessor's tenant, on a tenant-scoped type);
+   * returns how many were live. Inside a transaction (Cache.transaction) it takes effect at COMMIT.
+   * `cache_invalidate_tags`
+   */
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    checkTags(tags, MAX_BATCH);
+    const [row] = await this.query(this.sql.invalidateTags, [tags, this.name]);
+    this.near?.dropType(this.name);
+    return Number(row?.n);
   }
 
   /** Deletes many entries in one round trip; returns how many were live. `cache_delete_many` */
@@ -532,7 +560,7 @@ export class CacheTypeAccessor<V> {
   async getOrCompute(key: string, compute: () => Promise<V> | V, options: ComputeOptions = {}): Promise<V> {
     checkKey(key);
     checkFunction(compute, 'compute');
-    const { lockWaitMs = 10_000, staleWhileRevalidate, onRevalidateError, lock, ...setOptions } = options;
+    const { lockWaitMs = 10_000, staleWhileRevalidate, onRevalidateError, lock, tagsOf, ...setOptions } = options;
     const lockKind = lock ?? this.computeLock;
     if (lockKind !== 'advisory' && lockKind !== 'lease') {
       throw new InvalidArgumentError(
@@ -540,6 +568,7 @@ export class CacheTypeAccessor<V> {
         `pgcache: argument "lock" must be 'advisory' or 'lease', got ${describe(lock)}`,
       );
     }
+    if (tagsOf !== undefined) checkFunction(tagsOf, 'tagsOf');
     checkTtl(setOptions.ttl);
     checkText(setOptions.model, 'model');
     if (typeof lockWaitMs !== 'number' || Number.isNaN(lockWaitMs)) {
@@ -549,7 +578,11 @@ export class CacheTypeAccessor<V> {
     // waiting for another would deadlock a pool that has no other left (a pool of 1, or N misses at once
     // on a pool of N), so the lock, the re-read and the store share that connection.
     const store = async (value: V, via: Queryable = this.pool) => {
-      if (staleWhileRevalidate === undefined) await this.setVia(via, key, value, setOptions);
+      const tags = tagsOf
+        ? [...(setOptions.tags ?? []), ...(tagsOf as (value: V) => readonly string[])(value)]
+        : undefined;
+      if (staleWhileRevalidate === undefined)
+        await this.setVia(via, key, value, tags ? { ...setOptions, tags: [...new Set(tags)] } : setOptions);
       else await this.setFreshVia(via, key, value, setOptions.ttl, staleWhileRevalidate);
     };
     // The read is inside the flight too: a caller that arrives while another computes joins it, and one

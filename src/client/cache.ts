@@ -1,6 +1,7 @@
 // createCache(): a pool, the install schema, and one typed accessor per registered cache type.
 import pg from 'pg';
 import { type AccessorFor, CacheTypeAccessor } from './accessor.js';
+import { connectionAsPool } from './connection.js';
 import {
   InvalidArgumentError,
   InvalidTypeDefinitionError,
@@ -39,7 +40,7 @@ import type {
   SeedCacheTypes,
   ValueKind,
 } from './types.js';
-import { checkString, sendableText, ttlSeconds } from './validate.js';
+import { checkString, checkTags, sendableText, ttlSeconds } from './validate.js';
 
 export interface CacheOptions {
   /** Your pool (pgcache never ends it), or a connection string (pgcache owns that pool). */
@@ -142,6 +143,94 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     view.counter = this.counter;
     view.notifying = new Set(); // the near-cache is not tenant-aware: tenant views read through
     return view;
+  }
+
+  /**
+   * The same cache on a connection of yours (a `pg.PoolClient` or `pg.Client`): every call of it, and of its
+   * accessors, tenant views and the AI helpers built on it, runs there, inside the transaction you opened with
+   * BEGIN, so a cache write or invalidation commits or rolls back with your own writes. Reads there see your
+   * transaction's uncommitted writes; the near-cache is bypassed (other processes' near-caches drop what changed
+   * when you COMMIT). You release the connection.
+   */
+  withConnection(client: pg.PoolClient | pg.Client): Cache<Types> {
+    const bound = connectionAsPool(client);
+    const view = new Cache<Types>(bound, this.sql, false, bound, this.schema, this.tenant);
+    view.kinds = this.kinds;
+    view.registry = this.registry;
+    view.counter = this.counter;
+    view.notifying = new Set();
+    return view;
+  }
+
+  /**
+   * Runs `fn` in a transaction on one pooled connection: BEGIN, `fn(tx, client)`, COMMIT, or ROLLBACK when it
+   * throws (the error is rethrown). `tx` is this cache on that connection (withConnection); `client` runs your own
+   * statements in the same transaction. Returns what `fn` returns.
+   */
+  async transaction<T>(fn: (tx: Cache<Types>, client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(this.withConnection(client), client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken = rollbackError; // a connection that cannot roll back is discarded
+      });
+      throw translateError(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Deletes the entries carrying any of `tags`, of every type or of `options.type`: on tenant-scoped types only
+   * this view's tenant's (without a tenant, tenant-scoped types are left alone). Returns how many were live.
+   * `cache_invalidate_tags`
+   */
+  async invalidateTags(tags: readonly string[], options: { type?: string } = {}): Promise<number> {
+    checkTags(tags, 10000);
+    if (options.type !== undefined) checkString(options.type, 'type');
+    const rows = await this.run(this.sql.invalidateTags, [tags, options.type ?? null]);
+    for (const name of options.type === undefined ? this.notifying : [options.type]) this.near?.dropType(name);
+    return Number(rows[0]?.n);
+  }
+
+  /**
+   * Watches a table of yours (admin, and its owner only: PC019 otherwise): every INSERT, UPDATE (of `columns`,
+   * if given) and DELETE invalidates, in its own transaction, the entries tagged by `tag`, a template over the
+   * row's columns such as `'doc:{id}'`; of `type` only, if given. Returns the watch's name. `cache_watch_table`
+   */
+  async watchTable(table: string, tag: string, options: { columns?: readonly string[]; type?: string } = {}) {
+    checkString(table, 'table');
+    checkString(tag, 'tag');
+    if (options.columns !== undefined) checkTags(options.columns, 1600);
+    if (options.type !== undefined) checkString(options.type, 'type');
+    const rows = await this.query(this.sql.watchTable, [table, tag, options.columns ?? null, options.type ?? null]);
+    return rows[0]?.name as string;
+  }
+
+  /** Removes the watch of `tag` (and `type`) from a table, or all its watches; returns how many. `cache_unwatch_table` */
+  async unwatchTable(table: string, options: { tag?: string; type?: string } = {}): Promise<number> {
+    checkString(table, 'table');
+    const rows = await this.query(this.sql.unwatchTable, [table, options.tag ?? null, options.type ?? null]);
+    return Number(rows[0]?.n);
+  }
+
+  /** The watches of this install (admin): table, name, tag template, columns (null: any), type (null: all). */
+  async watches(): Promise<
+    { tableName: string; watchName: string; tag: string; columns: string[] | null; cacheType: string | null }[]
+  > {
+    const rows = await this.query(this.sql.watches);
+    return rows.map((r) => ({
+      tableName: r.table_name as string,
+      watchName: r.watch_name as string,
+      tag: r.tag as string,
+      columns: r.columns as string[] | null,
+      cacheType: r.cache_type as string | null,
+    }));
   }
 
   private async query(statement: { name: string; text: string }, values: unknown[] = []) {

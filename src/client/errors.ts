@@ -19,6 +19,8 @@ export const SQLSTATES = {
   PC014: 'pgcache is not installed in the schema (run pgcache migrate)',
   PC015: 'entry is not an integer, or the increment leaves the bigint range (incr)',
   PC016: 'entry is not a JSON object (patch)',
+  PC018: 'invalid tags (NULL or empty tag, tag over 256 bytes, more than 64 per entry)',
+  PC019: 'table watch refused (not the table owner, not a table, bad tag template or columns)',
   PC020: 'install or uninstall refused (shared or foreign schema, role name too long or taken, not a pgcache install)',
 } as const;
 
@@ -58,6 +60,8 @@ export class InstallRefusedError extends PgcacheError {}
 export class NotAnIntegerError extends PgcacheError {}
 /** patch on an entry that holds no JSON object. */
 export class NotAnObjectError extends PgcacheError {}
+export class InvalidTagsError extends PgcacheError {}
+export class WatchRefusedError extends PgcacheError {}
 
 const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: string, cause?: unknown) => PgcacheError> =
   {
@@ -77,6 +81,8 @@ const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: stri
     PC014: NotInstalledError,
     PC015: NotAnIntegerError,
     PC016: NotAnObjectError,
+    PC018: InvalidTagsError,
+    PC019: WatchRefusedError,
     PC020: InstallRefusedError,
   };
 

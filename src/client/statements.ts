@@ -96,6 +96,48 @@ export function buildStatements(schema: string) {
         text: `SELECT ${S}.cache_set_many($1, $2, $3::${CASTS[k]}[], ${S}.cache_ttl($4)) AS n`,
       })),
     },
+    // Sets with tags (text[]): the same TTL variants, tags last. Separate statements, so untagged sets keep theirs.
+    setTagged: {
+      typeDefault: perKind((k) => ({
+        name: n(`set_tagged:type_default:${k}`),
+        text: `SELECT ${S}.cache_set($1, $2, $3::${CASTS[k]}, ${S}.cache_default_ttl($1), $4::text, $5::jsonb, $6::text[]) AS expires_at`,
+      })),
+      seconds: perKind((k) => ({
+        name: n(`set_tagged:seconds:${k}`),
+        text: `SELECT ${S}.cache_set($1, $2, $3::${CASTS[k]}, $4::float8 * interval '1 second', $5::text, $6::jsonb, $7::text[]) AS expires_at`,
+      })),
+      class: perKind((k) => ({
+        name: n(`set_tagged:class:${k}`),
+        text: `SELECT ${S}.cache_set($1, $2, $3::${CASTS[k]}, ${S}.cache_ttl($4), $5::text, $6::jsonb, $7::text[]) AS expires_at`,
+      })),
+    },
+    setManyTagged: {
+      default: perKind((k) => ({
+        name: n(`set_many_tagged:default:${k}`),
+        text: `SELECT ${S}.cache_set_many($1, $2, $3::${CASTS[k]}[], ${S}.cache_default_ttl($1), $4::text[]) AS n`,
+      })),
+      seconds: perKind((k) => ({
+        name: n(`set_many_tagged:seconds:${k}`),
+        text: `SELECT ${S}.cache_set_many($1, $2, $3::${CASTS[k]}[], $4::float8 * interval '1 second', $5::text[]) AS n`,
+      })),
+      class: perKind((k) => ({
+        name: n(`set_many_tagged:class:${k}`),
+        text: `SELECT ${S}.cache_set_many($1, $2, $3::${CASTS[k]}[], ${S}.cache_ttl($4), $5::text[]) AS n`,
+      })),
+    },
+    watchTable: {
+      name: n('watch_table'),
+      text: `SELECT ${S}.cache_watch_table($1::regclass, $2, $3::text[], $4) AS name`,
+    },
+    unwatchTable: { name: n('unwatch_table'), text: `SELECT ${S}.cache_unwatch_table($1::regclass, $2, $3) AS n` },
+    watches: {
+      name: n('watches'),
+      text: `SELECT table_name::text AS table_name, watch_name, tag, columns, cache_type FROM ${S}.cache_watches ORDER BY 1, 3`,
+    },
+    invalidateTags: {
+      name: n('invalidate_tags'),
+      text: `SELECT ${S}.cache_invalidate_tags($1::text[], $2::text) AS n`,
+    },
     touch: {
       default: { name: n('touch:default'), text: `SELECT ${S}.cache_touch($1, $2) AS ok` },
       seconds: {

@@ -45,6 +45,11 @@ export interface SetOptions {
   model?: string;
   /** Attributes the type declares, e.g. { tokens_used: 812 } for llm_responses. */
   meta?: Record<string, unknown>;
+  /**
+   * Tags (at most 64, each 1-256 bytes), e.g. the ids of the rows the value was computed from:
+   * `invalidateTags(['doc:42'])` or a watched table's change removes the entry. An overwrite replaces them.
+   */
+  tags?: readonly string[];
 }
 
 export type ComputeLock = 'advisory' | 'lease';
@@ -70,6 +75,8 @@ export interface ComputeOptions extends SetOptions {
   staleWhileRevalidate?: number;
   /** Receives errors of background refreshes (stale-while-revalidate); the stale entry stays meanwhile. */
   onRevalidateError?: (error: unknown) => void;
+  /** Tags from the computed value (e.g. the ids of the documents a search returned); added to `tags`. */
+  tagsOf?: (value: never) => readonly string[];
 }
 
 /** A live entry with its value decoded. */

@@ -2,7 +2,14 @@
 // surrogates (pg would fail with a raw 22021, or silently store U+FFFD), JSON that JSON.stringify would
 // change (NaN, Infinity, undefined array elements, BigInt) and numbers a float4 cannot hold. Each raises the
 // documented error the SQL raises for the same kind of mistake.
-import { InvalidArgumentError, InvalidKeyError, InvalidTtlError, PgcacheError, WrongValueKindError } from './errors.js';
+import {
+  InvalidArgumentError,
+  InvalidKeyError,
+  InvalidTagsError,
+  InvalidTtlError,
+  PgcacheError,
+  WrongValueKindError,
+} from './errors.js';
 
 const UNSENDABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -48,6 +55,21 @@ export function checkKeys(keys: unknown, argument = 'keys'): asserts keys is rea
   if (!Array.isArray(keys))
     fail(InvalidArgumentError, 'PC010', argument, `must be an array of keys, got ${describe(keys)}`);
   for (const key of keys) checkKey(key); // named "key", as the SQL names a bad key of a batch
+}
+
+/**
+ * Tags: an array of 1-256-byte strings, at most `limit` (64 on an entry; invalidation takes up to 10000), PC018
+ * as the SQL's _check_tags. Checked here so a value pg cannot send (U+0000) never reaches the server.
+ */
+export function checkTags(tags: unknown, limit = 64): asserts tags is readonly string[] {
+  if (!Array.isArray(tags))
+    fail(InvalidTagsError, 'PC018', 'tags', `must be an array of strings, got ${describe(tags)}`);
+  if (tags.length > limit) fail(InvalidTagsError, 'PC018', 'tags', `has ${tags.length} tags; the limit is ${limit}`);
+  for (const tag of tags) {
+    if (typeof tag !== 'string' || tag === '' || !sendableText(tag) || Buffer.byteLength(tag) > 256) {
+      fail(InvalidTagsError, 'PC018', 'tags', `must hold non-empty strings of at most 256 bytes, got ${describe(tag)}`);
+    }
+  }
 }
 
 /** Prefixes, patterns, models, scopes: PC010 like the SQL's own argument checks. null/undefined pass (optional). */

@@ -2,7 +2,9 @@
 // 60 questions (20 distinct) over a 12-document knowledge base: each question is embedded, searched, answered
 // and every tenth answer spoken; each step is get-or-compute against its cache type. It also stores a few
 // short-lived session entries for the maintenance timer to expire.
-import pg from 'pg';
+import type pg from 'pg';
+import { createCache } from '../client/cache.js';
+import { cacheKey } from '../client/key.js';
 import { cosineDistance, EMBEDDING_MODEL, fakeEmbedding, fakeLlm, fakeSpeech, LLM_MODEL, TTS_VOICE } from './fakes.js';
 
 export const DOCUMENTS = [
@@ -66,7 +68,12 @@ export interface WorkloadReport {
 const counts = (): StepCounts => ({ lookups: 0, computed: 0, cached: 0 });
 
 export async function runWorkload(pool: pg.Pool, schemaName = 'pgcache'): Promise<WorkloadReport> {
-  const s = pg.escapeIdentifier(schemaName);
+  // Through the client, as an application would: its statements, checks and error classes.
+  const cache = await createCache({ pool, schema: schemaName });
+  const embeddings = cache.type('embeddings');
+  const searches = cache.type('vector_search');
+  const answers = cache.type('llm_responses');
+  const audio = cache.type('audio_chunks');
   const report: WorkloadReport = {
     embeddings: counts(),
     searches: counts(),
@@ -78,22 +85,15 @@ export async function runWorkload(pool: pg.Pool, schemaName = 'pgcache'): Promis
 
   async function embed(text: string): Promise<number[]> {
     report.embeddings.lookups++;
-    const { rows } = await pool.query(
-      `SELECT k AS key, ${s}.cache_get_real_array('embeddings', k) AS v FROM ${s}.cache_key($1, $2) AS k`,
-      [EMBEDDING_MODEL, text],
-    );
-    if (rows[0].v !== null) {
+    const key = cacheKey(EMBEDDING_MODEL, text);
+    const cached = await embeddings.get(key);
+    if (cached !== undefined) {
       report.embeddings.cached++;
-      return rows[0].v as number[];
+      return cached;
     }
     report.embeddings.computed++;
     const v = fakeEmbedding(text);
-    // Through pgvector's type (PGlite ships pgvector 0.8): cache_set(type, key, vector, model).
-    await pool.query(`SELECT ${s}.cache_set('embeddings', $1, $2::vector, $3)`, [
-      rows[0].key,
-      `[${v.join(',')}]`,
-      EMBEDDING_MODEL,
-    ]);
+    await embeddings.set(key, v, { model: EMBEDDING_MODEL });
     return v;
   }
 
@@ -106,66 +106,58 @@ export async function runWorkload(pool: pg.Pool, schemaName = 'pgcache'): Promis
   }
   async function search(question: string, v: number[]): Promise<Hit[]> {
     report.searches.lookups++;
-    const { rows } = await pool.query(
-      `SELECT k AS key, ${s}.cache_get('vector_search', k) AS hits FROM ${s}.cache_key('kb-v1', 'top3', $1) AS k`,
-      [question],
-    );
-    if (rows[0].hits !== null) {
+    const key = cacheKey('kb-v1', 'top3', question);
+    const cached = (await searches.get(key)) as Hit[] | undefined;
+    if (cached !== undefined) {
       report.searches.cached++;
-      return rows[0].hits as Hit[];
+      return cached;
     }
     report.searches.computed++;
     const hits = docVectors
       .map((d, doc) => ({ doc, distance: Number(cosineDistance(v, d).toFixed(4)) }))
       .sort((a, b) => a.distance - b.distance)
       .slice(0, 3);
-    await pool.query(`SELECT ${s}.cache_set('vector_search', $1, $2::jsonb)`, [rows[0].key, JSON.stringify(hits)]);
+    await searches.set(key, hits);
     return hits;
   }
 
   async function answer(question: string, hits: Hit[]): Promise<string> {
     report.answers.lookups++;
     const context = hits.map((h) => DOCUMENTS[h.doc] ?? '');
-    const { rows } = await pool.query(
-      `SELECT k AS key, e.value_text AS text, e.meta FROM ${s}.cache_key($1, $2, $3) AS k
-         LEFT JOIN LATERAL ${s}.cache_get_entry('llm_responses', k) AS e ON true`,
-      [LLM_MODEL, question, hits.map((h) => h.doc).join(',')],
-    );
-    if (rows[0].text !== null) {
+    const key = cacheKey(LLM_MODEL, question, hits.map((h) => h.doc).join(','));
+    const cached = await answers.getEntry(key);
+    if (cached !== undefined) {
       report.answers.cached++;
-      report.answers.tokensSaved += Number(rows[0].meta?.tokens_used ?? 0);
-      return rows[0].text as string;
+      report.answers.tokensSaved += Number((cached.meta as { tokens_used?: number } | null)?.tokens_used ?? 0);
+      return cached.value;
     }
     report.answers.computed++;
     const completion = fakeLlm(question, context);
     report.answers.tokensSpent += completion.tokensUsed;
-    await pool.query(`SELECT ${s}.cache_set('llm_responses', $1, $2::text, ${s}.cache_ttl('medium'), $3, $4::jsonb)`, [
-      rows[0].key,
-      completion.text,
-      LLM_MODEL,
-      JSON.stringify({ tokens_used: completion.tokensUsed }),
-    ]);
+    // Tagged with the documents the answer drew on: cache.invalidateTags(['doc:3']) drops it.
+    await answers.set(key, completion.text, {
+      ttl: 'medium',
+      model: LLM_MODEL,
+      meta: { tokens_used: completion.tokensUsed },
+      tags: hits.map((h) => `doc:${h.doc}`),
+    });
     return completion.text;
   }
 
   async function speak(text: string): Promise<void> {
     report.speech.lookups++;
-    const { rows } = await pool.query(
-      `SELECT k AS key, ${s}.cache_get_bytea('audio_chunks', k) IS NOT NULL AS hit FROM ${s}.cache_key($1, $2) AS k`,
-      [TTS_VOICE, text],
-    );
-    if (rows[0].hit) {
+    const key = cacheKey(TTS_VOICE, text);
+    if ((await audio.get(key)) !== undefined) {
       report.speech.cached++;
       return;
     }
     report.speech.computed++;
     const speech = fakeSpeech(text);
     report.speech.bytesSynthesized += speech.audio.length;
-    await pool.query(`SELECT ${s}.cache_set('audio_chunks', $1, $2::bytea, ${s}.cache_ttl('long'), NULL, $3::jsonb)`, [
-      rows[0].key,
-      speech.audio,
-      JSON.stringify({ format: speech.format, duration_ms: speech.durationMs }),
-    ]);
+    await audio.set(key, speech.audio, {
+      ttl: 'long',
+      meta: { format: speech.format, duration_ms: speech.durationMs },
+    });
   }
 
   for (let i = 0; i < QUESTIONS_ASKED; i++) {
@@ -178,13 +170,16 @@ export async function runWorkload(pool: pg.Pool, schemaName = 'pgcache'): Promis
 
   // Short-lived entries (per-user sessions) that expire during the demo, for the maintenance timer to delete.
   for (let user = 1; user <= SESSIONS; user++) {
-    await pool.query(`SELECT ${s}.cache_set('default', $1, $2::jsonb, make_interval(secs => $3))`, [
-      `session:user-${user}`,
-      JSON.stringify({ user, questions: Math.ceil(QUESTIONS_ASKED / SESSIONS) }),
-      SESSION_TTL_SECONDS,
-    ]);
+    await cache
+      .type('default')
+      .set(
+        `session:user-${user}`,
+        { user, questions: Math.ceil(QUESTIONS_ASKED / SESSIONS) },
+        { ttl: SESSION_TTL_SECONDS },
+      );
     report.sessions++;
   }
   report.sessionsExpireAt = Date.now() + SESSION_TTL_SECONDS * 1000;
+  await cache.close(); // the pool is the caller's: close() leaves it open
   return report;
 }

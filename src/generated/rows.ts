@@ -640,6 +640,12 @@ export interface EntriesRow {
   */
   stale_at: Date | null;
   /**
+  * **pgcache.entries.tags**
+  * - `_text` in database
+  * - Nullable, no default
+  */
+  tags: string[] | null;
+  /**
   * **pgcache.entries.type_id**
   * - `int2` in database
   * - `NOT NULL`, no default

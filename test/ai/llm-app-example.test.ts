@@ -12,3 +12,9 @@ it('answers 5 questions with 2 LLM calls and one embedder call', async () => {
   const llm = result.stats.find((s) => s.cacheType === 'llm_responses');
   expect(llm?.entries).toBe(2);
 });
+
+it('a document update removes the answers grounded on it, in its own transaction', async () => {
+  const result = await runLlmApp(db.url);
+  expect(result.staleAnswerServed).toBe(false);
+  expect(result.llmCallsAfterUpdate).toBe(1);
+});

@@ -24,7 +24,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set('default', 'k', '{"a": 1}'::jsonb)`,
   },
   {
-    fn: 'cache_set(text,text,jsonb,interval,text,jsonb)',
+    fn: 'cache_set(text,text,jsonb,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set('default', 'k2', '{"a": 1}'::jsonb, interval '1 hour', 'm', '{}'::jsonb)`,
   },
@@ -60,7 +60,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set('llm_responses', 'k', 'hello'::text)`,
   },
   {
-    fn: 'cache_set(text,text,text,interval,text,jsonb)',
+    fn: 'cache_set(text,text,text,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set('llm_responses', 'k2', 'hi'::text, interval '1 hour', 'gpt', '{"tokens_used": 3}'::jsonb)`,
   },
@@ -70,7 +70,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set('audio_chunks', 'k', '\\x010203'::bytea)`,
   },
   {
-    fn: 'cache_set(text,text,bytea,interval,text,jsonb)',
+    fn: 'cache_set(text,text,bytea,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set('audio_chunks', 'k2', '\\x01'::bytea, interval '1 hour', NULL::text, '{"format": "mp3"}'::jsonb)`,
   },
@@ -80,7 +80,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set('embeddings', 'k', '{1,2}'::real[], 'm2')`,
   },
   {
-    fn: 'cache_set(text,text,real[],interval,text,jsonb)',
+    fn: 'cache_set(text,text,real[],interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set('embeddings', 'k3', '{1,2}'::real[], interval '1 hour', 'm2', NULL::jsonb)`,
   },
@@ -90,7 +90,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set('embeddings', 'kv', '[1,2]'::vector, 'm2')`,
   },
   {
-    fn: 'cache_set(text,text,vector,interval,text,jsonb)',
+    fn: 'cache_set(text,text,vector,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set('embeddings', 'kv2', '[1,2]'::vector, interval '1 hour', 'm2', NULL::jsonb)`,
   },
@@ -100,7 +100,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set_many('default', ARRAY['a1', 'b1'], ARRAY['1', '2']::jsonb[])`,
   },
   {
-    fn: 'cache_set_many(text,text[],jsonb[],interval)',
+    fn: 'cache_set_many(text,text[],jsonb[],interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_many('default', ARRAY['a2', 'b2'], ARRAY['1', '2']::jsonb[], interval '1 hour')`,
   },
@@ -110,7 +110,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set_many('llm_responses', ARRAY['a'], ARRAY['x'])`,
   },
   {
-    fn: 'cache_set_many(text,text[],text[],interval)',
+    fn: 'cache_set_many(text,text[],text[],interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_many('llm_responses', ARRAY['b'], ARRAY['x'], interval '1 hour')`,
   },
@@ -120,7 +120,7 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set_many('audio_chunks', ARRAY['a'], ARRAY['\\x01'::bytea])`,
   },
   {
-    fn: 'cache_set_many(text,text[],bytea[],interval)',
+    fn: 'cache_set_many(text,text[],bytea[],interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_many('audio_chunks', ARRAY['b'], ARRAY['\\x01'::bytea], interval '1 hour')`,
   },
@@ -130,37 +130,37 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_set_many('embeddings', ARRAY['a', 'b'], '{{1,2},{3,4}}'::real[], 'm2')`,
   },
   {
-    fn: 'cache_set_many(text,text[],real[],text,interval)',
+    fn: 'cache_set_many(text,text[],real[],text,interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_many('embeddings', ARRAY['c'], '{{1,2}}'::real[], 'm2', interval '1 hour')`,
   },
   {
-    fn: 'cache_set_with_embedding(text,text,text,real[],text,interval,text,jsonb)',
+    fn: 'cache_set_with_embedding(text,text,text,real[],text,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_with_embedding('llm_responses', 'e1', 'answer'::text, '{1,0,0}'::real[], 'sem', interval '1 hour')`,
   },
   {
-    fn: 'cache_set_with_embedding(text,text,jsonb,real[],text,interval,text,jsonb)',
+    fn: 'cache_set_with_embedding(text,text,jsonb,real[],text,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_with_embedding('vector_search', 'e2', '{"r": 1}'::jsonb, '{1,0,0}'::real[], 'sem', interval '1 hour')`,
   },
   {
-    fn: 'cache_set_with_embedding(text,text,text,vector,text,interval,text,jsonb)',
+    fn: 'cache_set_with_embedding(text,text,text,vector,text,interval,text,jsonb,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_with_embedding('llm_responses', 'e3', 'answer'::text, '[0,1,0]'::vector, 'sem', interval '1 hour', 'scope1')`,
   },
   {
-    fn: 'cache_set_fresh(text,text,jsonb,interval,interval)',
+    fn: 'cache_set_fresh(text,text,jsonb,interval,interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_fresh('default', 'f', '1'::jsonb, interval '1 minute', interval '1 hour')`,
   },
   {
-    fn: 'cache_set_fresh(text,text,text,interval,interval)',
+    fn: 'cache_set_fresh(text,text,text,interval,interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_fresh('llm_responses', 'f', 'x'::text, interval '1 minute', interval '1 hour')`,
   },
   {
-    fn: 'cache_set_fresh(text,text,bytea,interval,interval)',
+    fn: 'cache_set_fresh(text,text,bytea,interval,interval,text[])',
     group: 'writer',
     sql: `SELECT SCHEMA.cache_set_fresh('audio_chunks', 'f', '\\x01'::bytea, interval '1 minute', interval '1 hour')`,
   },
@@ -274,6 +274,11 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_record_reads('default', 1, 1, ARRAY['k'])`,
   },
   // writer: removals, after the reads
+  {
+    fn: 'cache_invalidate_tags(text[],text)',
+    group: 'writer',
+    sql: `SELECT SCHEMA.cache_invalidate_tags(ARRAY['doc:none'], 'default')`,
+  },
   { fn: 'cache_delete(text,text)', group: 'writer', sql: `SELECT SCHEMA.cache_delete('default', 'k2')` },
   {
     fn: 'cache_delete_many(text,text[])',
@@ -352,14 +357,35 @@ export const CALLS: Call[] = [
     group: 'admin',
     sql: `SELECT SCHEMA.cache_register_model('adv_model', 3)`,
   },
+  // Watches run as their caller (SECURITY INVOKER), who must own the table: an admin who does not is refused.
+  {
+    fn: 'cache_watch_table(regclass,text,text[],text)',
+    group: 'admin',
+    sql: `SELECT SCHEMA.cache_watch_table('SCHEMA.pgcache_install', 'x:{schema_name}')`,
+    fails: 'PC019',
+  },
+  {
+    fn: 'cache_unwatch_table(regclass,text,text)',
+    group: 'admin',
+    sql: `SELECT SCHEMA.cache_unwatch_table('SCHEMA.pgcache_install')`,
+    fails: 'PC019',
+  },
+  // A trigger function: granted so cache_watch_table can attach it; called directly it refuses (0A000).
+  { fn: 'cache_watch_trigger()', group: 'admin', sql: `SELECT SCHEMA.cache_watch_trigger()`, fails: '0A000' },
   { fn: 'cache_drop_type(text)', group: 'admin', sql: `SELECT SCHEMA.cache_drop_type('adv_made')` },
 ];
 
-/** The functions of an install granted to anyone but its owner (SECURITY DEFINER), as CALLS names them. */
+/**
+ * The functions of an install granted to anyone but its owner (SECURITY DEFINER, or run as their caller and
+ * granted to a role), as CALLS names them.
+ */
 export async function grantedFunctions(pool: pg.Pool, schema = 'pgcache'): Promise<string[]> {
   const { rows } = await pool.query(
     `SELECT regexp_replace(p.oid::regprocedure::text, '^' || $2 || '\\.', '') AS fn
-       FROM pg_proc p WHERE p.pronamespace = $1::regnamespace AND p.prosecdef ORDER BY 1`,
+       FROM pg_proc p
+      WHERE p.pronamespace = $1::regnamespace
+        AND (p.prosecdef OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee <> p.proowner))
+      ORDER BY 1`,
     [schema, schema.replace(/[^a-z0-9_]/g, '')],
   );
   return rows.map((r) => r.fn);

@@ -39,6 +39,7 @@ const READABLE: Record<string, Group> = {
   cache_hit_rate_history: 'admin',
   cache_cron_jobs: 'admin',
   cache_partitions: 'admin',
+  cache_watches: 'admin',
 };
 
 beforeAll(async () => {

@@ -70,7 +70,7 @@ describe('no write per read', () => {
 });
 
 describe('types', () => {
-  it('creates and drops a type with the key index as its only index', async () => {
+  it('creates and drops a type with the key index as its only full index (tags: a partial index of tagged rows)', async () => {
     const t = await one(
       `SELECT * FROM pgcache.cache_create_type('sessions', 'jsonb', interval '5 minutes', 100, NULL, 'fifo', true)`,
     );
@@ -78,7 +78,10 @@ describe('types', () => {
     const idx = await q(
       `SELECT indexdef FROM pg_indexes WHERE schemaname = 'pgcache' AND tablename = 'cache_sessions' ORDER BY indexname`,
     );
-    expect(idx.rows.map((r) => r.indexdef.replace(/.* USING /, ''))).toEqual(['btree (type_id, key)']);
+    expect(idx.rows.map((r) => r.indexdef.replace(/.* USING /, ''))).toEqual([
+      'btree (type_id, key)',
+      'gin (tags) WITH (fastupdate=off) WHERE (tags IS NOT NULL)',
+    ]);
     const rel = await one(`SELECT relpersistence FROM pg_class WHERE oid = 'pgcache.cache_sessions'::regclass`);
     expect(rel.relpersistence).toBe('u');
     await one(`SELECT pgcache.cache_set('sessions', 's', '{}'::jsonb)`);

@@ -2384,6 +2384,12 @@ declare module 'zapatos/schema' {
         */
         stale_at: Date | null;
         /**
+        * **pgcache.entries.tags**
+        * - `_text` in database
+        * - Nullable, no default
+        */
+        tags: string[] | null;
+        /**
         * **pgcache.entries.type_id**
         * - `int2` in database
         * - `NOT NULL`, no default
@@ -2487,6 +2493,12 @@ declare module 'zapatos/schema' {
         * - Nullable, no default
         */
         stale_at: db.TimestampTzString | null;
+        /**
+        * **pgcache.entries.tags**
+        * - `_text` in database
+        * - Nullable, no default
+        */
+        tags: string[] | null;
         /**
         * **pgcache.entries.type_id**
         * - `int2` in database
@@ -2592,6 +2604,12 @@ declare module 'zapatos/schema' {
         */
         stale_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
         /**
+        * **pgcache.entries.tags**
+        * - `_text` in database
+        * - Nullable, no default
+        */
+        tags?: string[] | db.Parameter<string[]> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string[] | db.Parameter<string[]> | db.SQLFragment | db.ParentColumn>;
+        /**
         * **pgcache.entries.type_id**
         * - `int2` in database
         * - `NOT NULL`, no default
@@ -2696,6 +2714,12 @@ declare module 'zapatos/schema' {
         */
         stale_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment;
         /**
+        * **pgcache.entries.tags**
+        * - `_text` in database
+        * - Nullable, no default
+        */
+        tags?: string[] | db.Parameter<string[]> | null | db.DefaultType | db.SQLFragment;
+        /**
         * **pgcache.entries.type_id**
         * - `int2` in database
         * - `NOT NULL`, no default
@@ -2799,6 +2823,12 @@ declare module 'zapatos/schema' {
         * - Nullable, no default
         */
         stale_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment>;
+        /**
+        * **pgcache.entries.tags**
+        * - `_text` in database
+        * - Nullable, no default
+        */
+        tags?: string[] | db.Parameter<string[]> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string[] | db.Parameter<string[]> | null | db.DefaultType | db.SQLFragment>;
         /**
         * **pgcache.entries.type_id**
         * - `int2` in database
