@@ -1,7 +1,9 @@
 -- The semantic lookup at 100,000 x 1536 in a scratch schema pgcache_semproto: the same deterministic unit
--- vectors as bench/scenarios/semantic.ts, the HNSW index pgcache builds (partial on the model), and an
--- index on a hash of the embedding for an exact-repeat probe before any graph search.
--- Usage: psql -v n=100000 -f bench/profile/semantic-setup.sql   (then semantic.sql has the candidates)
+-- vectors as bench/scenarios/semantic.ts, the HNSW index pgcache builds (partial on the model, m = 32,
+-- ef_construction = 64; maintenance_work_mem large enough for the graph to be built in memory), and an index
+-- on a hash of the embedding for an exact-repeat probe before any graph search. A scratch copy for trying
+-- other build parameters; semantic.sql and semantic-found.sql read the bench's own table.
+-- Usage: psql -v n=100000 -f bench/profile/semantic-setup.sql
 \set ON_ERROR_STOP on
 DROP SCHEMA IF EXISTS pgcache_semproto CASCADE;
 CREATE SCHEMA pgcache_semproto;
@@ -20,9 +22,9 @@ SELECT 'r' || g, 'bench-1536',
                                    FROM generate_series(1, 1536) i)::public.vector)::real[],
        'response ' || g
   FROM generate_series(1, :n) g;
-SET maintenance_work_mem = '1GB';
+SET maintenance_work_mem = '2GB';
 \timing on
-CREATE INDEX sem_hnsw ON pgcache_semproto.sem USING hnsw ((embedding::vector(1536)) vector_cosine_ops)
+CREATE INDEX sem_hnsw ON pgcache_semproto.sem USING hnsw ((embedding::vector(1536)) vector_cosine_ops) WITH (m = 32, ef_construction = 64)
   WHERE model = 'bench-1536';
 CREATE INDEX sem_exact ON pgcache_semproto.sem (model, hash_array(embedding));
 \timing off
