@@ -152,6 +152,7 @@ INSERT INTO cache_settings (name, value, description) VALUES
    'hnsw.ef_search of semantic lookups (recall against speed): auto (40 on an index of m >= 32, 200 on a sparser one) or 1 to 1000; applies to lookup functions cache_semantic_index creates after the change')
 ON CONFLICT (name) DO NOTHING;
 
+DROP FUNCTION IF EXISTS _semantic_ef_search();  -- its earlier form, without the index
 CREATE OR REPLACE FUNCTION _semantic_ef_search(p_index regclass) RETURNS integer
 LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
 DECLARE
