@@ -16,7 +16,7 @@ SELECT row_number() OVER () AS i, key, embedding
   FROM (SELECT key, embedding FROM pgcache.cache_bench_semantic ORDER BY hashtext(key) LIMIT 1000) s;
 -- Gaussian noise (Box-Muller), scaled to the norm asked for.
 CREATE TEMP TABLE noise AS
-SELECT p.i, n.g, n.g / sqrt((SELECT sum(x * x) FROM unnest(n.g) x)) AS unit
+SELECT p.i, public.l2_normalize(n.g::real[]::public.vector(1536))::real[] AS unit
   FROM picked p,
        LATERAL (SELECT array_agg(sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) ORDER BY d) AS g
                   FROM generate_series(1, 1536) d WHERE p.i > 0) n;

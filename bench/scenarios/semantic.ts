@@ -74,7 +74,7 @@ export async function runSemantic(ctx: BenchContext): Promise<void> {
       );
     }
     loadSeconds = (performance.now() - t0) / 1000;
-    await client.query(`SET maintenance_work_mem = '2GB'`);
+    await client.query(`SET maintenance_work_mem = '1GB'`);
     const t1 = performance.now();
     await client.query('SELECT pgcache.cache_semantic_index($1, $2)', [TYPE, MODEL]);
     buildSeconds = (performance.now() - t1) / 1000;

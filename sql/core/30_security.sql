@@ -67,7 +67,7 @@ DECLARE
     '_check_model_width', '_check_ttl', '_check_type_alive', '_check_vector', '_create_read_view', '_create_type_table', '_drop_read_view', '_cron_database',
     '_cron_elsewhere', '_cron_here', '_cron_job_names', '_cron_trim', '_cron_trim_sql', '_cron_usable',
     '_entries_storage_options', '_get_entry', '_like_prefix', '_model_width', '_notify', '_notify_tag',
-    '_peek_entry', '_semantic_build_options', '_semantic_ef_search', '_semantic_index_name', '_semantic_lookup_create', '_semantic_lookup_name',
+    '_peek_entry', '_semantic_ef_search', '_semantic_index_name', '_semantic_lookup_create', '_semantic_lookup_name',
     '_semantic_probe_index_name', '_semantic_probe_index_sql', '_semantic_sql', '_semantic_type', '_set_entry', '_set_many', '_setting',
     '_stored_key', '_tenant', '_tenant_version', '_touch', '_type', '_type_dropped', '_lock_type',
     '_type_partitions', '_user_key', '_vector_schema', '_write_type', '_guard_schema',

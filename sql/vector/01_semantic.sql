@@ -61,39 +61,6 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT left(t.table_name, 25) || '_hnsw_' || md5(t.id || ':' || p_model)
 $$;
 
--- HNSW build parameters of the indexes cache_semantic_index builds. pgvector's defaults (m = 16,
--- ef_construction = 64) make a graph that ef_search 40 searches well at 10,000 vectors but not at 100,000:
--- there 28 % of near repeats (cosine ~0.995 to a stored vector) were missed. m = 32 doubles the links per node
--- (layer 0: 64), which is what lets the default ef_search of 40 find >= 99 % of them at 100,000; a search costs
--- more per step, and a build takes about twice as long. ef_construction must be at least 2 m.
-INSERT INTO cache_settings (name, value, description) VALUES
-  ('semantic.hnsw_m', '32',
-   'HNSW m (links per node) of the indexes cache_semantic_index builds: more finds more neighbours, costs build time and search time'),
-  ('semantic.hnsw_ef_construction', '64',
-   'HNSW ef_construction (candidates per insert, at least 2 x semantic.hnsw_m) of the indexes cache_semantic_index builds')
-ON CONFLICT (name) DO NOTHING;
-
--- The WITH (...) options of a new HNSW index, from the two settings above (validated: they are written into
--- DDL, and pgvector would reject out-of-range values only after a long scan).
-CREATE OR REPLACE FUNCTION _semantic_build_options() RETURNS text
-LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
-DECLARE
-  m text := _setting('semantic.hnsw_m');
-  efc text := _setting('semantic.hnsw_ef_construction');
-BEGIN
-  IF m !~ '^[0-9]{1,3}$' OR m::integer NOT BETWEEN 2 AND 100 THEN
-    RAISE EXCEPTION 'pgcache: setting "semantic.hnsw_m" must be an integer from 2 to 100, got %', quote_literal(m)
-      USING ERRCODE = 'PC010';
-  END IF;
-  IF efc !~ '^[0-9]{1,4}$' OR efc::integer NOT BETWEEN 2 * m::integer AND 1000 THEN
-    RAISE EXCEPTION 'pgcache: setting "semantic.hnsw_ef_construction" must be an integer from 2 x semantic.hnsw_m (%) to 1000, got %',
-      2 * m::integer, quote_literal(efc) USING ERRCODE = 'PC010';
-  END IF;
-  RETURN format('m = %s, ef_construction = %s', m::integer, efc::integer);
-END $$;
-COMMENT ON FUNCTION _semantic_build_options() IS
-  'pgcache internal: the WITH options (m, ef_construction) of the HNSW indexes cache_semantic_index builds.';
-
 -- Creates (if missing) the HNSW index that semantic lookups of (type, model) use; returns its name.
 -- It runs CREATE INDEX, which blocks writes to the type's table while it builds: on a large table, run the
 -- statement from cache_semantic_index_sql() yourself with CONCURRENTLY instead.
@@ -105,10 +72,10 @@ DECLARE
   width integer := _model_width(p_model);
   kind text := _semantic_type(width);
 BEGIN
-  RETURN format('CREATE INDEX %s IF NOT EXISTS %I ON %I.%I USING hnsw ((embedding::%s.%s(%s)) %s.%s) WITH (%s) WHERE model = %L',
+  RETURN format('CREATE INDEX %s IF NOT EXISTS %I ON %I.%I USING hnsw ((embedding::%s.%s(%s)) %s.%s) WHERE model = %L',
     CASE WHEN p_concurrently THEN 'CONCURRENTLY' ELSE '' END,
     _semantic_index_name(t, p_model), current_schema(), t.table_name, _vector_schema(), kind, width,
-    _vector_schema(), kind || '_cosine_ops', _semantic_build_options(), p_model);
+    _vector_schema(), kind || '_cosine_ops', p_model);
 END $$;
 COMMENT ON FUNCTION cache_semantic_index_sql(text, text, boolean) IS
   'The CREATE INDEX statement of the HNSW index for semantic lookups of (type, model), optionally CONCURRENTLY.';
@@ -141,38 +108,30 @@ $$;
 COMMENT ON FUNCTION _semantic_lookup_name(cache_types, text) IS
   'pgcache internal: the name of the lookup function of (type, model), by the OID of the type''s table and the md5 of the model.';
 
--- hnsw.ef_search of the graph search (candidates kept per search), baked into each lookup function when
--- cache_semantic_index (re)creates it; the lookup sets it in its body and restores it before returning (a
--- non-superuser may put SET hnsw.* on a function only once pgvector is loaded in the session). 'auto' (the
--- default) reads the build of the (type, model)'s index: pgvector's default of 40 for a graph of m >= 32 (what
--- cache_semantic_index builds), 200 for a sparser one (m = 16: an index 0.1.0 built, or one built by hand
--- without options), where 40 would miss near repeats at 100,000 vectors. Exact repeats skip the graph anyway.
+-- Candidates kept per HNSW search (hnsw.ef_search, pgvector's default): the exact probe answers exact repeats,
+-- so this only has to find near ones. The lookup sets it in its body and restores it before returning (a
+-- non-superuser may put SET hnsw.* on a function only once pgvector is loaded in the session).
+-- hnsw.ef_search of the graph search, baked into each lookup function when cache_semantic_index (re)creates
+-- it. 200 by default, not pgvector's 40: at 100,000 random 1536-wide vectors ef_search 40 finds the true
+-- nearest neighbour about 7 times in 10, 200 about 99 in 100. Exact repeats skip the graph either way.
 INSERT INTO cache_settings (name, value, description) VALUES
-  ('semantic.ef_search', 'auto',
-   'hnsw.ef_search of semantic lookups (recall against speed): auto (40 on an index of m >= 32, 200 on a sparser one) or 1 to 1000; applies to lookup functions cache_semantic_index creates after the change')
+  ('semantic.ef_search', '200',
+   'hnsw.ef_search of semantic lookups (recall against speed); applies to lookup functions cache_semantic_index creates after the change')
 ON CONFLICT (name) DO NOTHING;
 
-DROP FUNCTION IF EXISTS _semantic_ef_search();  -- its earlier form, without the index
-CREATE OR REPLACE FUNCTION _semantic_ef_search(p_index regclass) RETURNS integer
-LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+CREATE OR REPLACE FUNCTION _semantic_ef_search() RETURNS integer
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
   v text := _setting('semantic.ef_search');
-  m integer;
 BEGIN
-  IF v = 'auto' THEN
-    SELECT o.option_value::integer INTO m
-      FROM pg_catalog.pg_class c, pg_catalog.pg_options_to_table(c.reloptions) o
-     WHERE c.oid = p_index AND o.option_name = 'm';
-    RETURN CASE WHEN coalesce(m, 16) >= 32 THEN 40 ELSE 200 END;  -- 16: pgvector's default m
-  END IF;
   IF v !~ '^[0-9]{1,4}$' OR v::integer NOT BETWEEN 1 AND 1000 THEN
-    RAISE EXCEPTION 'pgcache: setting "semantic.ef_search" must be auto or an integer from 1 to 1000, got %', quote_literal(v)
+    RAISE EXCEPTION 'pgcache: setting "semantic.ef_search" must be an integer from 1 to 1000, got %', quote_literal(v)
       USING ERRCODE = 'PC010';
   END IF;
   RETURN v::integer;
 END $$;
-COMMENT ON FUNCTION _semantic_ef_search(regclass) IS
-  'pgcache internal: hnsw.ef_search of a semantic lookup''s graph search over the given HNSW index.';
+COMMENT ON FUNCTION _semantic_ef_search() IS
+  'pgcache internal: hnsw.ef_search of a semantic lookup''s graph search.';
 
 -- (Re)creates the lookup function of (type, model): static SQL with the model, width, table and every
 -- pgvector name (qualified) as literals, so PL/pgSQL plans each statement once per session (a generic plan:
@@ -258,8 +217,7 @@ BEGIN
      LIMIT p_limit - n;
   END IF;
   PERFORM set_config('hnsw.ef_search', ef, true);
-END $body$ $f$, current_schema(), fn, vs, kind, width, t.table_name, p_model,
-    _semantic_ef_search(to_regclass(format('%I.%I', current_schema(), _semantic_index_name(t, p_model)))));
+END $body$ $f$, current_schema(), fn, vs, kind, width, t.table_name, p_model, _semantic_ef_search());
   sig := format('%I.%I(%s.vector, text, integer, integer, float8, %I.cache_types)', current_schema(), fn, vs, current_schema());
   EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', sig);
   EXECUTE format('COMMENT ON FUNCTION %s IS %L', sig,
