@@ -141,6 +141,20 @@ BEGIN
   RETURN tenant;
 END $$;
 
+-- The tenant of the session for what is not a cache type (rate limiters, leases): its pgcache.tenant, or ''
+-- without one, so those sessions share one global key space; PC013 for a malformed name.
+CREATE OR REPLACE FUNCTION _session_tenant() RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  tenant text := nullif(current_setting('pgcache.tenant', true), '');
+BEGIN
+  IF tenant IS NOT NULL AND tenant !~ '^[A-Za-z0-9_.:@-]{1,128}$' THEN
+    RAISE EXCEPTION 'pgcache: pgcache.tenant must be a tenant name (1-128 of A-Z a-z 0-9 _ . : @ -), got %',
+      quote_literal(tenant) USING ERRCODE = 'PC013';
+  END IF;
+  RETURN coalesce(tenant, '');
+END $$;
+
 CREATE OR REPLACE FUNCTION _stored_key(t cache_types, p_key text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 BEGIN

@@ -35,23 +35,6 @@ COMMENT ON COLUMN rate_limits.hits IS 'Units consumed in the current window.';
 COMMENT ON COLUMN rate_limits.window_start IS 'When the current window opened (the first hit after the previous one ended).';
 COMMENT ON COLUMN rate_limits.window_end IS 'When the current window ends and the whole limit is available again.';
 
--- The limiter key space of the session: its pgcache.tenant, or '' without one. A tenant name that is set but
--- malformed is PC013, as for tenant-scoped cache types.
-CREATE OR REPLACE FUNCTION _rate_limit_tenant() RETURNS text
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-  tenant text := current_setting('pgcache.tenant', true);
-BEGIN
-  IF tenant IS NULL OR tenant = '' THEN
-    RETURN '';
-  END IF;
-  IF tenant !~ '^[A-Za-z0-9_.:@-]{1,128}$' THEN
-    RAISE EXCEPTION 'pgcache: pgcache.tenant must be a tenant name (1-128 of A-Z a-z 0-9 _ . : @ -), got %',
-      quote_literal(tenant) USING ERRCODE = 'PC013';
-  END IF;
-  RETURN tenant;
-END $$;
-
 -- Bucket and key of a limiter: a bucket is non-empty text of at most 255 bytes, a key as for the cache
 -- (PC002/PC003, at most 1024 bytes).
 CREATE OR REPLACE FUNCTION _check_rate_limit_key(p_bucket text, p_key text) RETURNS void
@@ -111,7 +94,7 @@ BEGIN
     PERFORM _check_rate_limit_args(p_limit, p_window, p_cost);
   END IF;
   IF v_tenant <> '' THEN
-    v_tenant := _rate_limit_tenant();  -- PC013 for a malformed name
+    v_tenant := _session_tenant();  -- PC013 for a malformed name
   END IF;
 
   -- The common case, a hit that fits the live window: one HOT update. Its WHERE is evaluated again on the
@@ -167,7 +150,7 @@ CREATE OR REPLACE FUNCTION cache_rate_limit_peek(p_bucket text, p_key text, p_li
 RETURNS TABLE (allowed boolean, remaining integer, retry_after interval, reset_at timestamptz)
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-  v_tenant text := _rate_limit_tenant();
+  v_tenant text := _session_tenant();
   v_now timestamptz := clock_timestamp();
   r rate_limits;
 BEGIN
@@ -192,7 +175,7 @@ CREATE OR REPLACE FUNCTION cache_rate_limit_refund(p_bucket text, p_key text, p_
 RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-  v_tenant text := _rate_limit_tenant();
+  v_tenant text := _session_tenant();
   left_hits integer;
 BEGIN
   PERFORM _check_rate_limit_key(p_bucket, p_key);
@@ -212,7 +195,7 @@ COMMENT ON FUNCTION cache_rate_limit_refund(text, text, integer) IS
 CREATE OR REPLACE FUNCTION cache_rate_limit_reset(p_bucket text, p_key text) RETURNS boolean
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-  v_tenant text := _rate_limit_tenant();
+  v_tenant text := _session_tenant();
   n integer;
 BEGIN
   PERFORM _check_rate_limit_key(p_bucket, p_key);

@@ -22,19 +22,6 @@ CREATE TABLE IF NOT EXISTS cache_leases (
 COMMENT ON TABLE cache_leases IS
   'pgcache leased locks: holder (owner), fencing token and expiry per name. Use cache_lease_acquire/extend/release; expired rows are deleted by cache_maintenance().';
 
--- The lease namespace of the session: its pgcache.tenant, or '' without one (PC013 for a malformed tenant).
-CREATE OR REPLACE FUNCTION _lease_tenant() RETURNS text
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-  tenant text := nullif(current_setting('pgcache.tenant', true), '');
-BEGIN
-  IF tenant IS NOT NULL AND tenant !~ '^[A-Za-z0-9_.:@-]{1,128}$' THEN
-    RAISE EXCEPTION 'pgcache: pgcache.tenant must be a tenant name (1-128 of A-Z a-z 0-9 _ . : @ -), got %',
-      quote_literal(tenant) USING ERRCODE = 'PC013';
-  END IF;
-  RETURN coalesce(tenant, '');
-END $$;
-
 CREATE OR REPLACE FUNCTION _check_lease_args(p_name text, p_ttl interval) RETURNS void
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -55,7 +42,7 @@ END $$;
 CREATE OR REPLACE FUNCTION cache_lease_acquire(p_name text, p_ttl interval, p_owner text) RETURNS bigint
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-  lease_tenant text := _lease_tenant();
+  lease_tenant text := _session_tenant();
   new_token bigint;
 BEGIN
   PERFORM _check_lease_args(p_name, p_ttl);
@@ -91,7 +78,7 @@ BEGIN
     RAISE EXCEPTION 'pgcache: argument "token" must be the token cache_lease_acquire returned, got NULL' USING ERRCODE = 'PC010';
   END IF;
   UPDATE cache_leases SET expires_at = clock_timestamp() + p_ttl
-   WHERE tenant = _lease_tenant() AND name = p_name AND token = p_token AND expires_at > clock_timestamp();
+   WHERE tenant = _session_tenant() AND name = p_name AND token = p_token AND expires_at > clock_timestamp();
   RETURN FOUND;
 END $$;
 COMMENT ON FUNCTION cache_lease_extend(text, bigint, interval) IS
@@ -109,7 +96,7 @@ BEGIN
     RAISE EXCEPTION 'pgcache: argument "token" must be the token cache_lease_acquire returned, got NULL' USING ERRCODE = 'PC010';
   END IF;
   DELETE FROM cache_leases
-   WHERE tenant = _lease_tenant() AND name = p_name AND token = p_token
+   WHERE tenant = _session_tenant() AND name = p_name AND token = p_token
   RETURNING expires_at > clock_timestamp() INTO was_live;
   RETURN coalesce(was_live, false);
 END $$;
@@ -124,7 +111,7 @@ BEGIN
   PERFORM _check_lease_args(p_name, interval '1 second');
   RETURN QUERY
     SELECT l.owner, l.token, l.acquired_at, l.expires_at FROM cache_leases l
-     WHERE l.tenant = _lease_tenant() AND l.name = p_name AND l.expires_at > clock_timestamp();
+     WHERE l.tenant = _session_tenant() AND l.name = p_name AND l.expires_at > clock_timestamp();
 END $$;
 COMMENT ON FUNCTION cache_lease_holder(text) IS 'The live lease of name: owner, fencing token, acquired_at, expires_at; no row when free.';
 

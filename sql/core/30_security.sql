@@ -77,8 +77,8 @@ DECLARE
     '_stored_key', '_tenant', '_tenant_version', '_touch', '_type', '_type_dropped', '_lock_type',
     '_type_partitions', '_user_key', '_vector_schema', '_write_type', '_guard_schema', '_store_entry',
     '_write_version', '_create_type_writer', '_drop_type_writer', '_ttl_never', '_expiry',
-    '_incremented', '_create_if_absent', '_add', '_lease_tenant', '_check_lease_args', '_cleanup_leases',
-    '_rate_limit_tenant', '_check_rate_limit_key', '_check_rate_limit_args', '_cleanup_rate_limits',
+    '_incremented', '_create_if_absent', '_add', '_check_lease_args', '_cleanup_leases',
+    '_session_tenant', '_check_rate_limit_key', '_check_rate_limit_args', '_cleanup_rate_limits',
     '_check_tags', '_invalidate_tags', '_watch_builtin_type', '_watch_columns_sql', '_watch_tag_pattern', '_watch_tag_sql'];
 BEGIN
   -- And the writers of the types, cache_<type>_set (core/04_write.sql).
