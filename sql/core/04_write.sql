@@ -446,8 +446,9 @@ COMMENT ON FUNCTION cache_set_many(text, text[], bytea[], interval, text[]) IS '
 -- READ COMMITTED) is one statement after the locks: the upsert straight into the type's table reads the
 -- registry row in its own SELECT, and its WHERE holds the checks that need that row, so a set that fails one
 -- of them stores nothing and takes the full path (_write_version + _store_entry), which raises the error
--- (or stores what the short path leaves to it). The upsert names cache_<type>, never entries, after the
--- static lock of entries, so the lock order stays entries before cache_<type>.
+-- or stores what the short path leaves to it (attributes, tenants, notifications, cache_ttl('never') as
+-- ttl). The upsert names cache_<type>, never entries, after the static lock of entries, so the lock order
+-- stays entries before cache_<type>.
 -- ttl NULL (or omitted) means the type's default. SECURITY DEFINER with a pinned search_path, EXECUTE for
 -- the writer role only; dropped with the type. A call that waited for a concurrent drop of its type fails
 -- with 42P01 (its table is gone); the client then goes through cache_set, which raises PC001.
@@ -475,7 +476,7 @@ BEGIN
                                     stale_at, last_accessed_at)
         SELECT %4$s, p_key, r.version, p_value, p_model,
                octet_length(p_key) + %5$s + coalesce(octet_length(p_model), 0),
-               now(), now() + coalesce(p_ttl, r.default_ttl), now() + coalesce(p_ttl, r.default_ttl), now()
+               now(), %1$I._expiry(coalesce(p_ttl, r.default_ttl)), %1$I._expiry(coalesce(p_ttl, r.default_ttl)), now()
           FROM %1$I.cache_types r
          WHERE r.id = %4$s AND r.value_kind = %6$L AND NOT r.tenant_scoped AND NOT r.notify
            AND %5$s <= r.max_value_bytes
@@ -485,7 +486,7 @@ BEGIN
                value_bytes = excluded.value_bytes, value_vector = NULL, embedding = NULL,
                model = excluded.model, meta = NULL, scope = NULL, byte_size = excluded.byte_size,
                created_at = excluded.created_at, expires_at = excluded.expires_at, stale_at = excluded.stale_at,
-               last_accessed_at = excluded.last_accessed_at,
+               last_accessed_at = excluded.last_accessed_at, tags = NULL,
                -- A key's read score survives an overwrite, not an expiry or invalidation.
                hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > now() THEN e.hit_count ELSE 0 END
         RETURNING e.expires_at INTO expiry;
