@@ -438,22 +438,63 @@ COMMENT ON FUNCTION cache_set_many(text, text[], bytea[]) IS 'Stores up to 1000 
 COMMENT ON FUNCTION cache_set_many(text, text[], bytea[], interval, text[]) IS 'Stores up to 1000 bytea values for ttl in one transaction (all or none), each with the tags given.';
 
 -- A type's own writer, cache_<type>_set(key, value [, ttl, model, meta]): the single set the client sends.
--- Generated per type (from its registry row, names quoted with format('%I')), so its lock statements are
--- static: the EXECUTE of _lock_type (a parse per call, the largest cost of a generic set) goes, the lock
--- protocol stays. It locks entries and then the type's table in ROW EXCLUSIVE mode, as _lock_type does, and
--- only then reads the registry row, so a concurrent bump, tenant switch or drop is either waited for or waits
--- for it. ttl NULL (or omitted) means the type's default. SECURITY DEFINER with a pinned search_path,
--- EXECUTE for the writer role only; dropped with the type. A call that waited for a concurrent drop of its
--- type fails with 42P01 (its table is gone); the client then goes through cache_set, which raises PC001.
+-- Generated per type (from its registry row, names quoted with format('%I')), so its statements are static:
+-- the EXECUTE of _lock_type (a parse per call, the largest cost of a generic set) goes, the lock protocol
+-- stays. It locks entries and then the type's table in ROW EXCLUSIVE mode, as _lock_type does, and only then
+-- reads the registry row, so a concurrent bump, tenant switch or drop is either waited for or waits for it.
+-- The common set (a jsonb, text or bytea value, no attributes, a type neither tenant-scoped nor notifying,
+-- READ COMMITTED) is one statement after the locks: the upsert straight into the type's table reads the
+-- registry row in its own SELECT, and its WHERE holds the checks that need that row, so a set that fails one
+-- of them stores nothing and takes the full path (_write_version + _store_entry), which raises the error
+-- or stores what the short path leaves to it (attributes, tenants, notifications, cache_ttl('never') as
+-- ttl). The upsert names cache_<type>, never entries, after the static lock of entries, so the lock order
+-- stays entries before cache_<type>.
+-- ttl NULL (or omitted) means the type's default. SECURITY DEFINER with a pinned search_path, EXECUTE for
+-- the writer role only; dropped with the type. A call that waited for a concurrent drop of its type fails
+-- with 42P01 (its table is gone); the client then goes through cache_set, which raises PC001.
 CREATE OR REPLACE FUNCTION _create_type_writer(t cache_types) RETURNS void
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   schema_name text := current_schema();
   writer_name text := t.table_name || '_set';
   value_type text := CASE t.value_kind WHEN 'vector' THEN 'real[]' ELSE t.value_kind END;
+  value_column text := CASE t.value_kind WHEN 'jsonb' THEN 'value_json' WHEN 'text' THEN 'value_text'
+                                          WHEN 'bytea' THEN 'value_bytes' ELSE 'value_vector' END;
+  value_size text := CASE t.value_kind WHEN 'jsonb' THEN 'pg_column_size(p_value)' ELSE 'octet_length(p_value)' END;
+  short_path text := '';
   writer text;
   writer_role text;
 BEGIN
+  IF t.value_kind <> 'vector' THEN
+    -- The seconds-only TTL test is _check_ttl's own first test; anything else goes to the full path.
+    short_path := format($s$
+      IF p_key <> '' AND octet_length(p_key) <= 1024 AND p_value IS NOT NULL AND p_meta IS NULL
+         AND (p_model IS NULL OR octet_length(p_model) <= 200)
+         AND (p_ttl IS NULL OR (date_part('year', p_ttl) = 0 AND date_part('month', p_ttl) = 0
+              AND date_part('day', p_ttl) = 0 AND p_ttl > interval '0' AND p_ttl <= interval '36000 days')) THEN
+        INSERT INTO %1$I.%2$I AS e (type_id, key, version, %3$I, model, byte_size, created_at, expires_at,
+                                    stale_at, last_accessed_at)
+        SELECT %4$s, p_key, r.version, p_value, p_model,
+               octet_length(p_key) + %5$s + coalesce(octet_length(p_model), 0),
+               now(), %1$I._expiry(coalesce(p_ttl, r.default_ttl)), %1$I._expiry(coalesce(p_ttl, r.default_ttl)), now()
+          FROM %1$I.cache_types r
+         WHERE r.id = %4$s AND r.value_kind = %6$L AND NOT r.tenant_scoped AND NOT r.notify
+           AND %5$s <= r.max_value_bytes
+           AND current_setting('transaction_isolation') = 'read committed'
+        ON CONFLICT (type_id, key) DO UPDATE
+           SET version = excluded.version, value_json = excluded.value_json, value_text = excluded.value_text,
+               value_bytes = excluded.value_bytes, value_vector = NULL, embedding = NULL,
+               model = excluded.model, meta = NULL, scope = NULL, byte_size = excluded.byte_size,
+               created_at = excluded.created_at, expires_at = excluded.expires_at, stale_at = excluded.stale_at,
+               last_accessed_at = excluded.last_accessed_at, tags = NULL,
+               -- A key's read score survives an overwrite, not an expiry or invalidation.
+               hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > now() THEN e.hit_count ELSE 0 END
+        RETURNING e.expires_at INTO expiry;
+        IF FOUND THEN
+          RETURN expiry;
+        END IF;
+      END IF;$s$, schema_name, t.table_name, value_column, t.id, value_size, t.value_kind);
+  END IF;
   EXECUTE format($w$
     CREATE OR REPLACE FUNCTION %1$I.%2$I(p_key text, p_value %3$s, p_ttl interval DEFAULT NULL,
                                          p_model text DEFAULT NULL, p_meta jsonb DEFAULT NULL)
@@ -461,9 +502,10 @@ BEGIN
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = %1$I, pg_temp AS $f$
     DECLARE
       t %1$I.cache_types;
+      expiry timestamptz;
     BEGIN
       LOCK TABLE ONLY %1$I.entries IN ROW EXCLUSIVE MODE;
-      LOCK TABLE %1$I.%4$I IN ROW EXCLUSIVE MODE;
+      LOCK TABLE %1$I.%4$I IN ROW EXCLUSIVE MODE;%9$s
       SELECT * INTO t FROM %1$I.cache_types WHERE id = %5$s;
       IF NOT FOUND THEN
         RAISE EXCEPTION 'pgcache: cache type "%%" does not exist (it was dropped)', %6$L USING ERRCODE = 'PC001';
@@ -475,7 +517,8 @@ BEGIN
     END $f$
   $w$, schema_name, writer_name, value_type, t.table_name, t.id, t.name, t.value_kind,
     CASE t.value_kind WHEN 'jsonb' THEN 'p_value, NULL, NULL, NULL' WHEN 'text' THEN 'NULL, p_value, NULL, NULL'
-                      WHEN 'bytea' THEN 'NULL, NULL, p_value, NULL' ELSE 'NULL, NULL, NULL, p_value' END);
+                      WHEN 'bytea' THEN 'NULL, NULL, p_value, NULL' ELSE 'NULL, NULL, NULL, p_value' END,
+    short_path);
   writer := format('%I.%I(text, %s, interval, text, jsonb)', schema_name, writer_name, value_type);
   EXECUTE format('COMMENT ON FUNCTION %s IS %L', writer,
     format('Stores a %s value of type %s under key for ttl (the type''s default when NULL), with optional model and attributes (meta); returns the expiry. As cache_set, for this type only.',

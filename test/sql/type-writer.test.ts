@@ -83,6 +83,23 @@ describe('cache_<type>_set', () => {
     expect(ttl[0].left_).toEqual({ minutes: 5 });
   });
 
+  it('stores what cache_set stores without attributes too (the one-statement path), and drops old tags', async () => {
+    await db.pool.query(`SELECT pgcache.cache_set('tw', 'd', '[1]'::jsonb, interval '1 hour', NULL, NULL, ARRAY['t'])`);
+    await db.pool.query(`SELECT pgcache.cache_tw_set('d', '{"y": "z"}', interval '1 hour', 'm')`);
+    await db.pool.query(`SELECT pgcache.cache_set('tw', 'e', '{"y": "z"}'::jsonb, interval '1 hour', 'm')`);
+    const { rows } = await db.pool.query(
+      `SELECT key, version, value_json, model, meta, tags, byte_size, expires_at - created_at AS ttl,
+              stale_at = expires_at AS fresh
+         FROM pgcache.cache_tw WHERE key IN ('d', 'e') ORDER BY key`,
+    );
+    expect(rows[0].tags).toBeNull();
+    expect(rows.map(({ key, ...rest }) => rest)).toEqual([rows[1], rows[1]].map(({ key, ...rest }) => rest));
+    await db.pool.query(`SELECT pgcache.cache_create_type('tw_never', 'text', pgcache.cache_ttl('never'))`);
+    const { rows: never } = await db.pool.query(`SELECT pgcache.cache_tw_never_set('k', 'v') AS expiry`);
+    expect(never[0].expiry).toBe(Number.POSITIVE_INFINITY);
+    await db.pool.query(`SELECT pgcache.cache_drop_type('tw_never')`);
+  });
+
   it('raises the SQLSTATEs of cache_set', async () => {
     expect(await sqlState(db.pool.query(`SELECT pgcache.cache_tw_set('', '1')`))).toBe('PC002');
     expect(await sqlState(db.pool.query(`SELECT pgcache.cache_tw_set(repeat('k', 1025), '1')`))).toBe('PC003');
