@@ -1,6 +1,8 @@
 // The options every database command shares (--database-url / DATABASE_URL, --schema) and the connection.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import pg from 'pg';
+import { type Cache, createCache } from '../client/cache.js';
+import { connectionAsPool } from '../client/connection.js';
 import { readCronSetting } from '../install/cron-setting.js';
 import { CliError } from './errors.js';
 
@@ -53,6 +55,26 @@ export async function withClient<T>(options: ConnectionOptions, fn: (client: pg.
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Runs fn with the typed client on one connected CLI connection (after checking pgcache is installed), so the
+ * commands reach the SQL through the client's methods; `client` is that same connection, for the command's own
+ * transaction control. Always closes it.
+ */
+export async function withCache<T>(
+  options: ConnectionOptions,
+  fn: (cache: Cache, client: pg.Client) => Promise<T>,
+): Promise<T> {
+  return withClient(options, async (client) => {
+    await requireInstalled(client, options);
+    const cache = await createCache({ pool: connectionAsPool(client), schema: options.schema });
+    try {
+      return await fn(cache, client);
+    } finally {
+      await cache.close();
+    }
+  });
 }
 
 /** Fails with a clear message (and how to fix it) when pgcache is not installed in the schema. */
