@@ -68,13 +68,30 @@ export async function withCache<T>(
 ): Promise<T> {
   return withClient(options, async (client) => {
     await requireInstalled(client, options);
-    const cache = await createCache({ pool: connectionAsPool(client), schema: options.schema });
+    const cache = await createCache({ pool: connectionAsPool(unprepared(client)), schema: options.schema });
     try {
       return await fn(cache, client);
     } finally {
       await cache.close();
     }
   });
+}
+
+/**
+ * The connection with the client's statements sent unnamed: a command runs each a few times, so preparing them
+ * buys nothing, and a PGlite server (`pgcache demo --serve`) shares one session, and its prepared statements,
+ * among all its connections, where a second client preparing the same names would fail.
+ */
+function unprepared(client: pg.Client): pg.Client {
+  const query = (config: unknown, values?: unknown) => {
+    const sent = config !== null && typeof config === 'object' ? { ...config, name: undefined } : config;
+    return (client.query as (c: unknown, v?: unknown) => Promise<pg.QueryResult>)(sent, values);
+  };
+  return {
+    query,
+    on: client.on.bind(client),
+    off: client.off.bind(client),
+  } as unknown as pg.Client;
 }
 
 /** Fails with a clear message (and how to fix it) when pgcache is not installed in the schema. */
