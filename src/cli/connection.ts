@@ -1,6 +1,8 @@
 // The options every database command shares (--database-url / DATABASE_URL, --schema) and the connection.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import pg from 'pg';
+import { type Cache, createCache } from '../client/cache.js';
+import { connectionAsPool } from '../client/connection.js';
 import { readCronSetting } from '../install/cron-setting.js';
 import { CliError } from './errors.js';
 
@@ -53,6 +55,43 @@ export async function withClient<T>(options: ConnectionOptions, fn: (client: pg.
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Runs fn with the typed client on one connected CLI connection (after checking pgcache is installed), so the
+ * commands reach the SQL through the client's methods; `client` is that same connection, for the command's own
+ * transaction control. Always closes it.
+ */
+export async function withCache<T>(
+  options: ConnectionOptions,
+  fn: (cache: Cache, client: pg.Client) => Promise<T>,
+): Promise<T> {
+  return withClient(options, async (client) => {
+    await requireInstalled(client, options);
+    const cache = await createCache({ pool: connectionAsPool(unprepared(client)), schema: options.schema });
+    try {
+      return await fn(cache, client);
+    } finally {
+      await cache.close();
+    }
+  });
+}
+
+/**
+ * The connection with the client's statements sent unnamed: a command runs each a few times, so preparing them
+ * buys nothing, and a PGlite server (`pgcache demo --serve`) shares one session, and its prepared statements,
+ * among all its connections, where a second client preparing the same names would fail.
+ */
+function unprepared(client: pg.Client): pg.Client {
+  const query = (config: unknown, values?: unknown) => {
+    const sent = config !== null && typeof config === 'object' ? { ...config, name: undefined } : config;
+    return (client.query as (c: unknown, v?: unknown) => Promise<pg.QueryResult>)(sent, values);
+  };
+  return {
+    query,
+    on: client.on.bind(client),
+    off: client.off.bind(client),
+  } as unknown as pg.Client;
 }
 
 /** Fails with a clear message (and how to fix it) when pgcache is not installed in the schema. */

@@ -384,12 +384,16 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     return Number(row?.n);
   }
 
-  /** Evicts entries of a type down to its budgets (or the given ones) under a policy. `cache_evict` */
+  /**
+   * Evicts entries of a type down to its budgets (or the given ones) under a policy. `maxBytes` is a number of
+   * bytes or a PostgreSQL size such as '64MB' (pg_size_bytes). `cache_evict`
+   */
   async evict(
     type: string,
-    options: { maxEntries?: number; maxBytes?: number; policy?: CacheStats['evictionPolicy'] } = {},
+    options: { maxEntries?: number; maxBytes?: number | string; policy?: CacheStats['evictionPolicy'] } = {},
   ): Promise<number> {
-    const [row] = await this.query(this.sql.evict, [
+    const statement = typeof options.maxBytes === 'string' ? this.sql.evictSized : this.sql.evict;
+    const [row] = await this.query(statement, [
       type,
       options.maxEntries ?? null,
       options.maxBytes ?? null,

@@ -204,6 +204,8 @@ export function buildStatements(schema: string) {
     dropType: { name: n('drop_type'), text: `SELECT ${S}.cache_drop_type($1) AS ok` },
     cleanupExpired: { name: n('cleanup_expired'), text: `SELECT ${S}.cache_cleanup_expired($1, $2) AS n` },
     evict: { name: n('evict'), text: `SELECT ${S}.cache_evict($1, $2, $3, $4) AS n` },
+    // maxBytes given as a PostgreSQL size ('64MB'), read by pg_size_bytes.
+    evictSized: { name: n('evict_sized'), text: `SELECT ${S}.cache_evict($1, $2, pg_size_bytes($3::text), $4) AS n` },
     registerModel: { name: n('register_model'), text: `SELECT ${S}.cache_register_model($1, $2) AS dimensions` },
   };
 }

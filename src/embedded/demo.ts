@@ -5,6 +5,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import pg from 'pg';
 import { fetchStats, renderStats } from '../cli/commands/stats.js';
 import { formatBytes, formatCount, formatDuration } from '../cli/format.js';
+import { createCache } from '../client/cache.js';
 import { migrate } from '../install/migrate.js';
 import { EMBEDDING_DIMENSIONS } from './fakes.js';
 import { type EmbeddedMaintenance, type MaintenanceRun, startEmbeddedMaintenance } from './maintenance.js';
@@ -147,8 +148,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     // the wait may have begun its transaction a moment too early to see them as expired).
     await sleep(Math.max(0, r.sessionsExpireAt - Date.now()) + 50);
     const runs: MaintenanceRun[] = [];
+    const stats = await createCache({ pool, schema });
     do runs.push(await maintenance.nextRun());
-    while (runs.length < 5 && (await fetchStats(pool, s)).find((t) => t.cache_type === 'default')?.entries);
+    while (runs.length < 5 && (await fetchStats(stats)).find((t) => t.cache_type === 'default')?.entries);
     const last = runs.at(-1) as MaintenanceRun;
     // On a slow machine the timer may expire some sessions while the workload still runs: count every run since
     // the workload began, from the maintenance history.
@@ -165,7 +167,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
 
     log('');
     log(`SELECT * FROM ${s}.cache_stats();`);
-    log(renderStats(await fetchStats(pool, s)));
+    log(renderStats(await fetchStats(stats)));
+    await stats.close();
     log('');
     if (options.serve) {
       log(`Serving until Ctrl-C. Try:  psql ${embedded.url}`);

@@ -115,6 +115,10 @@ describe('every core function', () => {
     expect(await sessions.get('s1')).toBeUndefined(); // evicted: the least recently used
     const stats = (await cache.stats()).find((s) => s.cacheType === 'sessions');
     expect(stats).toMatchObject({ valueKind: 'text', entries: 2, hits: 1, misses: 1, hitRate: 0.5, maxEntries: 2 });
+    // maxBytes as a PostgreSQL size, read by pg_size_bytes.
+    await expect(cache.evict('sessions', { maxBytes: 'lots' })).rejects.toThrow('invalid size: "lots"');
+    expect(await cache.evict('sessions', { maxBytes: '1GB' })).toBe(0);
+    expect(await cache.evict('sessions', { maxBytes: '0kB' })).toBe(2);
     await cache.dropType('sessions');
     expect(() => cache.type('sessions')).toThrow(UnknownCacheTypeError);
   });

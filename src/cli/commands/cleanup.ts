@@ -1,14 +1,8 @@
 // pgcache cleanup: deletes expired and invalidated entries through cache_cleanup_expired(type, batch),
 // one bounded batch per transaction, until a batch comes back short.
 import { Command } from 'commander';
-import {
-  type ConnectionOptions,
-  connectionOptions,
-  quotedSchema,
-  requireInstalled,
-  withClient,
-} from '../connection.js';
-import { formatCount, formatDuration, toNumber } from '../format.js';
+import { type ConnectionOptions, connectionOptions, withCache } from '../connection.js';
+import { formatCount, formatDuration } from '../format.js';
 import { progressBar } from '../progress.js';
 import { fetchStats } from './stats.js';
 
@@ -34,12 +28,10 @@ export function cleanupCommand(): Command {
     .option('--json', 'print the result as JSON')
     .option('--no-progress', 'never draw a progress bar')
     .action(async (options: CleanupOptions) => {
-      await withClient(options, async (client) => {
-        await requireInstalled(client, options);
-        const schema = quotedSchema(options);
+      await withCache(options, async (cache) => {
         const started = performance.now();
         // cache_stats() counts entries that are not live (expired or invalidated): the work to do.
-        const stats = await fetchStats(client, schema);
+        const stats = await fetchStats(cache);
         const todo = stats
           .filter((r) => options.type === undefined || r.cache_type === options.type)
           .reduce((sum, r) => sum + r.entries - r.valid_entries, 0);
@@ -48,11 +40,7 @@ export function cleanupCommand(): Command {
         let batches = 0;
         try {
           for (;;) {
-            const { rows } = await client.query(`SELECT ${schema}.cache_cleanup_expired($1, $2::integer) AS n`, [
-              options.type ?? null,
-              options.batch,
-            ]);
-            const n = toNumber(rows[0].n) ?? 0;
+            const n = await cache.cleanupExpired({ type: options.type, batch: Number(options.batch) });
             deleted += n;
             batches++;
             if (deleted > todo) bar.setTotal(deleted);

@@ -1,14 +1,9 @@
 // pgcache evict: brings cache types down to their entry and byte budgets through cache_evict(type, ...).
 import { Command } from 'commander';
-import {
-  type ConnectionOptions,
-  connectionOptions,
-  quotedSchema,
-  requireInstalled,
-  withClient,
-} from '../connection.js';
+import type { EvictionPolicy } from '../../client/types.js';
+import { type ConnectionOptions, connectionOptions, withCache } from '../connection.js';
 import { CliError } from '../errors.js';
-import { formatBytes, formatCount, formatDuration, toNumber } from '../format.js';
+import { formatBytes, formatCount, formatDuration } from '../format.js';
 import { progressBar } from '../progress.js';
 import { fetchStats } from './stats.js';
 
@@ -45,21 +40,20 @@ export function evictCommand(): Command {
       if (overrides && options.type === undefined) {
         throw new CliError('--max-entries, --max-bytes and --policy apply to one cache type: add --type <name>', 2);
       }
-      await withClient(options, async (client) => {
-        await requireInstalled(client, options);
-        const schema = quotedSchema(options);
+      await withCache(options, async (cache) => {
         const started = performance.now();
-        const types =
-          options.type !== undefined ? [options.type] : (await fetchStats(client, schema)).map((r) => r.cache_type);
+        const types = options.type !== undefined ? [options.type] : (await fetchStats(cache)).map((r) => r.cache_type);
         const bar = progressBar(types.length, { enabled: options.progress && types.length > 1, unit: 'types' });
         const results: { cache_type: string; evicted: number }[] = [];
         try {
           for (const [i, type] of types.entries()) {
-            const { rows } = await client.query(
-              `SELECT ${schema}.cache_evict($1, $2::bigint, pg_size_bytes($3), $4) AS n`,
-              [type, options.maxEntries ?? null, options.maxBytes ?? null, options.policy ?? null],
-            );
-            results.push({ cache_type: type, evicted: toNumber(rows[0].n) ?? 0 });
+            // --max-bytes goes as text, a PostgreSQL size; the policy is checked by cache_evict (PC010).
+            const evicted = await cache.evict(type, {
+              maxEntries: options.maxEntries === undefined ? undefined : Number(options.maxEntries),
+              maxBytes: options.maxBytes,
+              policy: options.policy as EvictionPolicy | undefined,
+            });
+            results.push({ cache_type: type, evicted });
             bar.update(i + 1);
           }
         } finally {
@@ -71,7 +65,7 @@ export function evictCommand(): Command {
           console.log(JSON.stringify({ evicted, types: results, ms: Math.round(ms) }));
           return;
         }
-        const after = new Map((await fetchStats(client, schema)).map((r) => [r.cache_type, r]));
+        const after = new Map((await fetchStats(cache)).map((r) => [r.cache_type, r]));
         for (const r of results) {
           const now = after.get(r.cache_type);
           if (r.evicted > 0 || options.type !== undefined) {

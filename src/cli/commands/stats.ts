@@ -1,13 +1,7 @@
 // pgcache stats: cache_stats() as a table, or as JSON for scripts.
 import { Command } from 'commander';
-import type pg from 'pg';
-import {
-  type ConnectionOptions,
-  connectionOptions,
-  quotedSchema,
-  requireInstalled,
-  withClient,
-} from '../connection.js';
+import type { Cache } from '../../client/cache.js';
+import { type ConnectionOptions, connectionOptions, withCache } from '../connection.js';
 import { CliError } from '../errors.js';
 import { formatBytes, formatCount, formatRate, renderTable, toNumber } from '../format.js';
 
@@ -27,21 +21,21 @@ export interface StatsRow {
   max_bytes: number | null;
 }
 
-export async function fetchStats(client: pg.ClientBase | pg.Pool, schema: string): Promise<StatsRow[]> {
-  const { rows } = await client.query(`SELECT * FROM ${schema}.cache_stats()`);
-  return rows.map((r) => ({
-    cache_type: r.cache_type,
-    value_kind: r.value_kind,
-    entries: toNumber(r.entries) ?? 0,
-    valid_entries: toNumber(r.valid_entries) ?? 0,
-    bytes: toNumber(r.bytes) ?? 0,
-    hits: toNumber(r.hits) ?? 0,
-    misses: toNumber(r.misses) ?? 0,
-    hit_rate: toNumber(r.hit_rate),
+/** cache_stats() through the client, as the CLI's rows (snake_case, bigint columns as numbers). */
+export async function fetchStats(cache: Cache): Promise<StatsRow[]> {
+  return (await cache.stats()).map((r) => ({
+    cache_type: r.cacheType,
+    value_kind: r.valueKind,
+    entries: r.entries,
+    valid_entries: r.validEntries,
+    bytes: r.bytes,
+    hits: r.hits,
+    misses: r.misses,
+    hit_rate: toNumber(r.hitRate),
     version: toNumber(r.version) ?? 0,
-    eviction_policy: r.eviction_policy,
-    max_entries: toNumber(r.max_entries),
-    max_bytes: toNumber(r.max_bytes),
+    eviction_policy: r.evictionPolicy,
+    max_entries: r.maxEntries,
+    max_bytes: r.maxBytes,
   }));
 }
 
@@ -80,9 +74,8 @@ export function statsCommand(): Command {
     .option('--json', 'print the rows as JSON')
     .option('-t, --type <name>', 'only this cache type')
     .action(async (options: ConnectionOptions & { json?: boolean; type?: string }) => {
-      await withClient(options, async (client) => {
-        await requireInstalled(client, options);
-        let rows = await fetchStats(client, quotedSchema(options));
+      await withCache(options, async (cache) => {
+        let rows = await fetchStats(cache);
         if (options.type !== undefined) rows = rows.filter((r) => r.cache_type === options.type);
         if (options.json) {
           console.log(JSON.stringify(rows, null, 2));
