@@ -269,3 +269,18 @@ BEGIN
     RAISE EXCEPTION 'pgcache: cache type "%" does not exist (it was dropped)', t.name USING ERRCODE = 'PC001';
   END IF;
 END $$;
+
+-- A setting's value; raises PC010 naming the setting when it is missing.
+CREATE OR REPLACE FUNCTION _setting(p_name text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+DECLARE
+  v text;
+BEGIN
+  SELECT value INTO v FROM cache_settings WHERE name = p_name;
+  IF v IS NULL THEN
+    RAISE EXCEPTION 'pgcache: setting "%" is missing from cache_settings', p_name USING ERRCODE = 'PC010',
+      HINT = 'Re-run the install (it restores missing settings with their defaults).';
+  END IF;
+  RETURN v;
+END $$;
+COMMENT ON FUNCTION _setting(text) IS 'The value of a cache_settings row; PC010 when it is missing.';

@@ -17,6 +17,36 @@ BEGIN
    WHERE e.type_id = t.id AND e.key = stale.key;
 END $$;
 
+-- One live entry of a type, or NULL: no count, no touch, no write of any kind (cache_peek, and reads on a
+-- hot standby; core/17_replica.sql).
+-- On a standby, a plan over the whole entries table would open every partition, and the first unlogged one
+-- raises "cannot access temporary or unlogged relations during recovery" even for a logged type's key. So
+-- there, once any type is unlogged, the lookup is planned for the type's own table alone (one-off plan).
+CREATE OR REPLACE FUNCTION _peek_entry(t cache_types, p_key text) RETURNS entries
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+  e entries;
+BEGIN
+  IF pg_is_in_recovery() THEN
+    IF t.unlogged THEN
+      RAISE EXCEPTION 'pgcache: cache type "%" is unlogged, so its entries exist only on the primary, not on this standby', t.name
+        USING ERRCODE = 'PC011',
+              HINT = 'Read unlogged types from the primary, or create the type logged to read it on standbys.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM cache_types WHERE unlogged) THEN
+      EXECUTE format('SELECT * FROM %I.%I WHERE key = $1 AND version = $2 AND expires_at > now()',
+                     current_schema(), t.table_name)
+         INTO e USING p_key, t.version;
+      RETURN e;
+    END IF;
+  END IF;
+  SELECT * INTO e FROM entries
+   WHERE type_id = t.id AND key = p_key AND version = t.version AND expires_at > now();
+  RETURN e;
+END $$;
+COMMENT ON FUNCTION _peek_entry(cache_types, text) IS
+  'One live entry of a type or NULL, without counting or touching; on a standby with unlogged types it reads only the type''s own table. PC011 for an unlogged type on a standby.';
+
 -- One live entry as a row (NULL on a miss), counting the hit or miss. p_kind, when given, must match the type.
 -- No SET clause of its own (each costs every call, at every level): it runs under its callers' pinned
 -- search_path and their plan_cache_mode = force_generic_plan.

@@ -145,7 +145,7 @@ BEGIN
     PERFORM _check_ttl(p_fresh_for);
   END IF;
   IF p_tags IS NOT NULL THEN
-    p_tags := _check_tags(p_tags);  -- core/18_tags.sql
+    p_tags := _check_tags(p_tags);  -- core/15_tags.sql
   END IF;
   IF t.tenant_scoped THEN
     p_key := _stored_key(t, p_key);
@@ -316,7 +316,7 @@ BEGIN
     RETURN 0;
   END IF;
   IF p_tags IS NOT NULL THEN
-    p_tags := _check_tags(p_tags);  -- every entry of the batch carries them (core/18_tags.sql)
+    p_tags := _check_tags(p_tags);  -- every entry of the batch carries them (core/15_tags.sql)
   END IF;
 
   IF p_vectors IS NOT NULL OR p_kind = 'vector' THEN
@@ -436,6 +436,44 @@ COMMENT ON FUNCTION cache_set_many(text, text[], text[]) IS 'Stores up to 1000 t
 COMMENT ON FUNCTION cache_set_many(text, text[], text[], interval, text[]) IS 'Stores up to 1000 text values for ttl in one transaction (all or none), each with the tags given.';
 COMMENT ON FUNCTION cache_set_many(text, text[], bytea[]) IS 'Stores up to 1000 bytea values in one transaction (all or none), default TTL.';
 COMMENT ON FUNCTION cache_set_many(text, text[], bytea[], interval, text[]) IS 'Stores up to 1000 bytea values for ttl in one transaction (all or none), each with the tags given.';
+
+-- Stale-while-revalidate: an entry fresh for p_fresh_for and then served stale until p_ttl, while one
+-- caller refreshes it (the client takes cache_lock without waiting to decide who).
+DROP FUNCTION IF EXISTS cache_set_fresh(text, text, jsonb, interval, interval);  -- before tags
+CREATE OR REPLACE FUNCTION cache_set_fresh(p_type text, p_key text, p_value jsonb, p_fresh_for interval, p_ttl interval,
+                                           p_tags text[] DEFAULT NULL)
+RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM _check_ttl(p_ttl);
+  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, p_ttl, NULL, NULL, NULL, NULL, p_fresh_for, p_tags);
+END $$;
+
+DROP FUNCTION IF EXISTS cache_set_fresh(text, text, text, interval, interval);  -- before tags
+CREATE OR REPLACE FUNCTION cache_set_fresh(p_type text, p_key text, p_value text, p_fresh_for interval, p_ttl interval,
+                                           p_tags text[] DEFAULT NULL)
+RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM _check_ttl(p_ttl);
+  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, p_ttl, NULL, NULL, NULL, NULL, p_fresh_for, p_tags);
+END $$;
+
+DROP FUNCTION IF EXISTS cache_set_fresh(text, text, bytea, interval, interval);  -- before tags
+CREATE OR REPLACE FUNCTION cache_set_fresh(p_type text, p_key text, p_value bytea, p_fresh_for interval, p_ttl interval,
+                                           p_tags text[] DEFAULT NULL)
+RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM _check_ttl(p_ttl);
+  RETURN _set_entry(p_type, p_key, 'bytea', NULL, NULL, p_value, NULL, p_ttl, NULL, NULL, NULL, NULL, p_fresh_for, p_tags);
+END $$;
+COMMENT ON FUNCTION cache_set_fresh(text, text, jsonb, interval, interval, text[]) IS
+  'Stores a jsonb value fresh for fresh_for (stale_at), kept and served stale until ttl (stale-while-revalidate).';
+COMMENT ON FUNCTION cache_set_fresh(text, text, text, interval, interval, text[]) IS
+  'Stores a text value fresh for fresh_for (stale_at), kept and served stale until ttl (stale-while-revalidate).';
+COMMENT ON FUNCTION cache_set_fresh(text, text, bytea, interval, interval, text[]) IS
+  'Stores a bytea value fresh for fresh_for (stale_at), kept and served stale until ttl (stale-while-revalidate).';
 
 -- A type's own writer, cache_<type>_set(key, value [, ttl, model, meta]): the single set the client sends.
 -- Generated per type (from its registry row, names quoted with format('%I')), so its statements are static:

@@ -2,7 +2,7 @@
 -- _entries_storage_options(); this brings tables made by an older install to the same settings, touching only
 -- tables whose settings differ (ALTER TABLE ... SET takes a SHARE UPDATE EXCLUSIVE lock). docs/operations.md
 -- explains each value.
--- A type's table may be hash-partitioned (core/21_partitioning.sql): the options belong on its leaf tables.
+-- A type's table may be hash-partitioned (core/18_partitioning.sql): the options belong on its leaf tables.
 DO $$
 DECLARE
   leaf record;

@@ -1,4 +1,4 @@
--- Monitoring views, beside cache_stats() (07_stats.sql) and cache_cron_jobs (12_cron.sql). None of them
+-- Monitoring views, beside cache_stats() (08_stats.sql) and cache_cron_jobs (19_cron.sql). None of them
 -- shows cached values.
 
 -- Size on disk per type: the heap, its TOAST table (large values) and its indexes, with autovacuum's view of it.

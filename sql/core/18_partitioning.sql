@@ -22,47 +22,6 @@ END $$;
 COMMENT ON FUNCTION _type_partitions(cache_types) IS
   'The number of tables holding a type''s entries: 1 for a plain table, N for a table hash-partitioned by key, 0 if it is missing.';
 
--- Creates a type's table as cache_create_type() does (same storage options and value check),
--- either plain (p_partitions = 1) or hash-partitioned by key into p_partitions leaves. Options and UNLOGGED
--- go on the leaves: a partitioned table has no storage of its own. A test compares both shapes with a table
--- made by cache_create_type(), so the two cannot drift apart unnoticed.
-CREATE OR REPLACE FUNCTION _create_type_table(t cache_types, p_partitions integer) RETURNS void
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-DECLARE
-  schema_name text := current_schema();
-  persistence text := CASE WHEN t.unlogged THEN 'UNLOGGED' ELSE '' END;
-  options text := array_to_string(_entries_storage_options(), ', ');
-  leaf text;
-  i integer;
-BEGIN
-  IF p_partitions = 1 THEN
-    EXECUTE format('CREATE %s TABLE %I.%I PARTITION OF %I.entries FOR VALUES IN (%s) WITH (%s)',
-      persistence, schema_name, t.table_name, schema_name, t.id, options);
-    EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, t.table_name,
-      format('pgcache entries of type %s (%s values). Use the cache_* functions.', t.name, t.value_kind));
-  ELSE
-    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.entries FOR VALUES IN (%s) PARTITION BY HASH (key)',
-      schema_name, t.table_name, schema_name, t.id);
-    EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, t.table_name,
-      format('pgcache entries of type %s (%s values), hash-partitioned by key into %s tables %s$0..%s. Use the cache_* functions.',
-             t.name, t.value_kind, p_partitions, t.table_name, p_partitions - 1));
-    FOR i IN 0 .. p_partitions - 1 LOOP
-      leaf := t.table_name || '$' || i;
-      EXECUTE format('CREATE %s TABLE %I.%I PARTITION OF %I.%I FOR VALUES WITH (MODULUS %s, REMAINDER %s) WITH (%s)',
-        persistence, schema_name, leaf, schema_name, t.table_name, p_partitions, i, options);
-      EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, leaf,
-        format('pgcache entries of type %s whose key hashes to %s mod %s. Use the cache_* functions.', t.name, i, p_partitions));
-    END LOOP;
-  END IF;
-  -- On a partitioned table, the constraint is created on every leaf as well.
-  EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I CHECK (%I IS NOT NULL)',
-    schema_name, t.table_name, t.table_name || '_value_present',
-    CASE t.value_kind WHEN 'jsonb' THEN 'value_json' WHEN 'text' THEN 'value_text'
-                      WHEN 'bytea' THEN 'value_bytes' ELSE 'value_vector' END);
-END $$;
-COMMENT ON FUNCTION _create_type_table(cache_types, integer) IS
-  'Creates a type''s table (a partition of entries), plain or hash-partitioned by key into N leaves, with the storage options and value check of cache_create_type().';
-
 CREATE OR REPLACE FUNCTION cache_hash_partition_type(p_type text, p_partitions integer, p_keep_entries boolean DEFAULT true)
 RETURNS bigint
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
