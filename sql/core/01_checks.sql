@@ -270,6 +270,29 @@ BEGIN
   END IF;
 END $$;
 
+-- Grants p_privilege (e.g. 'SELECT ON <view>') to this install's role of p_group (reader, writer or admin),
+-- as pgcache_install names it. Without the record or the role (a role that may not create roles installs
+-- without them), nothing: core/30_security.sql grants what exists when it runs.
+CREATE OR REPLACE FUNCTION _grant_to_group(p_group text, p_privilege text) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  schema_name text := current_schema();
+  role_name text;
+BEGIN
+  IF p_group IS NULL OR p_group NOT IN ('reader', 'writer', 'admin') THEN
+    RAISE EXCEPTION 'pgcache: group must be reader, writer or admin, got %', coalesce(p_group, 'NULL') USING ERRCODE = 'PC010';
+  END IF;
+  -- The record is read with dynamic SQL: functions of this file are created before it exists on an upgrade.
+  IF to_regclass(format('%I.pgcache_install', schema_name)) IS NOT NULL THEN
+    EXECUTE format('SELECT %I FROM %I.pgcache_install', p_group || '_role', schema_name) INTO role_name;
+  END IF;
+  IF role_name IS NOT NULL AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name) THEN
+    EXECUTE format('GRANT %s TO %I', p_privilege, role_name);
+  END IF;
+END $$;
+COMMENT ON FUNCTION _grant_to_group(text, text) IS
+  'Grants a privilege to this install''s reader, writer or admin role, when pgcache_install names one that exists.';
+
 -- A setting's value; raises PC010 naming the setting when it is missing.
 CREATE OR REPLACE FUNCTION _setting(p_name text) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$

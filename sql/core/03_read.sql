@@ -264,7 +264,6 @@ LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   schema_name text := current_schema();
   view_name text := t.table_name || '_live';
-  reader text;
 BEGIN
   -- One shape per type, no join: the type's version is a one-row InitPlan (read once per call, never per row)
   -- and touch_interval a literal (it is fixed at cache_create_type). A tenant-scoped type adds the scope and
@@ -288,13 +287,7 @@ BEGIN
   EXECUTE format('COMMENT ON VIEW %I.%I IS %L', schema_name, view_name,
     format('pgcache live entries of type %s, for the client''s reads (SELECT: the reader role). Does not count hits.', t.name));
   EXECUTE format('REVOKE ALL ON %I.%I FROM PUBLIC', schema_name, view_name);
-  -- The install record names the reader role (an install without one leaves the grant to 30_security.sql).
-  IF to_regclass(format('%I.pgcache_install', schema_name)) IS NOT NULL THEN
-    EXECUTE format('SELECT reader_role FROM %I.pgcache_install', schema_name) INTO reader;
-  END IF;
-  IF reader IS NOT NULL AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = reader) THEN
-    EXECUTE format('GRANT SELECT ON %I.%I TO %I', schema_name, view_name, reader);
-  END IF;
+  PERFORM _grant_to_group('reader', format('SELECT ON %I.%I', schema_name, view_name));
 END $$;
 COMMENT ON FUNCTION _create_read_view(cache_types) IS
   'Creates (or re-creates) the read view cache_<type>_live of a type, SELECT granted to the reader role only.';

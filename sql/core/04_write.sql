@@ -501,7 +501,6 @@ DECLARE
   value_size text := CASE t.value_kind WHEN 'jsonb' THEN 'pg_column_size(p_value)' ELSE 'octet_length(p_value)' END;
   short_path text := '';
   writer text;
-  writer_role text;
 BEGIN
   IF t.value_kind <> 'vector' THEN
     -- The seconds-only TTL test is _check_ttl's own first test; anything else goes to the full path.
@@ -562,13 +561,7 @@ BEGIN
     format('Stores a %s value of type %s under key for ttl (the type''s default when NULL), with optional model and attributes (meta); returns the expiry. As cache_set, for this type only.',
            t.value_kind, t.name));
   EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', writer);
-  -- The install record names the writer role (an install without one leaves the grant to 30_security.sql).
-  IF to_regclass(format('%I.pgcache_install', schema_name)) IS NOT NULL THEN
-    EXECUTE format('SELECT writer_role FROM %I.pgcache_install', schema_name) INTO writer_role;
-    IF writer_role IS NOT NULL AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = writer_role) THEN
-      EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', writer, writer_role);
-    END IF;
-  END IF;
+  PERFORM _grant_to_group('writer', format('EXECUTE ON FUNCTION %s', writer));
 END $$;
 COMMENT ON FUNCTION _create_type_writer(cache_types) IS
   'Creates (or re-creates) the writer cache_<type>_set of a type, EXECUTE granted to the writer role only.';

@@ -12,10 +12,10 @@ $$;
 COMMENT ON FUNCTION _entries_storage_options() IS
   'Storage parameters (fillfactor, autovacuum) of every cache type''s table; see docs/operations.md.';
 
--- Creates a type's table as cache_create_type() does (same storage options and value check),
--- either plain (p_partitions = 1) or hash-partitioned by key into p_partitions leaves. Options and UNLOGGED
--- go on the leaves: a partitioned table has no storage of its own. A test compares both shapes with a table
--- made by cache_create_type(), so the two cannot drift apart unnoticed.
+-- Creates a type's table, a partition of entries with the storage options and the value check: plain
+-- (p_partitions = 1, as cache_create_type() makes it) or hash-partitioned by key into p_partitions leaves
+-- (cache_hash_partition_type(), core/18_partitioning.sql). Options and UNLOGGED go on the leaves: a
+-- partitioned table has no storage of its own.
 CREATE OR REPLACE FUNCTION _create_type_table(t cache_types, p_partitions integer) RETURNS void
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
@@ -51,7 +51,22 @@ BEGIN
                       WHEN 'bytea' THEN 'value_bytes' ELSE 'value_vector' END);
 END $$;
 COMMENT ON FUNCTION _create_type_table(cache_types, integer) IS
-  'Creates a type''s table (a partition of entries), plain or hash-partitioned by key into N leaves, with the storage options and value check of cache_create_type().';
+  'Creates a type''s table (a partition of entries), plain or hash-partitioned by key into N leaves, with the storage options and the value check.';
+
+-- Every table that holds entries, per type: the type's own table, or each leaf of it when it is
+-- hash-partitioned (core/18_partitioning.sql). The one list of them: the monitoring views cache_sizes and
+-- cache_partitions, the storage options, expiry sweeps and partition counts all read it. The views run it as
+-- their caller, so it is the admin role's (core/30_security.sql).
+CREATE OR REPLACE FUNCTION _type_tables()
+RETURNS TABLE (type_id smallint, cache_type text, type_table text, leaf oid)
+LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
+  SELECT t.id, t.name, t.table_name, tree.relid::oid
+    FROM cache_types t
+   CROSS JOIN LATERAL pg_partition_tree(to_regclass(format('%I.%I', current_schema(), t.table_name))) tree
+   WHERE tree.isleaf
+$$;
+COMMENT ON FUNCTION _type_tables() IS
+  'Per cache type, each table holding its entries: its own table, or each hash partition of it.';
 
 CREATE OR REPLACE FUNCTION cache_create_type(
   p_name            text,
@@ -128,20 +143,10 @@ BEGIN
     RAISE EXCEPTION 'pgcache: cache type "%" already exists', p_name USING ERRCODE = 'PC009';
   END;
 
-  -- The type's table is a partition of entries. fillfactor leaves room on each page so read-side touches
-  -- stay HOT; autovacuum runs early because cache tables churn (see docs/operations.md).
-  EXECUTE format(
-    'CREATE %s TABLE %I.%I PARTITION OF %I.entries FOR VALUES IN (%s) WITH (%s)',
-    CASE WHEN t.unlogged THEN 'UNLOGGED' ELSE '' END, schema_name, t.table_name, schema_name, t.id,
-    array_to_string(_entries_storage_options(), ', '));
-  EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I CHECK (%I IS NOT NULL)',
-    schema_name, t.table_name, t.table_name || '_value_present',
-    CASE t.value_kind WHEN 'jsonb' THEN 'value_json' WHEN 'text' THEN 'value_text'
-                      WHEN 'bytea' THEN 'value_bytes' ELSE 'value_vector' END);
-  -- No index but the primary key: an overwrite changes expires_at, so an index on it would make every
-  -- overwrite a non-HOT update that adds index entries. Expired rows are found by ctid-range sweeps.
-  EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, t.table_name,
-    format('pgcache entries of type %s (%s values). Use the cache_* functions.', t.name, t.value_kind));
+  -- The type's table is a partition of entries; no index but the primary key: an overwrite changes
+  -- expires_at, so an index on it would make every overwrite a non-HOT update that adds index entries.
+  -- Expired rows are found by ctid-range sweeps.
+  PERFORM _create_type_table(t, 1);
 
   -- Hit and miss totals are UNLOGGED sequences: nextval() never blocks, writes no WAL and needs no commit
   -- flush, so counting adds next to nothing to the read path. The price: they restart at 0 after a crash.

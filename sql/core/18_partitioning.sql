@@ -8,16 +8,8 @@
 -- How many tables hold the type's entries: 1 for a plain table, else the number of hash partitions.
 CREATE OR REPLACE FUNCTION _type_partitions(t cache_types) RETURNS integer
 LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
-DECLARE
-  rel regclass := to_regclass(format('%I.%I', current_schema(), t.table_name));
 BEGIN
-  IF rel IS NULL THEN
-    RETURN 0;
-  END IF;
-  IF (SELECT relkind FROM pg_class WHERE oid = rel) = 'p' THEN
-    RETURN (SELECT count(*) FROM pg_inherits WHERE inhparent = rel);
-  END IF;
-  RETURN 1;
+  RETURN (SELECT count(*) FROM _type_tables() tt WHERE tt.type_id = t.id);
 END $$;
 COMMENT ON FUNCTION _type_partitions(cache_types) IS
   'The number of tables holding a type''s entries: 1 for a plain table, N for a table hash-partitioned by key, 0 if it is missing.';
@@ -81,21 +73,15 @@ COMMENT ON FUNCTION cache_hash_partition_type(text, integer, boolean) IS
 
 -- Every table that holds entries, per type: the type's own table, or each of its hash partitions.
 CREATE OR REPLACE VIEW cache_partitions AS
-SELECT t.name AS cache_type,
+SELECT t.cache_type,
        leaf.relname::text AS table_name,
        b.modulus,
        b.remainder,
        leaf.relpersistence = 'u' AS unlogged,
        CASE WHEN leaf.reltuples >= 0 THEN leaf.reltuples::bigint END AS rows_estimate,
        pg_total_relation_size(leaf.oid) AS total_bytes
-  FROM cache_types t
-  JOIN pg_inherits i ON i.inhparent = 'entries'::regclass
-  JOIN pg_class c ON c.oid = i.inhrelid AND c.relname = t.table_name
-  CROSS JOIN LATERAL (
-    SELECT c.oid AS oid WHERE c.relkind = 'r'
-    UNION ALL
-    SELECT i2.inhrelid FROM pg_inherits i2 WHERE i2.inhparent = c.oid AND c.relkind = 'p') l
-  JOIN pg_class leaf ON leaf.oid = l.oid
+  FROM _type_tables() t
+  JOIN pg_class leaf ON leaf.oid = t.leaf
   CROSS JOIN LATERAL (
     SELECT m[1]::integer AS modulus, m[2]::integer AS remainder
       FROM (SELECT regexp_match(pg_get_expr(leaf.relpartbound, leaf.oid), 'modulus (\d+), remainder (\d+)') AS m) r) b;

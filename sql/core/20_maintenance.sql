@@ -98,9 +98,9 @@ BEGIN
   p_grace := greatest(coalesce(p_grace, interval '0'), interval '0');
   FOR t IN SELECT * FROM cache_types WHERE p_type IS NULL OR name = p_type ORDER BY id LOOP
     EXIT WHEN deleted >= p_batch;
-    SELECT coalesce(max(pg_relation_size(tree.relid)), 0) / current_setting('block_size')::bigint INTO pages
-      FROM pg_partition_tree(to_regclass(format('%I.%I', current_schema(), t.table_name))) tree
-     WHERE tree.isleaf;
+    SELECT coalesce(max(pg_relation_size(tt.leaf)), 0) / current_setting('block_size')::bigint INTO pages
+      FROM _type_tables() tt
+     WHERE tt.type_id = t.id;
     first_page := 0;
     WHILE first_page < pages AND deleted < p_batch LOOP
       -- Materialized, so the LIMIT picks one set of rows (a correlated IN could re-run it per row).
@@ -131,6 +131,18 @@ END $$;
 COMMENT ON FUNCTION cache_cleanup_expired(text, integer) IS
   'Deletes up to batch expired or invalidated entries (one type, or all when type is NULL), skipping locked rows. Returns the count.';
 
+-- A type's entries and bytes now, and how far they exceed the budgets given (0 when within; a NULL budget
+-- never is exceeded). What cache_evict and cache_maintenance() compare with the budgets.
+CREATE OR REPLACE FUNCTION _over_budget(p_type_id smallint, p_max_entries bigint, p_max_bytes bigint,
+                                        OUT entry_count bigint, OUT byte_count bigint,
+                                        OUT excess_entries bigint, OUT excess_bytes bigint)
+LANGUAGE sql AS $$
+  SELECT u.n, u.bytes, greatest(u.n - coalesce(p_max_entries, u.n), 0), greatest(u.bytes - coalesce(p_max_bytes, u.bytes), 0)
+    FROM (SELECT count(*) AS n, coalesce(sum(byte_size), 0) AS bytes FROM entries WHERE type_id = p_type_id) u
+$$;
+COMMENT ON FUNCTION _over_budget(smallint, bigint, bigint) IS
+  'A type''s entries and bytes, and by how much they exceed the budgets given (NULL: no budget).';
+
 -- Evicts entries of a type until it holds at most p_max_entries entries and p_max_bytes bytes (each NULL:
 -- the type's budget). Expired and invalidated entries go first, then the policy's order:
 --   lru  least recently touched first   lfu  lowest hit score first
@@ -160,9 +172,7 @@ BEGIN
     RETURN 0;
   END IF;
 
-  SELECT count(*), coalesce(sum(byte_size), 0) INTO entry_count, byte_count FROM entries WHERE type_id = t.id;
-  excess_entries := greatest(entry_count - coalesce(entry_budget, entry_count), 0);
-  excess_bytes := greatest(byte_count - coalesce(byte_budget, byte_count), 0);
+  SELECT * INTO entry_count, byte_count, excess_entries, excess_bytes FROM _over_budget(t.id, entry_budget, byte_budget);
   IF excess_entries = 0 AND excess_bytes = 0 THEN
     RETURN 0;
   END IF;
@@ -206,6 +216,35 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_evict_lru(text, bigint, bigint) IS
   'Evicts least recently used entries until the type fits max_entries and max_bytes (NULL: its budgets). Returns the count.';
+
+-- One clean-up of a run, a batch at a time until a batch comes back short (nothing left) or the run's
+-- deadline has passed: 'expired' (one type's expired and invalidated rows, _cleanup_expired), 'leases'
+-- (core/14_leases.sql) or 'rate_limits' (core/13_rate_limit.sql). complete is false when time ran out first.
+CREATE OR REPLACE FUNCTION _cleanup_batches(p_what text, p_type text, p_batch integer, p_grace interval,
+                                            p_deadline timestamptz, OUT deleted bigint, OUT complete boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  n bigint;
+BEGIN
+  deleted := 0;
+  complete := true;
+  LOOP
+    n := CASE p_what WHEN 'expired' THEN _cleanup_expired(p_type, p_batch, p_grace)
+                     WHEN 'leases' THEN _cleanup_leases(p_batch)
+                     WHEN 'rate_limits' THEN _cleanup_rate_limits(p_batch) END;
+    IF n IS NULL THEN
+      RAISE EXCEPTION 'pgcache: unknown clean-up "%"', p_what USING ERRCODE = 'PC010';
+    END IF;
+    deleted := deleted + n;
+    EXIT WHEN n < p_batch;
+    IF clock_timestamp() >= p_deadline THEN
+      complete := false;
+      EXIT;
+    END IF;
+  END LOOP;
+END $$;
+COMMENT ON FUNCTION _cleanup_batches(text, text, integer, interval, timestamptz) IS
+  'Runs one clean-up (expired, leases, rate_limits) in batches until done or past the deadline; the rows deleted and whether it finished.';
 
 CREATE OR REPLACE FUNCTION cache_maintenance() RETURNS SETOF cache_maintenance_history
 LANGUAGE plpgsql
@@ -286,21 +325,11 @@ BEGIN
     done_types := done_types + 1;
 
     BEGIN
-      LOOP
-        n := _cleanup_expired(t.name, batch, grace);
-        expired := expired + n;
-        EXIT WHEN n < batch;
-        IF clock_timestamp() >= deadline THEN
-          complete := false;
-          EXIT;
-        END IF;
-      END LOOP;
+      SELECT * INTO expired, complete FROM _cleanup_batches('expired', t.name, batch, grace, deadline);
 
       IF t.max_entries IS NOT NULL OR t.max_bytes IS NOT NULL OR snapshot_due THEN
         LOOP
-          SELECT count(*), coalesce(sum(byte_size), 0) INTO entry_count, byte_count FROM entries WHERE type_id = t.id;
-          over_entries := greatest(entry_count - coalesce(t.max_entries, entry_count), 0);
-          over_bytes := greatest(byte_count - coalesce(t.max_bytes, byte_count), 0);
+          SELECT * INTO entry_count, byte_count, over_entries, over_bytes FROM _over_budget(t.id, t.max_entries, t.max_bytes);
           EXIT WHEN over_entries = 0 AND over_bytes = 0;
           IF clock_timestamp() >= deadline THEN
             complete := false;
@@ -372,9 +401,7 @@ BEGIN
 
   -- Expired leases (core/14_leases.sql), a batch at a time while the time budget lasts.
   BEGIN
-    LOOP
-      EXIT WHEN _cleanup_leases(batch) < batch OR clock_timestamp() >= deadline;
-    END LOOP;
+    PERFORM _cleanup_batches('leases', NULL, batch, NULL, deadline);
   EXCEPTION WHEN lock_not_available THEN
     NULL;  -- left for the next run
   END;
@@ -386,15 +413,7 @@ BEGIN
   complete := true;
   err := NULL;
   BEGIN
-    LOOP
-      n := _cleanup_rate_limits(batch);
-      expired := expired + n;
-      EXIT WHEN n < batch;
-      IF clock_timestamp() >= deadline THEN
-        complete := false;
-        EXIT;
-      END IF;
-    END LOOP;
+    SELECT * INTO expired, complete FROM _cleanup_batches('rate_limits', NULL, batch, NULL, deadline);
   EXCEPTION WHEN OTHERS THEN
     expired := 0;
     complete := false;

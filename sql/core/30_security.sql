@@ -63,12 +63,13 @@ DECLARE
     'cache_schedule_maintenance', 'cache_unschedule_maintenance', 'cache_cron_status_query',
     'cache_hash_partition_type', 'cache_semantic_index', 'cache_semantic_index_sql', 'cache_register_model',
     '_cron_jobs',  -- the rows of the cache_cron_jobs view, which runs it as the caller
+    '_type_tables',  -- the tables of cache_sizes and cache_partitions, views that run it as the caller
     'cache_watch_trigger'];  -- attached by cache_watch_table, which runs as the caller (so the caller needs it)
   -- Admin functions that run as their caller (SECURITY INVOKER, path pinned): they create or drop triggers on the
   -- caller's own tables, which the install owner may not touch.
   invoker_api text[] := ARRAY['cache_watch_table', 'cache_unwatch_table'];
   -- Helpers: executable by the owner only (and so by the SECURITY DEFINER functions).
-  internal text[] := ARRAY['_check_batch', '_cleanup_expired', '_check_key', '_check_kind', '_check_meta', '_check_model',
+  internal text[] := ARRAY['_check_batch', '_cleanup_expired', '_cleanup_batches', '_over_budget', '_grant_to_group', '_check_key', '_check_kind', '_check_meta', '_check_model',
     '_check_model_width', '_check_ttl', '_check_type_alive', '_check_vector', '_create_read_view', '_create_type_table', '_drop_read_view', '_cron_database',
     '_cron_elsewhere', '_cron_here', '_cron_job_names', '_cron_trim', '_cron_trim_sql', '_cron_usable',
     '_entries_storage_options', '_get_entry', '_like_prefix', '_model_width', '_notify', '_notify_tag',
