@@ -109,7 +109,9 @@ describe('migrations and sql/install.sql', () => {
   it('apply the same files: every file an install.sql lists is applied by some migration, and no other', async () => {
     const { currentVersion, installFiles, releasedVersions } = await import('../migrations/lib/install-files.js');
     const applied = new Set<string>();
-    const names = readdirSync(`${repoRoot}/migrations`).filter((f) => /^\d{4}_.*\.js$/.test(f)).sort();
+    const names = readdirSync(`${repoRoot}/migrations`)
+      .filter((f) => /^\d{4}_.*\.js$/.test(f))
+      .sort();
     for (const name of names) {
       const migration = await import(`../migrations/${name}`);
       for (const file of migration.files as string[]) applied.add(file);
@@ -121,7 +123,11 @@ describe('migrations and sql/install.sql', () => {
     expect([...applied].sort()).toEqual([...listed].sort());
     // The current version's files are exactly what its migration, the newest, applies.
     const current = (await import(`../migrations/${names[names.length - 1]}`)).files as string[];
-    expect([...current].sort()).toEqual(installFiles().filter((f: string) => f !== 'prelude.sql').sort());
+    expect([...current].sort()).toEqual(
+      installFiles()
+        .filter((f: string) => f !== 'prelude.sql')
+        .sort(),
+    );
   });
 });
 
