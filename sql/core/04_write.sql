@@ -187,12 +187,13 @@ END $$;
 
 -- Stores one entry of a type named by the caller: the type lock and registry row of _write_type, then
 -- _store_entry. The path of the public setters (cache_set, cache_set_with_embedding, cache_set_fresh).
+-- Every argument after p_kind defaults to NULL: callers name the ones they pass (p_json => p_value, ...).
 DROP FUNCTION IF EXISTS _set_entry(text, text, text, jsonb, text, bytea, real[], interval, text, jsonb, real[]);  -- 0.1 signature
 DROP FUNCTION IF EXISTS _set_entry(text, text, text, jsonb, text, bytea, real[], interval, text, jsonb, real[], text, interval);
 CREATE OR REPLACE FUNCTION _set_entry(
   p_type text, p_key text, p_kind text,
-  p_json jsonb, p_text text, p_bytes bytea, p_vector real[],
-  p_ttl interval, p_model text, p_meta jsonb,
+  p_json jsonb DEFAULT NULL, p_text text DEFAULT NULL, p_bytes bytea DEFAULT NULL, p_vector real[] DEFAULT NULL,
+  p_ttl interval DEFAULT NULL, p_model text DEFAULT NULL, p_meta jsonb DEFAULT NULL,
   p_embedding real[] DEFAULT NULL, p_scope text DEFAULT NULL, p_fresh_for interval DEFAULT NULL,
   p_tags text[] DEFAULT NULL
 ) RETURNS timestamptz
@@ -206,7 +207,7 @@ END $$;
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value jsonb) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, NULL, NULL, NULL);
+  RETURN _set_entry(p_type, p_key, 'jsonb', p_json => p_value);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set(text, text, jsonb, interval, text, jsonb);  -- before tags
@@ -216,13 +217,14 @@ CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value jsonb, p_t
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
+  RETURN _set_entry(p_type, p_key, 'jsonb', p_json => p_value,
+                    p_ttl => p_ttl, p_model => p_model, p_meta => p_meta, p_tags => p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value text) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, NULL, NULL, NULL);
+  RETURN _set_entry(p_type, p_key, 'text', p_text => p_value);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set(text, text, text, interval, text, jsonb);  -- before tags
@@ -232,13 +234,14 @@ CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value text, p_tt
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
+  RETURN _set_entry(p_type, p_key, 'text', p_text => p_value,
+                    p_ttl => p_ttl, p_model => p_model, p_meta => p_meta, p_tags => p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value bytea) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_entry(p_type, p_key, 'bytea', NULL, NULL, p_value, NULL, NULL, NULL, NULL);
+  RETURN _set_entry(p_type, p_key, 'bytea', p_bytes => p_value);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set(text, text, bytea, interval, text, jsonb);  -- before tags
@@ -248,14 +251,15 @@ CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value bytea, p_t
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'bytea', NULL, NULL, p_value, NULL, p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
+  RETURN _set_entry(p_type, p_key, 'bytea', p_bytes => p_value,
+                    p_ttl => p_ttl, p_model => p_model, p_meta => p_meta, p_tags => p_tags);
 END $$;
 
 -- Vectors as real[] work without pgvector; with it, cache_set(type, key, vector, ...) is added (sql/vector).
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value real[], p_model text) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value, NULL, p_model, NULL);
+  RETURN _set_entry(p_type, p_key, 'vector', p_vector => p_value, p_model => p_model);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set(text, text, real[], interval, text, jsonb);  -- before tags
@@ -264,7 +268,8 @@ CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value real[], p_
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value, p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
+  RETURN _set_entry(p_type, p_key, 'vector', p_vector => p_value,
+                    p_ttl => p_ttl, p_model => p_model, p_meta => p_meta, p_tags => p_tags);
 END $$;
 
 COMMENT ON FUNCTION cache_set(text, text, jsonb) IS 'Stores a jsonb value under key with the type''s default TTL; returns the expiry.';
@@ -285,11 +290,12 @@ COMMENT ON FUNCTION cache_set(text, text, real[], interval, text, jsonb, text[])
 -- last element, and one INSERT ... SELECT ... ON CONFLICT writes the rows in key order (as prefix deletes
 -- lock them, so concurrent batches cannot deadlock). Vector batches, with their per-element width checks,
 -- go through _store_entry element by element, under the batch's one type lock. No SET clause: it runs under
--- its caller's pinned search_path and is executable by the owner only.
+-- its caller's pinned search_path and is executable by the owner only. Callers name the arguments after
+-- p_keys that they pass (p_jsons => p_values, ...).
 DROP FUNCTION IF EXISTS _set_many(text, text, text[], interval, jsonb[], text[], bytea[]);  -- 0.1 signature
 DROP FUNCTION IF EXISTS _set_many(text, text, text[], interval, jsonb[], text[], bytea[], real[], text);
-CREATE OR REPLACE FUNCTION _set_many(p_type text, p_kind text, p_keys text[], p_ttl interval,
-                                     p_jsons jsonb[], p_texts text[], p_bytes bytea[],
+CREATE OR REPLACE FUNCTION _set_many(p_type text, p_kind text, p_keys text[], p_ttl interval DEFAULT NULL,
+                                     p_jsons jsonb[] DEFAULT NULL, p_texts text[] DEFAULT NULL, p_bytes bytea[] DEFAULT NULL,
                                      p_vectors real[] DEFAULT NULL, p_model text DEFAULT NULL,
                                      p_tags text[] DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql AS $$
@@ -388,7 +394,7 @@ END $$;
 CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values jsonb[]) RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_many(p_type, 'jsonb', p_keys, NULL, p_values, NULL, NULL);
+  RETURN _set_many(p_type, 'jsonb', p_keys, p_jsons => p_values);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set_many(text, text[], jsonb[], interval);  -- before tags
@@ -397,13 +403,13 @@ CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values j
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_many(p_type, 'jsonb', p_keys, p_ttl, p_values, NULL, NULL, NULL, NULL, p_tags);
+  RETURN _set_many(p_type, 'jsonb', p_keys, p_ttl => p_ttl, p_jsons => p_values, p_tags => p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values text[]) RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_many(p_type, 'text', p_keys, NULL, NULL, p_values, NULL);
+  RETURN _set_many(p_type, 'text', p_keys, p_texts => p_values);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set_many(text, text[], text[], interval);  -- before tags
@@ -412,13 +418,13 @@ CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values t
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_many(p_type, 'text', p_keys, p_ttl, NULL, p_values, NULL, NULL, NULL, p_tags);
+  RETURN _set_many(p_type, 'text', p_keys, p_ttl => p_ttl, p_texts => p_values, p_tags => p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values bytea[]) RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_many(p_type, 'bytea', p_keys, NULL, NULL, NULL, p_values);
+  RETURN _set_many(p_type, 'bytea', p_keys, p_bytes => p_values);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set_many(text, text[], bytea[], interval);  -- before tags
@@ -427,7 +433,7 @@ CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values b
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_many(p_type, 'bytea', p_keys, p_ttl, NULL, NULL, p_values, NULL, NULL, p_tags);
+  RETURN _set_many(p_type, 'bytea', p_keys, p_ttl => p_ttl, p_bytes => p_values, p_tags => p_tags);
 END $$;
 
 COMMENT ON FUNCTION cache_set_many(text, text[], jsonb[]) IS 'Stores up to 1000 jsonb values in one transaction (all or none), default TTL.';
@@ -446,7 +452,8 @@ RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, p_ttl, NULL, NULL, NULL, NULL, p_fresh_for, p_tags);
+  RETURN _set_entry(p_type, p_key, 'jsonb', p_json => p_value,
+                    p_ttl => p_ttl, p_fresh_for => p_fresh_for, p_tags => p_tags);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set_fresh(text, text, text, interval, interval);  -- before tags
@@ -456,7 +463,8 @@ RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, p_ttl, NULL, NULL, NULL, NULL, p_fresh_for, p_tags);
+  RETURN _set_entry(p_type, p_key, 'text', p_text => p_value,
+                    p_ttl => p_ttl, p_fresh_for => p_fresh_for, p_tags => p_tags);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set_fresh(text, text, bytea, interval, interval);  -- before tags
@@ -466,7 +474,8 @@ RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'bytea', NULL, NULL, p_value, NULL, p_ttl, NULL, NULL, NULL, NULL, p_fresh_for, p_tags);
+  RETURN _set_entry(p_type, p_key, 'bytea', p_bytes => p_value,
+                    p_ttl => p_ttl, p_fresh_for => p_fresh_for, p_tags => p_tags);
 END $$;
 COMMENT ON FUNCTION cache_set_fresh(text, text, jsonb, interval, interval, text[]) IS
   'Stores a jsonb value fresh for fresh_for (stale_at), kept and served stale until ttl (stale-while-revalidate).';

@@ -13,7 +13,9 @@ BEGIN
   IF p_embedding IS NULL THEN
     RAISE EXCEPTION 'pgcache: argument "embedding" must not be NULL' USING ERRCODE = 'PC010';
   END IF;
-  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, p_ttl, p_model, p_meta, p_embedding, p_scope, NULL, p_tags);
+  RETURN _set_entry(p_type, p_key, 'text', p_text => p_value,
+                    p_ttl => p_ttl, p_model => p_model, p_meta => p_meta, p_embedding => p_embedding,
+                    p_scope => p_scope, p_tags => p_tags);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set_with_embedding(text, text, jsonb, real[], text, interval, text, jsonb);  -- before tags
@@ -26,7 +28,9 @@ BEGIN
   IF p_embedding IS NULL THEN
     RAISE EXCEPTION 'pgcache: argument "embedding" must not be NULL' USING ERRCODE = 'PC010';
   END IF;
-  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, p_ttl, p_model, p_meta, p_embedding, p_scope, NULL, p_tags);
+  RETURN _set_entry(p_type, p_key, 'jsonb', p_json => p_value,
+                    p_ttl => p_ttl, p_model => p_model, p_meta => p_meta, p_embedding => p_embedding,
+                    p_scope => p_scope, p_tags => p_tags);
 END $$;
 COMMENT ON FUNCTION cache_set_with_embedding(text, text, text, real[], text, interval, text, jsonb, text[]) IS
   'Stores a text value with the embedding (of model) it is found by in semantic lookups, within scope (NULL: global).';
@@ -37,7 +41,7 @@ COMMENT ON FUNCTION cache_set_with_embedding(text, text, jsonb, real[], text, in
 CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values real[], p_model text) RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_many(p_type, 'vector', p_keys, NULL, NULL, NULL, NULL, p_values, p_model);
+  RETURN _set_many(p_type, 'vector', p_keys, p_vectors => p_values, p_model => p_model);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set_many(text, text[], real[], text, interval);  -- before tags
@@ -47,7 +51,8 @@ RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_many(p_type, 'vector', p_keys, p_ttl, NULL, NULL, NULL, p_values, p_model, p_tags);
+  RETURN _set_many(p_type, 'vector', p_keys,
+                   p_ttl => p_ttl, p_vectors => p_values, p_model => p_model, p_tags => p_tags);
 END $$;
 COMMENT ON FUNCTION cache_set_many(text, text[], real[], text) IS
   'Stores up to 1000 vectors of one model (a 2-D real[], one row per key) in one transaction, default TTL.';
