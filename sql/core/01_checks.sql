@@ -307,3 +307,28 @@ BEGIN
   RETURN v;
 END $$;
 COMMENT ON FUNCTION _setting(text) IS 'The value of a cache_settings row; PC010 when it is missing.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_type', 'internal'),
+  ('_check_key', 'internal'),
+  ('_ttl_never', 'internal'),
+  ('_expiry', 'internal'),
+  ('_check_ttl', 'internal'),
+  ('_check_kind', 'internal'),
+  ('_check_batch', 'internal'),
+  ('cache_ttl', 'reader'),
+  ('cache_key', 'reader'),
+  ('_tenant', 'internal'),
+  ('_session_tenant', 'internal'),
+  ('_stored_key', 'internal'),
+  ('_user_key', 'internal'),
+  ('_tenant_version', 'internal'),
+  ('_lock_type', 'internal'),
+  ('_write_type', 'internal'),
+  ('_write_version', 'internal'),
+  ('_type_dropped', 'internal'),
+  ('_check_type_alive', 'internal'),
+  ('_grant_to_group', 'internal'),
+  ('_setting', 'internal')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -60,3 +60,10 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_set_notify(text, boolean) IS
   'Turns change notifications (channel notify.channel, keyed tags only) of a type on or off (needed by client near-caches); returns the setting.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_notify_tag', 'internal'),
+  ('_notify', 'internal'),
+  ('cache_set_notify', 'admin')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -339,3 +339,21 @@ BEGIN
     PERFORM _create_read_view(t);
   END LOOP;
 END $$;
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_touch', 'internal'),
+  ('_peek_entry', 'internal'),
+  ('_get_entry', 'internal'),
+  ('cache_get', 'reader'),
+  ('cache_get_text', 'reader'),
+  ('cache_get_bytea', 'reader'),
+  ('cache_get_real_array', 'reader'),
+  ('cache_get_entry', 'reader'),
+  ('cache_get_many', 'reader'),
+  ('cache_scan', 'reader'),
+  ('cache_read_bytea', 'reader'),
+  ('_create_read_view', 'internal'),
+  ('_drop_read_view', 'internal'),
+  ('cache_record_reads', 'reader')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -592,3 +592,20 @@ BEGIN
     PERFORM _create_type_writer(t);
   END LOOP;
 END $$;
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_check_vector', 'internal'),
+  ('_check_model', 'internal'),
+  ('_check_model_width', 'internal'),
+  ('cache_register_model', 'admin'),
+  ('_check_meta', 'internal'),
+  ('_store_entry', 'internal'),
+  ('_set_entry', 'internal'),
+  ('cache_set', 'writer'),
+  ('_set_many', 'internal'),
+  ('cache_set_many', 'writer'),
+  ('cache_set_fresh', 'writer'),
+  ('_create_type_writer', 'internal'),
+  ('_drop_type_writer', 'internal')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -219,3 +219,14 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_set_tenant_scoped(text, boolean) IS
   'Scopes every key of an empty type to the session setting pgcache.tenant (or stops doing so). PC010 if the type holds entries.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_entries_storage_options', 'internal'),
+  ('_create_type_table', 'internal'),
+  ('_type_tables', 'admin'),  -- the tables of cache_sizes and cache_partitions, views that run it as the caller
+  ('cache_create_type', 'admin'),
+  ('cache_drop_type', 'admin'),
+  ('cache_default_ttl', 'reader'),
+  ('cache_set_tenant_scoped', 'admin')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -155,3 +155,14 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_bump_version(text) IS
   'Invalidates every entry of a type (of a tenant-scoped type: of the calling tenant) at once (O(1)) by moving it to a new key-space version; maintenance removes the old rows. Returns the new version.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('cache_delete', 'writer'),
+  ('cache_delete_many', 'writer'),
+  ('cache_touch', 'writer'),
+  ('_like_prefix', 'internal'),
+  ('cache_invalidate_prefix', 'writer'),
+  ('cache_invalidate_pattern', 'writer'),
+  ('cache_bump_version', 'writer')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

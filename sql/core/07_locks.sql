@@ -42,3 +42,9 @@ BEGIN
   RETURN pg_advisory_unlock(hashtext('pgcache:' || current_schema() || ':' || p_type), hashtext(_stored_key(_type(p_type), p_key)));
 END $$;
 COMMENT ON FUNCTION cache_unlock(text, text) IS 'Releases the compute lock of (type, key) held by this session.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('cache_lock', 'writer'),
+  ('cache_unlock', 'writer')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -69,3 +69,9 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_vector_search_key(real[], jsonb, text) IS
   'Stable key for a vector-search result from query vector, filters and knowledge-base version.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('cache_set_with_embedding', 'writer'),
+  ('cache_vector_search_key', 'reader')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

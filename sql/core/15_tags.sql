@@ -127,3 +127,10 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_invalidate_tags(text[], text) IS
   'Deletes the entries (of one type, or of all when type is NULL) carrying any of the tags, in the caller''s transaction; a tenant only its own. Returns how many were live.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_check_tags', 'internal'),
+  ('_invalidate_tags', 'internal'),
+  ('cache_invalidate_tags', 'writer')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

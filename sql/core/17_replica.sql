@@ -49,3 +49,9 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_replica_status() IS
   'Whether this server is a hot standby and, if so, the WAL received and replayed, the bytes received but not yet replayed, and the commit time of the last replayed transaction (since_last_replay also grows while the primary is idle). NULLs on a primary.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('cache_peek', 'reader'),
+  ('cache_replica_status', 'reader')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -87,3 +87,9 @@ SELECT t.cache_type,
       FROM (SELECT regexp_match(pg_get_expr(leaf.relpartbound, leaf.oid), 'modulus (\d+), remainder (\d+)') AS m) r) b;
 COMMENT ON VIEW cache_partitions IS
   'Per cache type, each table holding its entries (its own table, or each hash partition with modulus and remainder), with row estimate and total bytes (heap, TOAST, indexes).';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_type_partitions', 'internal'),
+  ('cache_hash_partition_type', 'admin')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -435,3 +435,14 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_maintenance() IS
   'Per type: deletes expired rows in batches, evicts down to the budgets under the type''s policy, records the run in cache_maintenance_history and hit-rate snapshots, trims old history. Bounded by maintenance.* settings.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_cleanup_expired', 'internal'),
+  ('cache_cleanup_expired', 'admin'),
+  ('_over_budget', 'internal'),
+  ('cache_evict', 'admin'),
+  ('cache_evict_lru', 'admin'),
+  ('_cleanup_batches', 'internal'),
+  ('cache_maintenance', 'admin')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

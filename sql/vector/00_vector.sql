@@ -44,3 +44,8 @@ DO $$
 BEGIN
   PERFORM set_config('search_path', format('%I, pg_temp', current_schema()), true);
 END $$;
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('cache_get_vector', 'reader')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;
