@@ -92,7 +92,7 @@ COMMENT ON COLUMN entries.last_accessed_at IS 'Last touch by a read (at most one
 ALTER TABLE entries ADD COLUMN IF NOT EXISTS scope text;
 ALTER TABLE entries ADD COLUMN IF NOT EXISTS stale_at timestamptz;
 -- Audio and other bytea values are usually compressed already: store them uncompressed, which also lets
--- cache_read_bytea() read a slice without detoasting the whole value.
+-- cache_get_bytea_slice() read a slice without detoasting the whole value.
 ALTER TABLE entries ALTER COLUMN value_bytes SET STORAGE EXTERNAL;
 COMMENT ON COLUMN entries.scope IS 'Namespace or tenant of the entry; semantic lookups match only their own scope (NULL is the global scope).';
 COMMENT ON COLUMN entries.stale_at IS 'After this the entry is stale but still served while one caller refreshes it (stale-while-revalidate).';

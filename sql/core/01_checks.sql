@@ -189,7 +189,7 @@ END $$;
 -- Type locks: table locks on the type's own table (cache_<type>), held until commit. Only the install owner
 -- may lock its tables, so no other role can hold them to stall a type (an advisory lock anyone could take).
 -- Every write takes ROW EXCLUSIVE (writes share it, and their INSERT takes it anyway); changes of the key space
--- take a mode that conflicts with it: cache_bump_version and cache_set_tenant_scoped SHARE, cache_drop_type
+-- take a mode that conflicts with it: cache_bump_version and cache_configure_tenant_scoped SHARE, cache_drop_type
 -- ACCESS EXCLUSIVE. So a batch is written at one version, no write lands in a dropped type, and no write made
 -- before a tenant switch commits after it. A type dropped while we wait raises PC001. The parent entries is
 -- locked first, as every query on it and DROP TABLE of a partition lock it, so lock orders never cross.

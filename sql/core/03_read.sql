@@ -216,7 +216,7 @@ COMMENT ON FUNCTION cache_scan(text, text, text, integer) IS
 -- A slice of a bytea value (for streaming multi-megabyte audio in chunks) and the value's full length.
 -- bytea is stored uncompressed (STORAGE EXTERNAL), so a slice reads only its own TOAST chunks. The first
 -- slice (offset 0) counts as the hit or miss. Returns no row on a miss.
-CREATE OR REPLACE FUNCTION cache_read_bytea(p_type text, p_key text, p_offset integer, p_length integer)
+CREATE OR REPLACE FUNCTION cache_get_bytea_slice(p_type text, p_key text, p_offset integer, p_length integer)
 RETURNS TABLE (total integer, chunk bytea)
 LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
@@ -246,8 +246,17 @@ BEGIN
     END IF;
   END IF;
 END $$;
-COMMENT ON FUNCTION cache_read_bytea(text, text, integer, integer) IS
+COMMENT ON FUNCTION cache_get_bytea_slice(text, text, integer, integer) IS
   'A slice (offset, length in bytes) of a live bytea entry and its total length; no row on a miss. For streaming large values.';
+
+-- Deprecated alias of cache_get_bytea_slice, kept for one release (CHANGELOG.md).
+CREATE OR REPLACE FUNCTION cache_read_bytea(p_type text, p_key text, p_offset integer, p_length integer)
+RETURNS TABLE (total integer, chunk bytea)
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN QUERY SELECT s.total, s.chunk FROM cache_get_bytea_slice(p_type, p_key, p_offset, p_length) s;
+END $$;
+COMMENT ON FUNCTION cache_read_bytea(text, text, integer, integer) IS 'Deprecated: use cache_get_bytea_slice (same arguments).';
 
 -- The read view of a type, cache_<type>_live: the live entries of the type's table, as the client reads them
 -- with a named prepared statement (the plan is the bare primary-key probe plus a one-row InitPlan for the
@@ -267,7 +276,7 @@ DECLARE
 BEGIN
   -- One shape per type, no join: the type's version is a one-row InitPlan (read once per call, never per row)
   -- and touch_interval a literal (it is fixed at cache_create_type). A tenant-scoped type adds the scope and
-  -- the tenant's version; cache_set_tenant_scoped re-creates the view when that changes.
+  -- the tenant's version; cache_configure_tenant_scoped re-creates the view when that changes.
   EXECUTE format($v$
     CREATE OR REPLACE VIEW %1$I.%2$I WITH (security_barrier) AS
     SELECT e.key, e.value_json, e.value_text, e.value_bytes, e.value_vector, e.model, e.meta, e.stale_at,
@@ -352,6 +361,7 @@ INSERT INTO pgcache_functions (function_name, role_group) VALUES
   ('cache_get_entry', 'reader'),
   ('cache_get_many', 'reader'),
   ('cache_scan', 'reader'),
+  ('cache_get_bytea_slice', 'reader'),
   ('cache_read_bytea', 'reader'),
   ('_create_read_view', 'internal'),
   ('_drop_read_view', 'internal'),

@@ -194,7 +194,7 @@ END $$;
 COMMENT ON FUNCTION cache_default_ttl(text) IS 'The default TTL of a cache type. Raises PC001 if it does not exist.';
 
 -- Makes a type tenant-scoped (or not). Only while it holds no entries: existing keys carry no tenant.
-CREATE OR REPLACE FUNCTION cache_set_tenant_scoped(p_type text, p_tenant_scoped boolean) RETURNS boolean
+CREATE OR REPLACE FUNCTION cache_configure_tenant_scoped(p_type text, p_tenant_scoped boolean) RETURNS boolean
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   t cache_types;
@@ -217,8 +217,16 @@ BEGIN
   PERFORM _create_read_view(t);  -- the view's shape depends on the scoping (core/03_read.sql)
   RETURN p_tenant_scoped;
 END $$;
-COMMENT ON FUNCTION cache_set_tenant_scoped(text, boolean) IS
+COMMENT ON FUNCTION cache_configure_tenant_scoped(text, boolean) IS
   'Scopes every key of an empty type to the session setting pgcache.tenant (or stops doing so). PC010 if the type holds entries.';
+
+-- Deprecated alias of cache_configure_tenant_scoped, kept for one release (CHANGELOG.md).
+CREATE OR REPLACE FUNCTION cache_set_tenant_scoped(p_type text, p_tenant_scoped boolean) RETURNS boolean
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN cache_configure_tenant_scoped(p_type, p_tenant_scoped);
+END $$;
+COMMENT ON FUNCTION cache_set_tenant_scoped(text, boolean) IS 'Deprecated: use cache_configure_tenant_scoped (same arguments).';
 
 -- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
 INSERT INTO pgcache_functions (function_name, role_group) VALUES
@@ -228,5 +236,6 @@ INSERT INTO pgcache_functions (function_name, role_group) VALUES
   ('cache_create_type', 'admin'),
   ('cache_drop_type', 'admin'),
   ('cache_default_ttl', 'reader'),
+  ('cache_configure_tenant_scoped', 'admin'),
   ('cache_set_tenant_scoped', 'admin')
 ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

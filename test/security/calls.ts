@@ -255,6 +255,11 @@ export const CALLS: Call[] = [
     group: 'reader',
     sql: `SELECT * FROM SCHEMA.cache_read_bytea('audio_chunks', 'k', 0, 2)`,
   },
+  {
+    fn: 'cache_get_bytea_slice(text,text,integer,integer)',
+    group: 'reader',
+    sql: `SELECT * FROM SCHEMA.cache_get_bytea_slice('audio_chunks', 'k', 0, 2)`,
+  },
   { fn: 'cache_peek(text,text)', group: 'reader', sql: `SELECT * FROM SCHEMA.cache_peek('default', 'k')` },
   { fn: 'cache_stats()', group: 'reader', sql: `SELECT * FROM SCHEMA.cache_stats()` },
   { fn: 'cache_replica_status()', group: 'reader', sql: `SELECT * FROM SCHEMA.cache_replica_status()` },
@@ -303,6 +308,16 @@ export const CALLS: Call[] = [
     sql: `SELECT SCHEMA.cache_create_type('adv_made', 'jsonb', interval '1 hour', 10)`,
   },
   { fn: 'cache_set_notify(text,boolean)', group: 'admin', sql: `SELECT SCHEMA.cache_set_notify('adv_made', true)` },
+  {
+    fn: 'cache_configure_notify(text,boolean)',
+    group: 'admin',
+    sql: `SELECT SCHEMA.cache_configure_notify('adv_made', true)`,
+  },
+  {
+    fn: 'cache_configure_tenant_scoped(text,boolean)',
+    group: 'admin',
+    sql: `SELECT SCHEMA.cache_configure_tenant_scoped('adv_made', true)`,
+  },
   {
     fn: 'cache_set_tenant_scoped(text,boolean)',
     group: 'admin',
