@@ -270,6 +270,40 @@ BEGIN
   END IF;
 END $$;
 
+-- Escapes LIKE's wildcards and escape character so a prefix matches only itself.
+CREATE OR REPLACE FUNCTION _like_prefix(p_prefix text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT replace(replace(replace(p_prefix, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+$$;
+
+
+-- Tags (core/15_tags.sql) are non-empty text of at most 256 bytes, at most 64 per entry (p_limit elsewhere), without NULLs.
+-- Returns them sorted and distinct, or NULL for none (an empty array).
+CREATE OR REPLACE FUNCTION _check_tags(p_tags text[], p_limit integer DEFAULT 64) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  bad text;
+BEGIN
+  IF p_tags IS NULL OR cardinality(p_tags) = 0 THEN
+    RETURN NULL;
+  END IF;
+  IF array_ndims(p_tags) <> 1 THEN
+    RAISE EXCEPTION 'pgcache: argument "tags" must be a one-dimensional array of text' USING ERRCODE = 'PC018';
+  END IF;
+  IF cardinality(p_tags) > p_limit THEN
+    RAISE EXCEPTION 'pgcache: argument "tags" has % tags; the limit is %', cardinality(p_tags), p_limit
+      USING ERRCODE = 'PC018';
+  END IF;
+  SELECT coalesce(quote_literal(x), 'NULL') INTO bad FROM unnest(p_tags) x
+   WHERE x IS NULL OR x = '' OR octet_length(x) > 256 LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'pgcache: argument "tags" must hold non-empty strings of at most 256 bytes, got %', left(bad, 80)
+      USING ERRCODE = 'PC018';
+  END IF;
+  RETURN ARRAY(SELECT DISTINCT x COLLATE "C" FROM unnest(p_tags) x ORDER BY 1);
+END $$;
+
+
 -- Grants p_privilege (e.g. 'SELECT ON <view>') to this install's role of p_group (reader, writer or admin),
 -- as pgcache_install names it. Without the record or the role (a role that may not create roles installs
 -- without them), nothing: core/30_security.sql grants what exists when it runs.
@@ -310,6 +344,8 @@ COMMENT ON FUNCTION _setting(text) IS 'The value of a cache_settings row; PC010 
 
 -- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
 INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_like_prefix', 'internal'),
+  ('_check_tags', 'internal'),
   ('_type', 'internal'),
   ('_check_key', 'internal'),
   ('_ttl_never', 'internal'),

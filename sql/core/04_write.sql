@@ -145,7 +145,7 @@ BEGIN
     PERFORM _check_ttl(p_fresh_for);
   END IF;
   IF p_tags IS NOT NULL THEN
-    p_tags := _check_tags(p_tags);  -- core/15_tags.sql
+    p_tags := _check_tags(p_tags);
   END IF;
   IF t.tenant_scoped THEN
     p_key := _stored_key(t, p_key);

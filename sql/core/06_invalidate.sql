@@ -71,12 +71,6 @@ END $$;
 COMMENT ON FUNCTION cache_touch(text, text, interval) IS 'Sets a live entry''s expiry to now() + ttl; false if there is no live entry.';
 COMMENT ON FUNCTION cache_touch(text, text) IS 'Sets a live entry''s expiry to now() + the type''s default TTL; false if there is no live entry.';
 
--- Escapes LIKE's wildcards and escape character so a prefix matches only itself.
-CREATE OR REPLACE FUNCTION _like_prefix(p_prefix text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT replace(replace(replace(p_prefix, '\', '\\'), '%', '\%'), '_', '\_') || '%'
-$$;
-
 CREATE OR REPLACE FUNCTION cache_invalidate_prefix(p_type text, p_prefix text) RETURNS bigint
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
@@ -161,7 +155,6 @@ INSERT INTO pgcache_functions (function_name, role_group) VALUES
   ('cache_delete', 'writer'),
   ('cache_delete_many', 'writer'),
   ('cache_touch', 'writer'),
-  ('_like_prefix', 'internal'),
   ('cache_invalidate_prefix', 'writer'),
   ('cache_invalidate_pattern', 'writer'),
   ('cache_bump_version', 'writer')
