@@ -106,15 +106,28 @@ describe('managed-style database: no superuser, no pgvector, no pg_cron', () => 
 });
 
 describe('migrations and sql/install.sql', () => {
-  it('apply the same files: every file install.sql lists is applied by some migration, and no other', async () => {
-    const { installFiles } = await import('../migrations/lib/install-files.js');
+  it('apply the same files: every file an install.sql lists is applied by some migration, and no other', async () => {
+    const { currentVersion, installFiles, releasedVersions } = await import('../migrations/lib/install-files.js');
     const applied = new Set<string>();
-    for (const name of readdirSync(`${repoRoot}/migrations`).filter((f) => /^\d{4}_.*\.js$/.test(f))) {
+    const names = readdirSync(`${repoRoot}/migrations`)
+      .filter((f) => /^\d{4}_.*\.js$/.test(f))
+      .sort();
+    for (const name of names) {
       const migration = await import(`../migrations/${name}`);
       for (const file of migration.files as string[]) applied.add(file);
     }
-    const listed = installFiles().filter((f: string) => f !== 'prelude.sql');
+    // A released version's migrations apply its frozen files, whose names a later version may have changed.
+    const versions = new Set<string>([...releasedVersions(), currentVersion()]);
+    const listed = new Set<string>([...versions].flatMap((v) => installFiles(v) as string[]));
+    listed.delete('prelude.sql');
     expect([...applied].sort()).toEqual([...listed].sort());
+    // The current version's files are exactly what its migration, the newest, applies.
+    const current = (await import(`../migrations/${names[names.length - 1]}`)).files as string[];
+    expect([...current].sort()).toEqual(
+      installFiles()
+        .filter((f: string) => f !== 'prelude.sql')
+        .sort(),
+    );
   });
 });
 

@@ -16,6 +16,16 @@ INSERT INTO cache_settings (name, value, description) VALUES
 ON CONFLICT (name) DO NOTHING;
 
 -- The registry of cache types. Every dynamic statement in pgcache takes its identifiers from here.
+-- Who may call each function of the install: every file classifies the functions it defines, and
+-- core/30_security.sql grants by these rows. The per-type writers (cache_<type>_set) and semantic lookups
+-- (_semantic_lookup_*) are created at run time and classified there.
+CREATE TABLE IF NOT EXISTS pgcache_functions (
+  function_name text PRIMARY KEY,
+  role_group    text NOT NULL CHECK (role_group IN ('reader', 'writer', 'admin', 'invoker', 'internal'))
+);
+COMMENT ON TABLE pgcache_functions IS
+  'The group whose role may call each pgcache function: reader, writer, admin, invoker (admin, runs as the caller) or internal (owner only).';
+
 CREATE TABLE IF NOT EXISTS cache_types (
   id               smallint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   name             text NOT NULL UNIQUE CHECK (name ~ '^[a-z][a-z0-9_]{0,47}$'),
@@ -82,7 +92,7 @@ COMMENT ON COLUMN entries.last_accessed_at IS 'Last touch by a read (at most one
 ALTER TABLE entries ADD COLUMN IF NOT EXISTS scope text;
 ALTER TABLE entries ADD COLUMN IF NOT EXISTS stale_at timestamptz;
 -- Audio and other bytea values are usually compressed already: store them uncompressed, which also lets
--- cache_read_bytea() read a slice without detoasting the whole value.
+-- cache_get_bytea_slice() read a slice without detoasting the whole value.
 ALTER TABLE entries ALTER COLUMN value_bytes SET STORAGE EXTERNAL;
 COMMENT ON COLUMN entries.scope IS 'Namespace or tenant of the entry; semantic lookups match only their own scope (NULL is the global scope).';
 COMMENT ON COLUMN entries.stale_at IS 'After this the entry is stale but still served while one caller refreshes it (stale-while-revalidate).';

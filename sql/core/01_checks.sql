@@ -189,7 +189,7 @@ END $$;
 -- Type locks: table locks on the type's own table (cache_<type>), held until commit. Only the install owner
 -- may lock its tables, so no other role can hold them to stall a type (an advisory lock anyone could take).
 -- Every write takes ROW EXCLUSIVE (writes share it, and their INSERT takes it anyway); changes of the key space
--- take a mode that conflicts with it: cache_bump_version and cache_set_tenant_scoped SHARE, cache_drop_type
+-- take a mode that conflicts with it: cache_bump_version and cache_configure_tenant_scoped SHARE, cache_drop_type
 -- ACCESS EXCLUSIVE. So a batch is written at one version, no write lands in a dropped type, and no write made
 -- before a tenant switch commits after it. A type dropped while we wait raises PC001. The parent entries is
 -- locked first, as every query on it and DROP TABLE of a partition lock it, so lock orders never cross.
@@ -269,3 +269,102 @@ BEGIN
     RAISE EXCEPTION 'pgcache: cache type "%" does not exist (it was dropped)', t.name USING ERRCODE = 'PC001';
   END IF;
 END $$;
+
+-- Escapes LIKE's wildcards and escape character so a prefix matches only itself.
+CREATE OR REPLACE FUNCTION _like_prefix(p_prefix text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT replace(replace(replace(p_prefix, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+$$;
+
+
+-- Tags (core/15_tags.sql) are non-empty text of at most 256 bytes, at most 64 per entry (p_limit elsewhere), without NULLs.
+-- Returns them sorted and distinct, or NULL for none (an empty array).
+CREATE OR REPLACE FUNCTION _check_tags(p_tags text[], p_limit integer DEFAULT 64) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  bad text;
+BEGIN
+  IF p_tags IS NULL OR cardinality(p_tags) = 0 THEN
+    RETURN NULL;
+  END IF;
+  IF array_ndims(p_tags) <> 1 THEN
+    RAISE EXCEPTION 'pgcache: argument "tags" must be a one-dimensional array of text' USING ERRCODE = 'PC018';
+  END IF;
+  IF cardinality(p_tags) > p_limit THEN
+    RAISE EXCEPTION 'pgcache: argument "tags" has % tags; the limit is %', cardinality(p_tags), p_limit
+      USING ERRCODE = 'PC018';
+  END IF;
+  SELECT coalesce(quote_literal(x), 'NULL') INTO bad FROM unnest(p_tags) x
+   WHERE x IS NULL OR x = '' OR octet_length(x) > 256 LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'pgcache: argument "tags" must hold non-empty strings of at most 256 bytes, got %', left(bad, 80)
+      USING ERRCODE = 'PC018';
+  END IF;
+  RETURN ARRAY(SELECT DISTINCT x COLLATE "C" FROM unnest(p_tags) x ORDER BY 1);
+END $$;
+
+
+-- Grants p_privilege (e.g. 'SELECT ON <view>') to this install's role of p_group (reader, writer or admin),
+-- as pgcache_install names it. Without the record or the role (a role that may not create roles installs
+-- without them), nothing: core/30_security.sql grants what exists when it runs.
+CREATE OR REPLACE FUNCTION _grant_to_group(p_group text, p_privilege text) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  schema_name text := current_schema();
+  role_name text;
+BEGIN
+  IF p_group IS NULL OR p_group NOT IN ('reader', 'writer', 'admin') THEN
+    RAISE EXCEPTION 'pgcache: group must be reader, writer or admin, got %', coalesce(p_group, 'NULL') USING ERRCODE = 'PC010';
+  END IF;
+  -- The record is read with dynamic SQL: functions of this file are created before it exists on an upgrade.
+  IF to_regclass(format('%I.pgcache_install', schema_name)) IS NOT NULL THEN
+    EXECUTE format('SELECT %I FROM %I.pgcache_install', p_group || '_role', schema_name) INTO role_name;
+  END IF;
+  IF role_name IS NOT NULL AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name) THEN
+    EXECUTE format('GRANT %s TO %I', p_privilege, role_name);
+  END IF;
+END $$;
+COMMENT ON FUNCTION _grant_to_group(text, text) IS
+  'Grants a privilege to this install''s reader, writer or admin role, when pgcache_install names one that exists.';
+
+-- A setting's value; raises PC010 naming the setting when it is missing.
+CREATE OR REPLACE FUNCTION _setting(p_name text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+DECLARE
+  v text;
+BEGIN
+  SELECT value INTO v FROM cache_settings WHERE name = p_name;
+  IF v IS NULL THEN
+    RAISE EXCEPTION 'pgcache: setting "%" is missing from cache_settings', p_name USING ERRCODE = 'PC010',
+      HINT = 'Re-run the install (it restores missing settings with their defaults).';
+  END IF;
+  RETURN v;
+END $$;
+COMMENT ON FUNCTION _setting(text) IS 'The value of a cache_settings row; PC010 when it is missing.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_like_prefix', 'internal'),
+  ('_check_tags', 'internal'),
+  ('_type', 'internal'),
+  ('_check_key', 'internal'),
+  ('_ttl_never', 'internal'),
+  ('_expiry', 'internal'),
+  ('_check_ttl', 'internal'),
+  ('_check_kind', 'internal'),
+  ('_check_batch', 'internal'),
+  ('cache_ttl', 'reader'),
+  ('cache_key', 'reader'),
+  ('_tenant', 'internal'),
+  ('_session_tenant', 'internal'),
+  ('_stored_key', 'internal'),
+  ('_user_key', 'internal'),
+  ('_tenant_version', 'internal'),
+  ('_lock_type', 'internal'),
+  ('_write_type', 'internal'),
+  ('_write_version', 'internal'),
+  ('_type_dropped', 'internal'),
+  ('_check_type_alive', 'internal'),
+  ('_grant_to_group', 'internal'),
+  ('_setting', 'internal')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -17,6 +17,36 @@ BEGIN
    WHERE e.type_id = t.id AND e.key = stale.key;
 END $$;
 
+-- One live entry of a type, or NULL: no count, no touch, no write of any kind (cache_peek, and reads on a
+-- hot standby; core/17_replica.sql).
+-- On a standby, a plan over the whole entries table would open every partition, and the first unlogged one
+-- raises "cannot access temporary or unlogged relations during recovery" even for a logged type's key. So
+-- there, once any type is unlogged, the lookup is planned for the type's own table alone (one-off plan).
+CREATE OR REPLACE FUNCTION _peek_entry(t cache_types, p_key text) RETURNS entries
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+  e entries;
+BEGIN
+  IF pg_is_in_recovery() THEN
+    IF t.unlogged THEN
+      RAISE EXCEPTION 'pgcache: cache type "%" is unlogged, so its entries exist only on the primary, not on this standby', t.name
+        USING ERRCODE = 'PC011',
+              HINT = 'Read unlogged types from the primary, or create the type logged to read it on standbys.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM cache_types WHERE unlogged) THEN
+      EXECUTE format('SELECT * FROM %I.%I WHERE key = $1 AND version = $2 AND expires_at > now()',
+                     current_schema(), t.table_name)
+         INTO e USING p_key, t.version;
+      RETURN e;
+    END IF;
+  END IF;
+  SELECT * INTO e FROM entries
+   WHERE type_id = t.id AND key = p_key AND version = t.version AND expires_at > now();
+  RETURN e;
+END $$;
+COMMENT ON FUNCTION _peek_entry(cache_types, text) IS
+  'One live entry of a type or NULL, without counting or touching; on a standby with unlogged types it reads only the type''s own table. PC011 for an unlogged type on a standby.';
+
 -- One live entry as a row (NULL on a miss), counting the hit or miss. p_kind, when given, must match the type.
 -- No SET clause of its own (each costs every call, at every level): it runs under its callers' pinned
 -- search_path and their plan_cache_mode = force_generic_plan.
@@ -186,7 +216,7 @@ COMMENT ON FUNCTION cache_scan(text, text, text, integer) IS
 -- A slice of a bytea value (for streaming multi-megabyte audio in chunks) and the value's full length.
 -- bytea is stored uncompressed (STORAGE EXTERNAL), so a slice reads only its own TOAST chunks. The first
 -- slice (offset 0) counts as the hit or miss. Returns no row on a miss.
-CREATE OR REPLACE FUNCTION cache_read_bytea(p_type text, p_key text, p_offset integer, p_length integer)
+CREATE OR REPLACE FUNCTION cache_get_bytea_slice(p_type text, p_key text, p_offset integer, p_length integer)
 RETURNS TABLE (total integer, chunk bytea)
 LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
@@ -216,8 +246,17 @@ BEGIN
     END IF;
   END IF;
 END $$;
-COMMENT ON FUNCTION cache_read_bytea(text, text, integer, integer) IS
+COMMENT ON FUNCTION cache_get_bytea_slice(text, text, integer, integer) IS
   'A slice (offset, length in bytes) of a live bytea entry and its total length; no row on a miss. For streaming large values.';
+
+-- Deprecated alias of cache_get_bytea_slice, kept for one release (CHANGELOG.md).
+CREATE OR REPLACE FUNCTION cache_read_bytea(p_type text, p_key text, p_offset integer, p_length integer)
+RETURNS TABLE (total integer, chunk bytea)
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN QUERY SELECT s.total, s.chunk FROM cache_get_bytea_slice(p_type, p_key, p_offset, p_length) s;
+END $$;
+COMMENT ON FUNCTION cache_read_bytea(text, text, integer, integer) IS 'Deprecated: use cache_get_bytea_slice (same arguments).';
 
 -- The read view of a type, cache_<type>_live: the live entries of the type's table, as the client reads them
 -- with a named prepared statement (the plan is the bare primary-key probe plus a one-row InitPlan for the
@@ -234,11 +273,10 @@ LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   schema_name text := current_schema();
   view_name text := t.table_name || '_live';
-  reader text;
 BEGIN
   -- One shape per type, no join: the type's version is a one-row InitPlan (read once per call, never per row)
   -- and touch_interval a literal (it is fixed at cache_create_type). A tenant-scoped type adds the scope and
-  -- the tenant's version; cache_set_tenant_scoped re-creates the view when that changes.
+  -- the tenant's version; cache_configure_tenant_scoped re-creates the view when that changes.
   EXECUTE format($v$
     CREATE OR REPLACE VIEW %1$I.%2$I WITH (security_barrier) AS
     SELECT e.key, e.value_json, e.value_text, e.value_bytes, e.value_vector, e.model, e.meta, e.stale_at,
@@ -258,13 +296,7 @@ BEGIN
   EXECUTE format('COMMENT ON VIEW %I.%I IS %L', schema_name, view_name,
     format('pgcache live entries of type %s, for the client''s reads (SELECT: the reader role). Does not count hits.', t.name));
   EXECUTE format('REVOKE ALL ON %I.%I FROM PUBLIC', schema_name, view_name);
-  -- The install record names the reader role (an install without one leaves the grant to 30_security.sql).
-  IF to_regclass(format('%I.pgcache_install', schema_name)) IS NOT NULL THEN
-    EXECUTE format('SELECT reader_role FROM %I.pgcache_install', schema_name) INTO reader;
-  END IF;
-  IF reader IS NOT NULL AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = reader) THEN
-    EXECUTE format('GRANT SELECT ON %I.%I TO %I', schema_name, view_name, reader);
-  END IF;
+  PERFORM _grant_to_group('reader', format('SELECT ON %I.%I', schema_name, view_name));
 END $$;
 COMMENT ON FUNCTION _create_read_view(cache_types) IS
   'Creates (or re-creates) the read view cache_<type>_live of a type, SELECT granted to the reader role only.';
@@ -316,3 +348,22 @@ BEGIN
     PERFORM _create_read_view(t);
   END LOOP;
 END $$;
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_touch', 'internal'),
+  ('_peek_entry', 'internal'),
+  ('_get_entry', 'internal'),
+  ('cache_get', 'reader'),
+  ('cache_get_text', 'reader'),
+  ('cache_get_bytea', 'reader'),
+  ('cache_get_real_array', 'reader'),
+  ('cache_get_entry', 'reader'),
+  ('cache_get_many', 'reader'),
+  ('cache_scan', 'reader'),
+  ('cache_get_bytea_slice', 'reader'),
+  ('cache_read_bytea', 'reader'),
+  ('_create_read_view', 'internal'),
+  ('_drop_read_view', 'internal'),
+  ('cache_record_reads', 'reader')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -145,7 +145,7 @@ BEGIN
     PERFORM _check_ttl(p_fresh_for);
   END IF;
   IF p_tags IS NOT NULL THEN
-    p_tags := _check_tags(p_tags);  -- core/18_tags.sql
+    p_tags := _check_tags(p_tags);
   END IF;
   IF t.tenant_scoped THEN
     p_key := _stored_key(t, p_key);
@@ -187,12 +187,13 @@ END $$;
 
 -- Stores one entry of a type named by the caller: the type lock and registry row of _write_type, then
 -- _store_entry. The path of the public setters (cache_set, cache_set_with_embedding, cache_set_fresh).
+-- Every argument after p_kind defaults to NULL: callers name the ones they pass (p_json => p_value, ...).
 DROP FUNCTION IF EXISTS _set_entry(text, text, text, jsonb, text, bytea, real[], interval, text, jsonb, real[]);  -- 0.1 signature
 DROP FUNCTION IF EXISTS _set_entry(text, text, text, jsonb, text, bytea, real[], interval, text, jsonb, real[], text, interval);
 CREATE OR REPLACE FUNCTION _set_entry(
   p_type text, p_key text, p_kind text,
-  p_json jsonb, p_text text, p_bytes bytea, p_vector real[],
-  p_ttl interval, p_model text, p_meta jsonb,
+  p_json jsonb DEFAULT NULL, p_text text DEFAULT NULL, p_bytes bytea DEFAULT NULL, p_vector real[] DEFAULT NULL,
+  p_ttl interval DEFAULT NULL, p_model text DEFAULT NULL, p_meta jsonb DEFAULT NULL,
   p_embedding real[] DEFAULT NULL, p_scope text DEFAULT NULL, p_fresh_for interval DEFAULT NULL,
   p_tags text[] DEFAULT NULL
 ) RETURNS timestamptz
@@ -206,7 +207,7 @@ END $$;
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value jsonb) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, NULL, NULL, NULL);
+  RETURN _set_entry(p_type, p_key, 'jsonb', p_json => p_value);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set(text, text, jsonb, interval, text, jsonb);  -- before tags
@@ -216,13 +217,14 @@ CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value jsonb, p_t
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'jsonb', p_value, NULL, NULL, NULL, p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
+  RETURN _set_entry(p_type, p_key, 'jsonb', p_json => p_value,
+                    p_ttl => p_ttl, p_model => p_model, p_meta => p_meta, p_tags => p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value text) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, NULL, NULL, NULL);
+  RETURN _set_entry(p_type, p_key, 'text', p_text => p_value);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set(text, text, text, interval, text, jsonb);  -- before tags
@@ -232,13 +234,14 @@ CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value text, p_tt
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'text', NULL, p_value, NULL, NULL, p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
+  RETURN _set_entry(p_type, p_key, 'text', p_text => p_value,
+                    p_ttl => p_ttl, p_model => p_model, p_meta => p_meta, p_tags => p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value bytea) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_entry(p_type, p_key, 'bytea', NULL, NULL, p_value, NULL, NULL, NULL, NULL);
+  RETURN _set_entry(p_type, p_key, 'bytea', p_bytes => p_value);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set(text, text, bytea, interval, text, jsonb);  -- before tags
@@ -248,14 +251,15 @@ CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value bytea, p_t
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'bytea', NULL, NULL, p_value, NULL, p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
+  RETURN _set_entry(p_type, p_key, 'bytea', p_bytes => p_value,
+                    p_ttl => p_ttl, p_model => p_model, p_meta => p_meta, p_tags => p_tags);
 END $$;
 
 -- Vectors as real[] work without pgvector; with it, cache_set(type, key, vector, ...) is added (sql/vector).
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value real[], p_model text) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value, NULL, p_model, NULL);
+  RETURN _set_entry(p_type, p_key, 'vector', p_vector => p_value, p_model => p_model);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set(text, text, real[], interval, text, jsonb);  -- before tags
@@ -264,7 +268,8 @@ CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value real[], p_
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value, p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
+  RETURN _set_entry(p_type, p_key, 'vector', p_vector => p_value,
+                    p_ttl => p_ttl, p_model => p_model, p_meta => p_meta, p_tags => p_tags);
 END $$;
 
 COMMENT ON FUNCTION cache_set(text, text, jsonb) IS 'Stores a jsonb value under key with the type''s default TTL; returns the expiry.';
@@ -285,11 +290,12 @@ COMMENT ON FUNCTION cache_set(text, text, real[], interval, text, jsonb, text[])
 -- last element, and one INSERT ... SELECT ... ON CONFLICT writes the rows in key order (as prefix deletes
 -- lock them, so concurrent batches cannot deadlock). Vector batches, with their per-element width checks,
 -- go through _store_entry element by element, under the batch's one type lock. No SET clause: it runs under
--- its caller's pinned search_path and is executable by the owner only.
+-- its caller's pinned search_path and is executable by the owner only. Callers name the arguments after
+-- p_keys that they pass (p_jsons => p_values, ...).
 DROP FUNCTION IF EXISTS _set_many(text, text, text[], interval, jsonb[], text[], bytea[]);  -- 0.1 signature
 DROP FUNCTION IF EXISTS _set_many(text, text, text[], interval, jsonb[], text[], bytea[], real[], text);
-CREATE OR REPLACE FUNCTION _set_many(p_type text, p_kind text, p_keys text[], p_ttl interval,
-                                     p_jsons jsonb[], p_texts text[], p_bytes bytea[],
+CREATE OR REPLACE FUNCTION _set_many(p_type text, p_kind text, p_keys text[], p_ttl interval DEFAULT NULL,
+                                     p_jsons jsonb[] DEFAULT NULL, p_texts text[] DEFAULT NULL, p_bytes bytea[] DEFAULT NULL,
                                      p_vectors real[] DEFAULT NULL, p_model text DEFAULT NULL,
                                      p_tags text[] DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql AS $$
@@ -316,7 +322,7 @@ BEGIN
     RETURN 0;
   END IF;
   IF p_tags IS NOT NULL THEN
-    p_tags := _check_tags(p_tags);  -- every entry of the batch carries them (core/18_tags.sql)
+    p_tags := _check_tags(p_tags);  -- every entry of the batch carries them (core/15_tags.sql)
   END IF;
 
   IF p_vectors IS NOT NULL OR p_kind = 'vector' THEN
@@ -388,7 +394,7 @@ END $$;
 CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values jsonb[]) RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_many(p_type, 'jsonb', p_keys, NULL, p_values, NULL, NULL);
+  RETURN _set_many(p_type, 'jsonb', p_keys, p_jsons => p_values);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set_many(text, text[], jsonb[], interval);  -- before tags
@@ -397,13 +403,13 @@ CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values j
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_many(p_type, 'jsonb', p_keys, p_ttl, p_values, NULL, NULL, NULL, NULL, p_tags);
+  RETURN _set_many(p_type, 'jsonb', p_keys, p_ttl => p_ttl, p_jsons => p_values, p_tags => p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values text[]) RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_many(p_type, 'text', p_keys, NULL, NULL, p_values, NULL);
+  RETURN _set_many(p_type, 'text', p_keys, p_texts => p_values);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set_many(text, text[], text[], interval);  -- before tags
@@ -412,13 +418,13 @@ CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values t
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_many(p_type, 'text', p_keys, p_ttl, NULL, p_values, NULL, NULL, NULL, p_tags);
+  RETURN _set_many(p_type, 'text', p_keys, p_ttl => p_ttl, p_texts => p_values, p_tags => p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values bytea[]) RETURNS integer
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_many(p_type, 'bytea', p_keys, NULL, NULL, NULL, p_values);
+  RETURN _set_many(p_type, 'bytea', p_keys, p_bytes => p_values);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set_many(text, text[], bytea[], interval);  -- before tags
@@ -427,7 +433,7 @@ CREATE OR REPLACE FUNCTION cache_set_many(p_type text, p_keys text[], p_values b
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_many(p_type, 'bytea', p_keys, p_ttl, NULL, NULL, p_values, NULL, NULL, p_tags);
+  RETURN _set_many(p_type, 'bytea', p_keys, p_ttl => p_ttl, p_bytes => p_values, p_tags => p_tags);
 END $$;
 
 COMMENT ON FUNCTION cache_set_many(text, text[], jsonb[]) IS 'Stores up to 1000 jsonb values in one transaction (all or none), default TTL.';
@@ -436,6 +442,47 @@ COMMENT ON FUNCTION cache_set_many(text, text[], text[]) IS 'Stores up to 1000 t
 COMMENT ON FUNCTION cache_set_many(text, text[], text[], interval, text[]) IS 'Stores up to 1000 text values for ttl in one transaction (all or none), each with the tags given.';
 COMMENT ON FUNCTION cache_set_many(text, text[], bytea[]) IS 'Stores up to 1000 bytea values in one transaction (all or none), default TTL.';
 COMMENT ON FUNCTION cache_set_many(text, text[], bytea[], interval, text[]) IS 'Stores up to 1000 bytea values for ttl in one transaction (all or none), each with the tags given.';
+
+-- Stale-while-revalidate: an entry fresh for p_fresh_for and then served stale until p_ttl, while one
+-- caller refreshes it (the client takes cache_lock without waiting to decide who).
+DROP FUNCTION IF EXISTS cache_set_fresh(text, text, jsonb, interval, interval);  -- before tags
+CREATE OR REPLACE FUNCTION cache_set_fresh(p_type text, p_key text, p_value jsonb, p_fresh_for interval, p_ttl interval,
+                                           p_tags text[] DEFAULT NULL)
+RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM _check_ttl(p_ttl);
+  RETURN _set_entry(p_type, p_key, 'jsonb', p_json => p_value,
+                    p_ttl => p_ttl, p_fresh_for => p_fresh_for, p_tags => p_tags);
+END $$;
+
+DROP FUNCTION IF EXISTS cache_set_fresh(text, text, text, interval, interval);  -- before tags
+CREATE OR REPLACE FUNCTION cache_set_fresh(p_type text, p_key text, p_value text, p_fresh_for interval, p_ttl interval,
+                                           p_tags text[] DEFAULT NULL)
+RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM _check_ttl(p_ttl);
+  RETURN _set_entry(p_type, p_key, 'text', p_text => p_value,
+                    p_ttl => p_ttl, p_fresh_for => p_fresh_for, p_tags => p_tags);
+END $$;
+
+DROP FUNCTION IF EXISTS cache_set_fresh(text, text, bytea, interval, interval);  -- before tags
+CREATE OR REPLACE FUNCTION cache_set_fresh(p_type text, p_key text, p_value bytea, p_fresh_for interval, p_ttl interval,
+                                           p_tags text[] DEFAULT NULL)
+RETURNS timestamptz
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM _check_ttl(p_ttl);
+  RETURN _set_entry(p_type, p_key, 'bytea', p_bytes => p_value,
+                    p_ttl => p_ttl, p_fresh_for => p_fresh_for, p_tags => p_tags);
+END $$;
+COMMENT ON FUNCTION cache_set_fresh(text, text, jsonb, interval, interval, text[]) IS
+  'Stores a jsonb value fresh for fresh_for (stale_at), kept and served stale until ttl (stale-while-revalidate).';
+COMMENT ON FUNCTION cache_set_fresh(text, text, text, interval, interval, text[]) IS
+  'Stores a text value fresh for fresh_for (stale_at), kept and served stale until ttl (stale-while-revalidate).';
+COMMENT ON FUNCTION cache_set_fresh(text, text, bytea, interval, interval, text[]) IS
+  'Stores a bytea value fresh for fresh_for (stale_at), kept and served stale until ttl (stale-while-revalidate).';
 
 -- A type's own writer, cache_<type>_set(key, value [, ttl, model, meta]): the single set the client sends.
 -- Generated per type (from its registry row, names quoted with format('%I')), so its statements are static:
@@ -463,7 +510,6 @@ DECLARE
   value_size text := CASE t.value_kind WHEN 'jsonb' THEN 'pg_column_size(p_value)' ELSE 'octet_length(p_value)' END;
   short_path text := '';
   writer text;
-  writer_role text;
 BEGIN
   IF t.value_kind <> 'vector' THEN
     -- The seconds-only TTL test is _check_ttl's own first test; anything else goes to the full path.
@@ -524,13 +570,7 @@ BEGIN
     format('Stores a %s value of type %s under key for ttl (the type''s default when NULL), with optional model and attributes (meta); returns the expiry. As cache_set, for this type only.',
            t.value_kind, t.name));
   EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', writer);
-  -- The install record names the writer role (an install without one leaves the grant to 30_security.sql).
-  IF to_regclass(format('%I.pgcache_install', schema_name)) IS NOT NULL THEN
-    EXECUTE format('SELECT writer_role FROM %I.pgcache_install', schema_name) INTO writer_role;
-    IF writer_role IS NOT NULL AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = writer_role) THEN
-      EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', writer, writer_role);
-    END IF;
-  END IF;
+  PERFORM _grant_to_group('writer', format('EXECUTE ON FUNCTION %s', writer));
 END $$;
 COMMENT ON FUNCTION _create_type_writer(cache_types) IS
   'Creates (or re-creates) the writer cache_<type>_set of a type, EXECUTE granted to the writer role only.';
@@ -552,3 +592,20 @@ BEGIN
     PERFORM _create_type_writer(t);
   END LOOP;
 END $$;
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_check_vector', 'internal'),
+  ('_check_model', 'internal'),
+  ('_check_model_width', 'internal'),
+  ('cache_register_model', 'admin'),
+  ('_check_meta', 'internal'),
+  ('_store_entry', 'internal'),
+  ('_set_entry', 'internal'),
+  ('cache_set', 'writer'),
+  ('_set_many', 'internal'),
+  ('cache_set_many', 'writer'),
+  ('cache_set_fresh', 'writer'),
+  ('_create_type_writer', 'internal'),
+  ('_drop_type_writer', 'internal')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

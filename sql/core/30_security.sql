@@ -5,8 +5,11 @@
 -- search_path pinned to "<schema>, pg_temp" (pg_catalog implicitly first, pg_temp last): only the owner may
 -- create objects in the schemas on it, so no object a caller creates can stand in for a built-in or for one
 -- of ours. pgvector's schema is not on it (see prelude.sql).
--- Only the functions listed below are touched (SECURITY DEFINER, grants, search_path): a function someone
--- else adds to the schema is left as it is. A test fails when a function of the install is in no list.
+-- Each file says who may call the functions it defines, in pgcache_functions (core/00_schema.sql): reader,
+-- writer or admin (SECURITY DEFINER, EXECUTE for that group's role), invoker (admin's, run as the caller) or
+-- internal (the owner only). Only the functions classified there are touched (SECURITY DEFINER, grants,
+-- search_path): a function someone else adds to the schema is left as it is. A test fails when a function of
+-- the install is not classified.
 -- This file runs last in every install and upgrade: CREATE OR REPLACE resets SECURITY DEFINER and new
 -- functions start executable by PUBLIC.
 -- Guard of the schema against extensions. CREATE EXTENSION of a trusted extension (hstore, pgcrypto,
@@ -39,6 +42,11 @@ END $$;
 COMMENT ON FUNCTION _guard_schema() IS
   'Event trigger: refuses an extension other than pgcache in the install''s schema (PC020).';
 
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_guard_schema', 'internal')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;
+
 DO $$
 DECLARE
   schema_name text := current_schema();
@@ -49,37 +57,15 @@ DECLARE
   successor text;
   roles_ready boolean := true;
   pinned_path text := format('%I, pg_temp', current_schema());
-  read_api text[] := ARRAY['cache_get', 'cache_get_text', 'cache_get_bytea', 'cache_get_real_array', 'cache_get_vector',
-    'cache_get_entry', 'cache_get_many', 'cache_scan', 'cache_read_bytea', 'cache_peek', 'cache_key', 'cache_ttl',
-    'cache_default_ttl', 'cache_stats', 'cache_record_reads', 'cache_lease_holder', 'cache_semantic_get', 'cache_vector_search_key', 'cache_replica_status',
-    'cache_rate_limit_peek'];
-  write_api text[] := ARRAY['cache_set', 'cache_set_many', 'cache_set_with_embedding', 'cache_set_fresh', 'cache_delete',
-    'cache_delete_many',
-    'cache_touch', 'cache_invalidate_prefix', 'cache_invalidate_pattern', 'cache_invalidate_tags', 'cache_bump_version',
-    'cache_lock', 'cache_unlock', 'cache_incr', 'cache_add', 'cache_patch', 'cache_lease_acquire', 'cache_lease_extend',
-    'cache_lease_release', 'cache_rate_limit', 'cache_rate_limit_refund', 'cache_rate_limit_reset'];
-  admin_api text[] := ARRAY['cache_create_type', 'cache_drop_type', 'cache_set_tenant_scoped', 'cache_set_notify',
-    'cache_cleanup_expired', 'cache_evict', 'cache_evict_lru', 'cache_maintenance', 'cache_maintenance_commands',
-    'cache_schedule_maintenance', 'cache_unschedule_maintenance', 'cache_cron_status_query',
-    'cache_hash_partition_type', 'cache_semantic_index', 'cache_semantic_index_sql', 'cache_register_model',
-    '_cron_jobs',  -- the rows of the cache_cron_jobs view, which runs it as the caller
-    'cache_watch_trigger'];  -- attached by cache_watch_table, which runs as the caller (so the caller needs it)
+  -- The groups each file gives the functions it defines (pgcache_functions).
+  read_api text[] := ARRAY(SELECT function_name FROM pgcache_functions WHERE role_group = 'reader');
+  write_api text[] := ARRAY(SELECT function_name FROM pgcache_functions WHERE role_group = 'writer');
+  admin_api text[] := ARRAY(SELECT function_name FROM pgcache_functions WHERE role_group = 'admin');
   -- Admin functions that run as their caller (SECURITY INVOKER, path pinned): they create or drop triggers on the
   -- caller's own tables, which the install owner may not touch.
-  invoker_api text[] := ARRAY['cache_watch_table', 'cache_unwatch_table'];
+  invoker_api text[] := ARRAY(SELECT function_name FROM pgcache_functions WHERE role_group = 'invoker');
   -- Helpers: executable by the owner only (and so by the SECURITY DEFINER functions).
-  internal text[] := ARRAY['_check_batch', '_cleanup_expired', '_check_key', '_check_kind', '_check_meta', '_check_model',
-    '_check_model_width', '_check_ttl', '_check_type_alive', '_check_vector', '_create_read_view', '_create_type_table', '_drop_read_view', '_cron_database',
-    '_cron_elsewhere', '_cron_here', '_cron_job_names', '_cron_trim', '_cron_trim_sql', '_cron_usable',
-    '_entries_storage_options', '_get_entry', '_like_prefix', '_model_width', '_notify', '_notify_tag',
-    '_peek_entry', '_semantic_ef_search', '_semantic_index_name', '_semantic_lookup_create', '_semantic_lookup_name',
-    '_semantic_probe_index_name', '_semantic_probe_index_sql', '_semantic_sql', '_semantic_type', '_set_entry', '_set_many', '_setting',
-    '_stored_key', '_tenant', '_tenant_version', '_touch', '_type', '_type_dropped', '_lock_type',
-    '_type_partitions', '_user_key', '_vector_schema', '_write_type', '_guard_schema', '_store_entry',
-    '_write_version', '_create_type_writer', '_drop_type_writer', '_ttl_never', '_expiry',
-    '_incremented', '_create_if_absent', '_add', '_check_lease_args', '_cleanup_leases',
-    '_session_tenant', '_check_rate_limit_key', '_check_rate_limit_args', '_cleanup_rate_limits',
-    '_check_tags', '_invalidate_tags', '_watch_builtin_type', '_watch_columns_sql', '_watch_tag_pattern', '_watch_tag_sql'];
+  internal text[] := ARRAY(SELECT function_name FROM pgcache_functions WHERE role_group = 'internal');
 BEGIN
   -- And the writers of the types, cache_<type>_set (core/04_write.sql).
   write_api := write_api || ARRAY(SELECT t.table_name || '_set' FROM cache_types t);

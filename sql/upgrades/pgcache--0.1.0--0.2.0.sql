@@ -45,7 +45,7 @@ BEGIN
 END $$;
 
 -- Type tables keep no index on (version, expires_at): overwrites become HOT updates, and expiry clean-up
--- sweeps the table by ctid ranges instead (core/06_maintenance.sql). On a hash-partitioned type's table the
+-- sweeps the table by ctid ranges instead (core/20_maintenance.sql). On a hash-partitioned type's table the
 -- index is a partitioned index: dropping it drops the leaves' indexes too.
 DO $$
 DECLARE
@@ -60,6 +60,6 @@ BEGIN
   END LOOP;
 END $$;
 
--- Tags: core/18_tags.sql adds entries.tags and its index with IF NOT EXISTS when the 0.2.0 files are applied,
+-- Tags: core/15_tags.sql adds entries.tags and its index with IF NOT EXISTS when the 0.2.0 files are applied,
 -- after every column 00_schema.sql adds, so upgraded and fresh installs order the columns alike. The setters
 -- that gained p_tags drop their previous signatures in their own files (DROP FUNCTION IF EXISTS).

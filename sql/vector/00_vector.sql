@@ -14,7 +14,7 @@ END $$;
 CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value vector, p_model text) RETURNS timestamptz
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value::real[], NULL, p_model, NULL);
+  RETURN _set_entry(p_type, p_key, 'vector', p_vector => p_value::real[], p_model => p_model);
 END $$;
 
 DROP FUNCTION IF EXISTS cache_set(text, text, vector, interval, text, jsonb);  -- before tags
@@ -23,7 +23,8 @@ CREATE OR REPLACE FUNCTION cache_set(p_type text, p_key text, p_value vector, p_
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM _check_ttl(p_ttl);
-  RETURN _set_entry(p_type, p_key, 'vector', NULL, NULL, NULL, p_value::real[], p_ttl, p_model, p_meta, NULL, NULL, NULL, p_tags);
+  RETURN _set_entry(p_type, p_key, 'vector', p_vector => p_value::real[],
+                    p_ttl => p_ttl, p_model => p_model, p_meta => p_meta, p_tags => p_tags);
 END $$;
 
 CREATE OR REPLACE FUNCTION cache_get_vector(p_type text, p_key text) RETURNS vector
@@ -43,3 +44,8 @@ DO $$
 BEGIN
   PERFORM set_config('search_path', format('%I, pg_temp', current_schema()), true);
 END $$;
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('cache_get_vector', 'reader')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -337,3 +337,20 @@ DO $$
 BEGIN
   PERFORM set_config('search_path', format('%I, pg_temp', current_schema()), true);
 END $$;
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_vector_schema', 'internal'),
+  ('_model_width', 'internal'),
+  ('_semantic_type', 'internal'),
+  ('_semantic_index_name', 'internal'),
+  ('cache_semantic_index_sql', 'admin'),
+  ('_semantic_probe_index_name', 'internal'),
+  ('_semantic_probe_index_sql', 'internal'),
+  ('_semantic_lookup_name', 'internal'),
+  ('_semantic_ef_search', 'internal'),
+  ('_semantic_lookup_create', 'internal'),
+  ('cache_semantic_index', 'admin'),
+  ('_semantic_sql', 'internal'),
+  ('cache_semantic_get', 'reader')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -1,4 +1,4 @@
-// Leased locks (sql/core/17_leases.sql) from TypeScript: acquire with a TTL, then extend or release with the
+// Leased locks (sql/core/14_leases.sql) from TypeScript: acquire with a TTL, then extend or release with the
 // fencing token. Every call is one statement, so a lease holds no connection: it works through any pool,
 // PgBouncer in transaction mode and PGlite. Waiting is polling with backoff on the client.
 import { hostname } from 'node:os';

@@ -1,5 +1,5 @@
 // An opt-in in-process near-cache (L1) in front of PostgreSQL, kept coherent by the change notifications the
-// SQL sends (for types with notify on) after each committed write or invalidation (sql/core/14_notify.sql).
+// SQL sends (for types with notify on) after each committed write or invalidation (sql/core/02_notify.sql).
 // Notifications carry keyed tags, not keys: the listener reads the install's secret (cache_settings
 // notify.secret, readable by the reader group only) and tags what it holds the same way, so roles without read
 // access who LISTEN learn nothing of the keys.

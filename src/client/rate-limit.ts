@@ -1,4 +1,4 @@
-// Rate limiting through cache_rate_limit (sql/core/16_rate_limit.sql): argument checks made before any round
+// Rate limiting through cache_rate_limit (sql/core/13_rate_limit.sql): argument checks made before any round
 // trip, the statements, and the typed result. The counting itself is the SQL's: one row per key, a fixed
 // window opened by the key's first hit, counted under the row's lock.
 import pg from 'pg';

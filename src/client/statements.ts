@@ -171,7 +171,7 @@ export function buildStatements(schema: string) {
       name: n('patch'),
       text: `SELECT v, v IS NULL AS miss FROM ${S}.cache_patch($1, $2, $3::jsonb, $4::text[]) AS v`,
     },
-    // Leased locks (core/17_leases.sql); tokens travel as decimal text.
+    // Leased locks (core/14_leases.sql); tokens travel as decimal text.
     leaseAcquire: {
       name: n('lease_acquire'),
       text: `SELECT ${S}.cache_lease_acquire($1, $2::float8 * interval '1 second', $3)::text AS token`,

@@ -17,7 +17,7 @@ export interface KindValue {
   vector: number[];
 }
 
-/** The types every install registers (sql/core/08_seed_types.sql). Extend it for your own types. */
+/** The types every install registers (sql/core/09_seed_types.sql). Extend it for your own types. */
 export type SeedCacheTypes = {
   default: 'jsonb';
   embeddings: 'vector';

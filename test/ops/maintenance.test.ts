@@ -394,7 +394,7 @@ describe('storage settings of cache tables', () => {
     }
   });
 
-  it('core/10_storage.sql brings tables with other settings back, hash partitions included', async () => {
+  it('core/11_storage.sql brings tables with other settings back, hash partitions included', async () => {
     const { readSqlFile } = await import('../../src/install/migrate.js');
     await q(`ALTER TABLE pgcache.cache_default RESET (fillfactor, toast.autovacuum_vacuum_scale_factor)`);
     await q(`SELECT pgcache.cache_create_type('ops_hashed')`);
@@ -404,7 +404,7 @@ describe('storage settings of cache tables', () => {
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL search_path = pgcache, pg_temp`);
-      await client.query(readSqlFile('core/10_storage.sql'));
+      await client.query(readSqlFile('core/11_storage.sql'));
       await client.query('COMMIT');
     } finally {
       client.release();

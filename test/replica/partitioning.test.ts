@@ -1,4 +1,4 @@
-// Hash sub-partitioning of a cache type's table (sql/core/21_partitioning.sql): the type's partition of entries
+// Hash sub-partitioning of a cache type's table (sql/core/18_partitioning.sql): the type's partition of entries
 // becomes HASH(key)-partitioned into N leaves, every cache function keeps working, a key lookup reads one leaf,
 // and the leaves are built exactly like a table made by cache_create_type().
 import { execFileSync } from 'node:child_process';
@@ -209,7 +209,7 @@ describe('a hash-partitioned type', () => {
     expect(await q(`SELECT relname FROM pg_class WHERE relname LIKE 'cache_hp_gone%'`)).toEqual([]);
   });
 
-  // core/10_storage.sql re-applies the storage options on every install: to the leaves, since a partitioned
+  // core/11_storage.sql re-applies the storage options on every install: to the leaves, since a partitioned
   // table takes none (ERROR: unrecognized parameter "fillfactor").
   it('survives a re-run of sql/install.sql', async () => {
     await createType('hp_reinstall');

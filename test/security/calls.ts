@@ -255,6 +255,11 @@ export const CALLS: Call[] = [
     group: 'reader',
     sql: `SELECT * FROM SCHEMA.cache_read_bytea('audio_chunks', 'k', 0, 2)`,
   },
+  {
+    fn: 'cache_get_bytea_slice(text,text,integer,integer)',
+    group: 'reader',
+    sql: `SELECT * FROM SCHEMA.cache_get_bytea_slice('audio_chunks', 'k', 0, 2)`,
+  },
   { fn: 'cache_peek(text,text)', group: 'reader', sql: `SELECT * FROM SCHEMA.cache_peek('default', 'k')` },
   { fn: 'cache_stats()', group: 'reader', sql: `SELECT * FROM SCHEMA.cache_stats()` },
   { fn: 'cache_replica_status()', group: 'reader', sql: `SELECT * FROM SCHEMA.cache_replica_status()` },
@@ -304,6 +309,16 @@ export const CALLS: Call[] = [
   },
   { fn: 'cache_set_notify(text,boolean)', group: 'admin', sql: `SELECT SCHEMA.cache_set_notify('adv_made', true)` },
   {
+    fn: 'cache_configure_notify(text,boolean)',
+    group: 'admin',
+    sql: `SELECT SCHEMA.cache_configure_notify('adv_made', true)`,
+  },
+  {
+    fn: 'cache_configure_tenant_scoped(text,boolean)',
+    group: 'admin',
+    sql: `SELECT SCHEMA.cache_configure_tenant_scoped('adv_made', true)`,
+  },
+  {
     fn: 'cache_set_tenant_scoped(text,boolean)',
     group: 'admin',
     sql: `SELECT SCHEMA.cache_set_tenant_scoped('adv_made', true);
@@ -328,6 +343,7 @@ export const CALLS: Call[] = [
   { fn: 'cache_maintenance_commands(text)', group: 'admin', sql: `SELECT * FROM SCHEMA.cache_maintenance_commands()` },
   { fn: 'cache_cron_status_query()', group: 'admin', sql: `SELECT SCHEMA.cache_cron_status_query()` },
   { fn: '_cron_jobs()', group: 'admin', sql: `SELECT * FROM SCHEMA.cache_cron_jobs` },
+  { fn: '_type_tables()', group: 'admin', sql: `SELECT * FROM SCHEMA.cache_partitions` },
   // The test databases are not pg_cron's: scheduling says where to do it (PC011).
   {
     fn: 'cache_schedule_maintenance(text)',

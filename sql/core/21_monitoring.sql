@@ -1,11 +1,11 @@
--- Monitoring views, beside cache_stats() (07_stats.sql) and cache_cron_jobs (12_cron.sql). None of them
+-- Monitoring views, beside cache_stats() (08_stats.sql) and cache_cron_jobs (19_cron.sql). None of them
 -- shows cached values.
 
 -- Size on disk per type: the heap, its TOAST table (large values) and its indexes, with autovacuum's view of it.
 -- A type whose table is hash-partitioned (cache_hash_partition_type) is summed over its leaf tables.
 CREATE OR REPLACE VIEW cache_sizes AS
-SELECT t.name AS cache_type,
-       c.relname::text AS table_name,
+SELECT t.cache_type,
+       t.type_table COLLATE "C" AS table_name,  -- as a relation name (name's collation), since 0.1.0
        sum(CASE WHEN leaf.reltuples >= 0 THEN leaf.reltuples END)::bigint AS rows_estimate,
        coalesce(sum(pg_table_size(leaf.oid) - coalesce(pg_total_relation_size(nullif(leaf.reltoastrelid, 0)), 0)), 0)::bigint
          AS table_bytes,
@@ -17,13 +17,10 @@ SELECT t.name AS cache_type,
        max(greatest(s.last_vacuum, s.last_autovacuum)) AS last_vacuum,
        max(greatest(s.last_analyze, s.last_autoanalyze)) AS last_analyze,
        sum(s.autovacuum_count)::bigint AS autovacuum_count
-  FROM cache_types t
-  JOIN pg_inherits i ON i.inhparent = 'entries'::regclass
-  JOIN pg_class c ON c.oid = i.inhrelid AND c.relname = t.table_name
-  JOIN LATERAL pg_partition_tree(c.oid) tree ON tree.isleaf
-  JOIN pg_class leaf ON leaf.oid = tree.relid
+  FROM _type_tables() t
+  JOIN pg_class leaf ON leaf.oid = t.leaf
   LEFT JOIN pg_stat_user_tables s ON s.relid = leaf.oid
- GROUP BY t.id, t.name, c.relname;
+ GROUP BY t.type_id, t.cache_type, t.type_table;
 COMMENT ON VIEW cache_sizes IS
   'Per cache type (summed over hash partitions): bytes of its table, TOAST and indexes (total = all three), row estimate, live and dead rows, last (auto)vacuum/analyze.';
 

@@ -236,3 +236,14 @@ BEGIN
   END LOOP;
   RETURN deleted;
 END $$;
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_check_rate_limit_key', 'internal'),
+  ('_check_rate_limit_args', 'internal'),
+  ('cache_rate_limit', 'writer'),
+  ('cache_rate_limit_peek', 'reader'),
+  ('cache_rate_limit_refund', 'writer'),
+  ('cache_rate_limit_reset', 'writer'),
+  ('_cleanup_rate_limits', 'internal')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

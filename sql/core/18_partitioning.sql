@@ -8,60 +8,11 @@
 -- How many tables hold the type's entries: 1 for a plain table, else the number of hash partitions.
 CREATE OR REPLACE FUNCTION _type_partitions(t cache_types) RETURNS integer
 LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
-DECLARE
-  rel regclass := to_regclass(format('%I.%I', current_schema(), t.table_name));
 BEGIN
-  IF rel IS NULL THEN
-    RETURN 0;
-  END IF;
-  IF (SELECT relkind FROM pg_class WHERE oid = rel) = 'p' THEN
-    RETURN (SELECT count(*) FROM pg_inherits WHERE inhparent = rel);
-  END IF;
-  RETURN 1;
+  RETURN (SELECT count(*) FROM _type_tables() tt WHERE tt.type_id = t.id);
 END $$;
 COMMENT ON FUNCTION _type_partitions(cache_types) IS
   'The number of tables holding a type''s entries: 1 for a plain table, N for a table hash-partitioned by key, 0 if it is missing.';
-
--- Creates a type's table as cache_create_type() does (same storage options and value check),
--- either plain (p_partitions = 1) or hash-partitioned by key into p_partitions leaves. Options and UNLOGGED
--- go on the leaves: a partitioned table has no storage of its own. A test compares both shapes with a table
--- made by cache_create_type(), so the two cannot drift apart unnoticed.
-CREATE OR REPLACE FUNCTION _create_type_table(t cache_types, p_partitions integer) RETURNS void
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-DECLARE
-  schema_name text := current_schema();
-  persistence text := CASE WHEN t.unlogged THEN 'UNLOGGED' ELSE '' END;
-  options text := array_to_string(_entries_storage_options(), ', ');
-  leaf text;
-  i integer;
-BEGIN
-  IF p_partitions = 1 THEN
-    EXECUTE format('CREATE %s TABLE %I.%I PARTITION OF %I.entries FOR VALUES IN (%s) WITH (%s)',
-      persistence, schema_name, t.table_name, schema_name, t.id, options);
-    EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, t.table_name,
-      format('pgcache entries of type %s (%s values). Use the cache_* functions.', t.name, t.value_kind));
-  ELSE
-    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.entries FOR VALUES IN (%s) PARTITION BY HASH (key)',
-      schema_name, t.table_name, schema_name, t.id);
-    EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, t.table_name,
-      format('pgcache entries of type %s (%s values), hash-partitioned by key into %s tables %s$0..%s. Use the cache_* functions.',
-             t.name, t.value_kind, p_partitions, t.table_name, p_partitions - 1));
-    FOR i IN 0 .. p_partitions - 1 LOOP
-      leaf := t.table_name || '$' || i;
-      EXECUTE format('CREATE %s TABLE %I.%I PARTITION OF %I.%I FOR VALUES WITH (MODULUS %s, REMAINDER %s) WITH (%s)',
-        persistence, schema_name, leaf, schema_name, t.table_name, p_partitions, i, options);
-      EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, leaf,
-        format('pgcache entries of type %s whose key hashes to %s mod %s. Use the cache_* functions.', t.name, i, p_partitions));
-    END LOOP;
-  END IF;
-  -- On a partitioned table, the constraint is created on every leaf as well.
-  EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I CHECK (%I IS NOT NULL)',
-    schema_name, t.table_name, t.table_name || '_value_present',
-    CASE t.value_kind WHEN 'jsonb' THEN 'value_json' WHEN 'text' THEN 'value_text'
-                      WHEN 'bytea' THEN 'value_bytes' ELSE 'value_vector' END);
-END $$;
-COMMENT ON FUNCTION _create_type_table(cache_types, integer) IS
-  'Creates a type''s table (a partition of entries), plain or hash-partitioned by key into N leaves, with the storage options and value check of cache_create_type().';
 
 CREATE OR REPLACE FUNCTION cache_hash_partition_type(p_type text, p_partitions integer, p_keep_entries boolean DEFAULT true)
 RETURNS bigint
@@ -122,23 +73,23 @@ COMMENT ON FUNCTION cache_hash_partition_type(text, integer, boolean) IS
 
 -- Every table that holds entries, per type: the type's own table, or each of its hash partitions.
 CREATE OR REPLACE VIEW cache_partitions AS
-SELECT t.name AS cache_type,
+SELECT t.cache_type,
        leaf.relname::text AS table_name,
        b.modulus,
        b.remainder,
        leaf.relpersistence = 'u' AS unlogged,
        CASE WHEN leaf.reltuples >= 0 THEN leaf.reltuples::bigint END AS rows_estimate,
        pg_total_relation_size(leaf.oid) AS total_bytes
-  FROM cache_types t
-  JOIN pg_inherits i ON i.inhparent = 'entries'::regclass
-  JOIN pg_class c ON c.oid = i.inhrelid AND c.relname = t.table_name
-  CROSS JOIN LATERAL (
-    SELECT c.oid AS oid WHERE c.relkind = 'r'
-    UNION ALL
-    SELECT i2.inhrelid FROM pg_inherits i2 WHERE i2.inhparent = c.oid AND c.relkind = 'p') l
-  JOIN pg_class leaf ON leaf.oid = l.oid
+  FROM _type_tables() t
+  JOIN pg_class leaf ON leaf.oid = t.leaf
   CROSS JOIN LATERAL (
     SELECT m[1]::integer AS modulus, m[2]::integer AS remainder
       FROM (SELECT regexp_match(pg_get_expr(leaf.relpartbound, leaf.oid), 'modulus (\d+), remainder (\d+)') AS m) r) b;
 COMMENT ON VIEW cache_partitions IS
   'Per cache type, each table holding its entries (its own table, or each hash partition with modulus and remainder), with row estimate and total bytes (heap, TOAST, indexes).';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_type_partitions', 'internal'),
+  ('cache_hash_partition_type', 'admin')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -231,3 +231,19 @@ COMMENT ON FUNCTION _cron_jobs() IS 'Rows of the cache_cron_jobs view; empty wit
 CREATE OR REPLACE VIEW cache_cron_jobs AS SELECT * FROM _cron_jobs();
 COMMENT ON VIEW cache_cron_jobs IS
   'This install''s pg_cron jobs with their last run and the runs kept; empty with a NOTICE where pg_cron is absent or in another database.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_cron_database', 'internal'),
+  ('_cron_here', 'internal'),
+  ('_cron_job_names', 'internal'),
+  ('_cron_trim_sql', 'internal'),
+  ('_cron_trim', 'internal'),
+  ('cache_maintenance_commands', 'admin'),
+  ('_cron_elsewhere', 'internal'),
+  ('_cron_usable', 'internal'),
+  ('cache_schedule_maintenance', 'admin'),
+  ('cache_unschedule_maintenance', 'admin'),
+  ('cache_cron_status_query', 'admin'),
+  ('_cron_jobs', 'admin')  -- the rows of the cache_cron_jobs view, which runs it as the caller
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

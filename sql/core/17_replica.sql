@@ -4,35 +4,6 @@
 -- counts anywhere, and it keeps working on a standby when unlogged cache types exist, whose tables a standby
 -- cannot open at all. docs/replicas.md explains what works where, and replica lag.
 
--- One live entry of a type, or NULL: no count, no touch, no write of any kind.
--- On a standby, a plan over the whole entries table would open every partition, and the first unlogged one
--- raises "cannot access temporary or unlogged relations during recovery" even for a logged type's key. So
--- there, once any type is unlogged, the lookup is planned for the type's own table alone (one-off plan).
-CREATE OR REPLACE FUNCTION _peek_entry(t cache_types, p_key text) RETURNS entries
-LANGUAGE plpgsql STABLE SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
-DECLARE
-  e entries;
-BEGIN
-  IF pg_is_in_recovery() THEN
-    IF t.unlogged THEN
-      RAISE EXCEPTION 'pgcache: cache type "%" is unlogged, so its entries exist only on the primary, not on this standby', t.name
-        USING ERRCODE = 'PC011',
-              HINT = 'Read unlogged types from the primary, or create the type logged to read it on standbys.';
-    END IF;
-    IF EXISTS (SELECT 1 FROM cache_types WHERE unlogged) THEN
-      EXECUTE format('SELECT * FROM %I.%I WHERE key = $1 AND version = $2 AND expires_at > now()',
-                     current_schema(), t.table_name)
-         INTO e USING p_key, t.version;
-      RETURN e;
-    END IF;
-  END IF;
-  SELECT * INTO e FROM entries
-   WHERE type_id = t.id AND key = p_key AND version = t.version AND expires_at > now();
-  RETURN e;
-END $$;
-COMMENT ON FUNCTION _peek_entry(cache_types, text) IS
-  'One live entry of a type or NULL, without counting or touching; on a standby with unlogged types it reads only the type''s own table. PC011 for an unlogged type on a standby.';
-
 CREATE OR REPLACE FUNCTION cache_peek(p_type text, p_key text) RETURNS SETOF entries
 LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
 DECLARE
@@ -78,3 +49,9 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_replica_status() IS
   'Whether this server is a hot standby and, if so, the WAL received and replayed, the bytes received but not yet replayed, and the commit time of the last replayed transaction (since_last_replay also grows while the primary is idle). NULLs on a primary.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('cache_peek', 'reader'),
+  ('cache_replica_status', 'reader')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

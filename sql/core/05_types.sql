@@ -2,7 +2,7 @@
 
 -- Storage parameters of every type's table (a partition of entries), as name=value items. fillfactor leaves
 -- room for HOT read-side touches; autovacuum and analyze start after 5% churn instead of 20%, on the table and
--- on its TOAST table (large values live there). The reasons are in docs/operations.md; core/10_storage.sql
+-- on its TOAST table (large values live there). The reasons are in docs/operations.md; core/11_storage.sql
 -- applies them to tables created before a change.
 CREATE OR REPLACE FUNCTION _entries_storage_options() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -11,6 +11,62 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 COMMENT ON FUNCTION _entries_storage_options() IS
   'Storage parameters (fillfactor, autovacuum) of every cache type''s table; see docs/operations.md.';
+
+-- Creates a type's table, a partition of entries with the storage options and the value check: plain
+-- (p_partitions = 1, as cache_create_type() makes it) or hash-partitioned by key into p_partitions leaves
+-- (cache_hash_partition_type(), core/18_partitioning.sql). Options and UNLOGGED go on the leaves: a
+-- partitioned table has no storage of its own.
+CREATE OR REPLACE FUNCTION _create_type_table(t cache_types, p_partitions integer) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  schema_name text := current_schema();
+  persistence text := CASE WHEN t.unlogged THEN 'UNLOGGED' ELSE '' END;
+  options text := array_to_string(_entries_storage_options(), ', ');
+  leaf text;
+  i integer;
+BEGIN
+  IF p_partitions = 1 THEN
+    EXECUTE format('CREATE %s TABLE %I.%I PARTITION OF %I.entries FOR VALUES IN (%s) WITH (%s)',
+      persistence, schema_name, t.table_name, schema_name, t.id, options);
+    EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, t.table_name,
+      format('pgcache entries of type %s (%s values). Use the cache_* functions.', t.name, t.value_kind));
+  ELSE
+    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.entries FOR VALUES IN (%s) PARTITION BY HASH (key)',
+      schema_name, t.table_name, schema_name, t.id);
+    EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, t.table_name,
+      format('pgcache entries of type %s (%s values), hash-partitioned by key into %s tables %s$0..%s. Use the cache_* functions.',
+             t.name, t.value_kind, p_partitions, t.table_name, p_partitions - 1));
+    FOR i IN 0 .. p_partitions - 1 LOOP
+      leaf := t.table_name || '$' || i;
+      EXECUTE format('CREATE %s TABLE %I.%I PARTITION OF %I.%I FOR VALUES WITH (MODULUS %s, REMAINDER %s) WITH (%s)',
+        persistence, schema_name, leaf, schema_name, t.table_name, p_partitions, i, options);
+      EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, leaf,
+        format('pgcache entries of type %s whose key hashes to %s mod %s. Use the cache_* functions.', t.name, i, p_partitions));
+    END LOOP;
+  END IF;
+  -- On a partitioned table, the constraint is created on every leaf as well.
+  EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I CHECK (%I IS NOT NULL)',
+    schema_name, t.table_name, t.table_name || '_value_present',
+    CASE t.value_kind WHEN 'jsonb' THEN 'value_json' WHEN 'text' THEN 'value_text'
+                      WHEN 'bytea' THEN 'value_bytes' ELSE 'value_vector' END);
+END $$;
+COMMENT ON FUNCTION _create_type_table(cache_types, integer) IS
+  'Creates a type''s table (a partition of entries), plain or hash-partitioned by key into N leaves, with the storage options and the value check.';
+
+-- Every table that holds entries, per type: the type's own table, or each leaf of it when it is
+-- hash-partitioned (core/18_partitioning.sql). The one list of them: the monitoring views cache_sizes and
+-- cache_partitions, the storage options, expiry sweeps and partition counts all read it. The views run it as
+-- their caller, so it is the admin role's (core/30_security.sql).
+CREATE OR REPLACE FUNCTION _type_tables()
+RETURNS TABLE (type_id smallint, cache_type text, type_table text, leaf oid)
+LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
+  SELECT t.id, t.name, t.table_name, tree.relid::oid
+    FROM cache_types t
+   CROSS JOIN LATERAL pg_partition_tree(to_regclass(format('%I.%I', current_schema(), t.table_name))) tree
+   WHERE tree.isleaf
+$$;
+COMMENT ON FUNCTION _type_tables() IS
+  'Per cache type, each table holding its entries: its own table, or each hash partition of it.';
 
 CREATE OR REPLACE FUNCTION cache_create_type(
   p_name            text,
@@ -87,20 +143,10 @@ BEGIN
     RAISE EXCEPTION 'pgcache: cache type "%" already exists', p_name USING ERRCODE = 'PC009';
   END;
 
-  -- The type's table is a partition of entries. fillfactor leaves room on each page so read-side touches
-  -- stay HOT; autovacuum runs early because cache tables churn (see docs/operations.md).
-  EXECUTE format(
-    'CREATE %s TABLE %I.%I PARTITION OF %I.entries FOR VALUES IN (%s) WITH (%s)',
-    CASE WHEN t.unlogged THEN 'UNLOGGED' ELSE '' END, schema_name, t.table_name, schema_name, t.id,
-    array_to_string(_entries_storage_options(), ', '));
-  EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I CHECK (%I IS NOT NULL)',
-    schema_name, t.table_name, t.table_name || '_value_present',
-    CASE t.value_kind WHEN 'jsonb' THEN 'value_json' WHEN 'text' THEN 'value_text'
-                      WHEN 'bytea' THEN 'value_bytes' ELSE 'value_vector' END);
-  -- No index but the primary key: an overwrite changes expires_at, so an index on it would make every
-  -- overwrite a non-HOT update that adds index entries. Expired rows are found by ctid-range sweeps.
-  EXECUTE format('COMMENT ON TABLE %I.%I IS %L', schema_name, t.table_name,
-    format('pgcache entries of type %s (%s values). Use the cache_* functions.', t.name, t.value_kind));
+  -- The type's table is a partition of entries; no index but the primary key: an overwrite changes
+  -- expires_at, so an index on it would make every overwrite a non-HOT update that adds index entries.
+  -- Expired rows are found by ctid-range sweeps.
+  PERFORM _create_type_table(t, 1);
 
   -- Hit and miss totals are UNLOGGED sequences: nextval() never blocks, writes no WAL and needs no commit
   -- flush, so counting adds next to nothing to the read path. The price: they restart at 0 after a crash.
@@ -148,7 +194,7 @@ END $$;
 COMMENT ON FUNCTION cache_default_ttl(text) IS 'The default TTL of a cache type. Raises PC001 if it does not exist.';
 
 -- Makes a type tenant-scoped (or not). Only while it holds no entries: existing keys carry no tenant.
-CREATE OR REPLACE FUNCTION cache_set_tenant_scoped(p_type text, p_tenant_scoped boolean) RETURNS boolean
+CREATE OR REPLACE FUNCTION cache_configure_tenant_scoped(p_type text, p_tenant_scoped boolean) RETURNS boolean
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   t cache_types;
@@ -171,5 +217,25 @@ BEGIN
   PERFORM _create_read_view(t);  -- the view's shape depends on the scoping (core/03_read.sql)
   RETURN p_tenant_scoped;
 END $$;
-COMMENT ON FUNCTION cache_set_tenant_scoped(text, boolean) IS
+COMMENT ON FUNCTION cache_configure_tenant_scoped(text, boolean) IS
   'Scopes every key of an empty type to the session setting pgcache.tenant (or stops doing so). PC010 if the type holds entries.';
+
+-- Deprecated alias of cache_configure_tenant_scoped, kept for one release (CHANGELOG.md).
+CREATE OR REPLACE FUNCTION cache_set_tenant_scoped(p_type text, p_tenant_scoped boolean) RETURNS boolean
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN cache_configure_tenant_scoped(p_type, p_tenant_scoped);
+END $$;
+COMMENT ON FUNCTION cache_set_tenant_scoped(text, boolean) IS 'Deprecated: use cache_configure_tenant_scoped (same arguments).';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_entries_storage_options', 'internal'),
+  ('_create_type_table', 'internal'),
+  ('_type_tables', 'admin'),  -- the tables of cache_sizes and cache_partitions, views that run it as the caller
+  ('cache_create_type', 'admin'),
+  ('cache_drop_type', 'admin'),
+  ('cache_default_ttl', 'reader'),
+  ('cache_configure_tenant_scoped', 'admin'),
+  ('cache_set_tenant_scoped', 'admin')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

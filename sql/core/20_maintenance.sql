@@ -1,5 +1,5 @@
 -- cache_maintenance(): the one routine that keeps every cache type clean and within budget. pg_cron runs it
--- (core/12_cron.sql), or the TypeScript timer (startMaintenance) where pg_cron is missing. Each run:
+-- (core/19_cron.sql), or the TypeScript timer (startMaintenance) where pg_cron is missing. Each run:
 --   1. per type, deletes expired and invalidated rows in batches (cache_cleanup_expired),
 --   2. evicts down to the type's entry and byte budgets under its policy, in steps of at most one batch
 --      (cache_evict),
@@ -28,21 +28,6 @@ INSERT INTO cache_settings (name, value, description) VALUES
   ('stats.snapshot_interval', '1 minute', 'Maintenance takes a cache_stats_snapshots row per type at most this often'),
   ('stats.snapshot_retention', '7 days', 'Snapshots older than this are deleted')
 ON CONFLICT (name) DO NOTHING;
-
--- A setting's value; raises PC010 naming the setting when it is missing.
-CREATE OR REPLACE FUNCTION _setting(p_name text) RETURNS text
-LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
-DECLARE
-  v text;
-BEGIN
-  SELECT value INTO v FROM cache_settings WHERE name = p_name;
-  IF v IS NULL THEN
-    RAISE EXCEPTION 'pgcache: setting "%" is missing from cache_settings', p_name USING ERRCODE = 'PC010',
-      HINT = 'Re-run the install (it restores missing settings with their defaults).';
-  END IF;
-  RETURN v;
-END $$;
-COMMENT ON FUNCTION _setting(text) IS 'The value of a cache_settings row; PC010 when it is missing.';
 
 CREATE TABLE IF NOT EXISTS cache_maintenance_history (
   id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -81,6 +66,185 @@ CREATE TABLE IF NOT EXISTS cache_stats_snapshots (
 CREATE INDEX IF NOT EXISTS cache_stats_snapshots_taken_at ON cache_stats_snapshots (taken_at);
 COMMENT ON TABLE cache_stats_snapshots IS
   'pgcache hit/miss totals, entries and bytes per type, taken by maintenance every stats.snapshot_interval; see cache_hit_rate_history.';
+
+-- Expiry clean-up and budget eviction, the steps of a run. Both work in bounded batches and skip rows
+-- other sessions hold locked.
+
+-- Deletes up to p_batch expired or invalidated (older-version) entries of one type, or of all types when
+-- p_type is NULL. Returns the number deleted; call again while it returns p_batch.
+-- No index covers expires_at (it would make every overwrite a non-HOT update): each type's table is swept in
+-- ranges of 1024 pages by ctid (a TID range scan reads just those pages), from the start of the table, until
+-- the batch is full or the table ends. A hash-partitioned type's leaves are swept together, the same range
+-- in each. Rows other sessions hold locked are skipped; readers never wait for a DELETE.
+-- cache_maintenance() passes a grace (maintenance.expired_grace): a row expired less than that long ago stays,
+-- so a key set again soon after it expired is overwritten in place (a HOT update on the same page) rather than
+-- deleted and inserted anew elsewhere with a new index entry. Invalidated rows go at once.
+CREATE OR REPLACE FUNCTION _cleanup_expired(p_type text, p_batch integer, p_grace interval) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+  t cache_types;
+  deleted bigint := 0;
+  n bigint;
+  pages bigint;
+  first_page bigint;
+  step constant bigint := 1024;
+BEGIN
+  IF p_batch IS NULL OR p_batch <= 0 THEN
+    RAISE EXCEPTION 'pgcache: argument "batch" must be positive' USING ERRCODE = 'PC010';
+  END IF;
+  IF p_type IS NOT NULL THEN
+    PERFORM _type(p_type);
+  END IF;
+  p_grace := greatest(coalesce(p_grace, interval '0'), interval '0');
+  FOR t IN SELECT * FROM cache_types WHERE p_type IS NULL OR name = p_type ORDER BY id LOOP
+    EXIT WHEN deleted >= p_batch;
+    SELECT coalesce(max(pg_relation_size(tt.leaf)), 0) / current_setting('block_size')::bigint INTO pages
+      FROM _type_tables() tt
+     WHERE tt.type_id = t.id;
+    first_page := 0;
+    WHILE first_page < pages AND deleted < p_batch LOOP
+      -- Materialized, so the LIMIT picks one set of rows (a correlated IN could re-run it per row).
+      -- Entries of a tenant-scoped type are current at their tenant's version (scope holds the tenant).
+      WITH doomed AS MATERIALIZED (
+        SELECT s.key FROM entries s
+          LEFT JOIN cache_tenant_versions tv ON t.tenant_scoped AND tv.type_id = t.id AND tv.tenant = s.scope
+         WHERE s.type_id = t.id
+           AND s.ctid >= format('(%s,0)', first_page)::tid AND s.ctid < format('(%s,0)', first_page + step)::tid
+           AND ((s.version = coalesce(tv.version, t.version) AND s.expires_at <= now() - p_grace)
+                OR s.version < coalesce(tv.version, t.version))
+         LIMIT p_batch - deleted
+         FOR UPDATE OF s SKIP LOCKED)
+      DELETE FROM entries e USING doomed d WHERE e.type_id = t.id AND e.key = d.key;
+      GET DIAGNOSTICS n = ROW_COUNT;
+      deleted := deleted + n;
+      first_page := first_page + step;
+    END LOOP;
+  END LOOP;
+  RETURN deleted;
+END $$;
+
+CREATE OR REPLACE FUNCTION cache_cleanup_expired(p_type text DEFAULT NULL, p_batch integer DEFAULT 10000) RETURNS bigint
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN _cleanup_expired(p_type, p_batch, interval '0');
+END $$;
+COMMENT ON FUNCTION cache_cleanup_expired(text, integer) IS
+  'Deletes up to batch expired or invalidated entries (one type, or all when type is NULL), skipping locked rows. Returns the count.';
+
+-- A type's entries and bytes now, and how far they exceed the budgets given (0 when within; a NULL budget
+-- never is exceeded). What cache_evict and cache_maintenance() compare with the budgets.
+CREATE OR REPLACE FUNCTION _over_budget(p_type_id smallint, p_max_entries bigint, p_max_bytes bigint,
+                                        OUT entry_count bigint, OUT byte_count bigint,
+                                        OUT excess_entries bigint, OUT excess_bytes bigint)
+LANGUAGE sql AS $$
+  SELECT u.n, u.bytes, greatest(u.n - coalesce(p_max_entries, u.n), 0), greatest(u.bytes - coalesce(p_max_bytes, u.bytes), 0)
+    FROM (SELECT count(*) AS n, coalesce(sum(byte_size), 0) AS bytes FROM entries WHERE type_id = p_type_id) u
+$$;
+COMMENT ON FUNCTION _over_budget(smallint, bigint, bigint) IS
+  'A type''s entries and bytes, and by how much they exceed the budgets given (NULL: no budget).';
+
+-- Evicts entries of a type until it holds at most p_max_entries entries and p_max_bytes bytes (each NULL:
+-- the type's budget). Expired and invalidated entries go first, then the policy's order:
+--   lru  least recently touched first   lfu  lowest hit score first
+--   fifo oldest write first             ttl  soonest expiry first
+CREATE OR REPLACE FUNCTION cache_evict(p_type text, p_max_entries bigint DEFAULT NULL, p_max_bytes bigint DEFAULT NULL,
+                                       p_policy text DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  t cache_types := _type(p_type);
+  policy text := coalesce(p_policy, t.eviction_policy);
+  entry_budget bigint := coalesce(p_max_entries, t.max_entries);
+  byte_budget bigint := coalesce(p_max_bytes, t.max_bytes);
+  entry_count bigint;
+  byte_count bigint;
+  excess_entries bigint;
+  excess_bytes bigint;
+  deleted bigint;
+BEGIN
+  IF policy IS NULL OR policy NOT IN ('lru', 'lfu', 'fifo', 'ttl') THEN
+    RAISE EXCEPTION 'pgcache: argument "policy" must be lru, lfu, fifo or ttl, got %', coalesce(p_policy, 'NULL')
+      USING ERRCODE = 'PC010';
+  END IF;
+  IF entry_budget < 0 OR byte_budget < 0 THEN
+    RAISE EXCEPTION 'pgcache: budgets must not be negative' USING ERRCODE = 'PC010';
+  END IF;
+  IF entry_budget IS NULL AND byte_budget IS NULL THEN
+    RETURN 0;
+  END IF;
+
+  SELECT * INTO entry_count, byte_count, excess_entries, excess_bytes FROM _over_budget(t.id, entry_budget, byte_budget);
+  IF excess_entries = 0 AND excess_bytes = 0 THEN
+    RETURN 0;
+  END IF;
+
+  WITH ranked AS (
+    SELECT key,
+           row_number() OVER w AS position,
+           sum(byte_size) OVER w - byte_size AS bytes_before
+      FROM entries
+     WHERE type_id = t.id
+    WINDOW w AS (ORDER BY (expires_at <= now()
+                           OR version < coalesce((SELECT tv.version FROM cache_tenant_versions tv
+                                                   WHERE t.tenant_scoped AND tv.type_id = t.id AND tv.tenant = scope),
+                                                 t.version)) DESC,
+                          CASE WHEN policy = 'lru' THEN last_accessed_at END,
+                          CASE WHEN policy = 'lfu' THEN hit_count END,
+                          CASE WHEN policy = 'ttl' THEN expires_at END,
+                          created_at, key)
+  ),
+  -- Rows that writers hold are skipped, not waited for: eviction never blocks or deadlocks a writer.
+  doomed AS MATERIALIZED (
+    SELECT e.key FROM entries e JOIN ranked r ON r.key = e.key
+     WHERE e.type_id = t.id AND (r.position <= excess_entries OR r.bytes_before < excess_bytes)
+     FOR UPDATE OF e SKIP LOCKED
+  )
+  DELETE FROM entries e USING doomed d WHERE e.type_id = t.id AND e.key = d.key;
+  GET DIAGNOSTICS deleted = ROW_COUNT;
+  IF deleted > 0 THEN
+    PERFORM _notify(t, '{"all": true}');  -- near-caches drop the type rather than hear of each key
+  END IF;
+  RETURN deleted;
+END $$;
+COMMENT ON FUNCTION cache_evict(text, bigint, bigint, text) IS
+  'Evicts entries until the type fits max_entries and max_bytes (NULL: its budgets), expired first, then by policy (lru, lfu, fifo, ttl). Returns the count.';
+
+CREATE OR REPLACE FUNCTION cache_evict_lru(p_type text, p_max_entries bigint DEFAULT NULL, p_max_bytes bigint DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN cache_evict(p_type, p_max_entries, p_max_bytes, 'lru');
+END $$;
+COMMENT ON FUNCTION cache_evict_lru(text, bigint, bigint) IS
+  'Evicts least recently used entries until the type fits max_entries and max_bytes (NULL: its budgets). Returns the count.';
+
+-- One clean-up of a run, a batch at a time until a batch comes back short (nothing left) or the run's
+-- deadline has passed: 'expired' (one type's expired and invalidated rows, _cleanup_expired), 'leases'
+-- (core/14_leases.sql) or 'rate_limits' (core/13_rate_limit.sql). complete is false when time ran out first.
+CREATE OR REPLACE FUNCTION _cleanup_batches(p_what text, p_type text, p_batch integer, p_grace interval,
+                                            p_deadline timestamptz, OUT deleted bigint, OUT complete boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  n bigint;
+BEGIN
+  deleted := 0;
+  complete := true;
+  LOOP
+    n := CASE p_what WHEN 'expired' THEN _cleanup_expired(p_type, p_batch, p_grace)
+                     WHEN 'leases' THEN _cleanup_leases(p_batch)
+                     WHEN 'rate_limits' THEN _cleanup_rate_limits(p_batch) END;
+    IF n IS NULL THEN
+      RAISE EXCEPTION 'pgcache: unknown clean-up "%"', p_what USING ERRCODE = 'PC010';
+    END IF;
+    deleted := deleted + n;
+    EXIT WHEN n < p_batch;
+    IF clock_timestamp() >= p_deadline THEN
+      complete := false;
+      EXIT;
+    END IF;
+  END LOOP;
+END $$;
+COMMENT ON FUNCTION _cleanup_batches(text, text, integer, interval, timestamptz) IS
+  'Runs one clean-up (expired, leases, rate_limits) in batches until done or past the deadline; the rows deleted and whether it finished.';
 
 CREATE OR REPLACE FUNCTION cache_maintenance() RETURNS SETOF cache_maintenance_history
 LANGUAGE plpgsql
@@ -161,21 +325,11 @@ BEGIN
     done_types := done_types + 1;
 
     BEGIN
-      LOOP
-        n := _cleanup_expired(t.name, batch, grace);
-        expired := expired + n;
-        EXIT WHEN n < batch;
-        IF clock_timestamp() >= deadline THEN
-          complete := false;
-          EXIT;
-        END IF;
-      END LOOP;
+      SELECT * INTO expired, complete FROM _cleanup_batches('expired', t.name, batch, grace, deadline);
 
       IF t.max_entries IS NOT NULL OR t.max_bytes IS NOT NULL OR snapshot_due THEN
         LOOP
-          SELECT count(*), coalesce(sum(byte_size), 0) INTO entry_count, byte_count FROM entries WHERE type_id = t.id;
-          over_entries := greatest(entry_count - coalesce(t.max_entries, entry_count), 0);
-          over_bytes := greatest(byte_count - coalesce(t.max_bytes, byte_count), 0);
+          SELECT * INTO entry_count, byte_count, over_entries, over_bytes FROM _over_budget(t.id, t.max_entries, t.max_bytes);
           EXIT WHEN over_entries = 0 AND over_bytes = 0;
           IF clock_timestamp() >= deadline THEN
             complete := false;
@@ -245,31 +399,21 @@ BEGIN
     END IF;
   END LOOP;
 
-  -- Expired leases (core/17_leases.sql), a batch at a time while the time budget lasts.
+  -- Expired leases (core/14_leases.sql), a batch at a time while the time budget lasts.
   BEGIN
-    LOOP
-      EXIT WHEN _cleanup_leases(batch) < batch OR clock_timestamp() >= deadline;
-    END LOOP;
+    PERFORM _cleanup_batches('leases', NULL, batch, NULL, deadline);
   EXCEPTION WHEN lock_not_available THEN
     NULL;  -- left for the next run
   END;
 
-  -- Rate limiters (core/16_rate_limit.sql): rows whose window ended, in batches while time is left. Reported
+  -- Rate limiters (core/13_rate_limit.sql): rows whose window ended, in batches while time is left. Reported
   -- as a row named '(rate_limits)' (no cache type can have that name) when it deleted something or left work.
   type_start := clock_timestamp();
   expired := 0;
   complete := true;
   err := NULL;
   BEGIN
-    LOOP
-      n := _cleanup_rate_limits(batch);
-      expired := expired + n;
-      EXIT WHEN n < batch;
-      IF clock_timestamp() >= deadline THEN
-        complete := false;
-        EXIT;
-      END IF;
-    END LOOP;
+    SELECT * INTO expired, complete FROM _cleanup_batches('rate_limits', NULL, batch, NULL, deadline);
   EXCEPTION WHEN OTHERS THEN
     expired := 0;
     complete := false;
@@ -291,3 +435,14 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_maintenance() IS
   'Per type: deletes expired rows in batches, evicts down to the budgets under the type''s policy, records the run in cache_maintenance_history and hit-rate snapshots, trims old history. Bounded by maintenance.* settings.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_cleanup_expired', 'internal'),
+  ('cache_cleanup_expired', 'admin'),
+  ('_over_budget', 'internal'),
+  ('cache_evict', 'admin'),
+  ('cache_evict_lru', 'admin'),
+  ('_cleanup_batches', 'internal'),
+  ('cache_maintenance', 'admin')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

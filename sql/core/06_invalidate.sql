@@ -71,12 +71,6 @@ END $$;
 COMMENT ON FUNCTION cache_touch(text, text, interval) IS 'Sets a live entry''s expiry to now() + ttl; false if there is no live entry.';
 COMMENT ON FUNCTION cache_touch(text, text) IS 'Sets a live entry''s expiry to now() + the type''s default TTL; false if there is no live entry.';
 
--- Escapes LIKE's wildcards and escape character so a prefix matches only itself.
-CREATE OR REPLACE FUNCTION _like_prefix(p_prefix text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT replace(replace(replace(p_prefix, '\', '\\'), '%', '\%'), '_', '\_') || '%'
-$$;
-
 CREATE OR REPLACE FUNCTION cache_invalidate_prefix(p_type text, p_prefix text) RETURNS bigint
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
@@ -155,3 +149,13 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_bump_version(text) IS
   'Invalidates every entry of a type (of a tenant-scoped type: of the calling tenant) at once (O(1)) by moving it to a new key-space version; maintenance removes the old rows. Returns the new version.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('cache_delete', 'writer'),
+  ('cache_delete_many', 'writer'),
+  ('cache_touch', 'writer'),
+  ('cache_invalidate_prefix', 'writer'),
+  ('cache_invalidate_pattern', 'writer'),
+  ('cache_bump_version', 'writer')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

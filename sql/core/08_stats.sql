@@ -57,3 +57,8 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_stats() IS
   'Per cache type: entries, valid (live) entries, bytes, exact hits and misses, hit rate, version, policy and budgets. A tenant sees only its own entries of tenant-scoped types.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('cache_stats', 'reader')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -12,32 +12,6 @@ COMMENT ON COLUMN entries.tags IS
 -- tags at once; a tagged write pays its index insert at once instead (an untagged one never does).
 CREATE INDEX IF NOT EXISTS entries_tags_idx ON entries USING gin (tags) WITH (fastupdate = off) WHERE tags IS NOT NULL;
 
--- Tags are non-empty text of at most 256 bytes, at most 64 per entry (p_limit elsewhere), without NULLs.
--- Returns them sorted and distinct, or NULL for none (an empty array).
-CREATE OR REPLACE FUNCTION _check_tags(p_tags text[], p_limit integer DEFAULT 64) RETURNS text[]
-LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-  bad text;
-BEGIN
-  IF p_tags IS NULL OR cardinality(p_tags) = 0 THEN
-    RETURN NULL;
-  END IF;
-  IF array_ndims(p_tags) <> 1 THEN
-    RAISE EXCEPTION 'pgcache: argument "tags" must be a one-dimensional array of text' USING ERRCODE = 'PC018';
-  END IF;
-  IF cardinality(p_tags) > p_limit THEN
-    RAISE EXCEPTION 'pgcache: argument "tags" has % tags; the limit is %', cardinality(p_tags), p_limit
-      USING ERRCODE = 'PC018';
-  END IF;
-  SELECT coalesce(quote_literal(x), 'NULL') INTO bad FROM unnest(p_tags) x
-   WHERE x IS NULL OR x = '' OR octet_length(x) > 256 LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'pgcache: argument "tags" must hold non-empty strings of at most 256 bytes, got %', left(bad, 80)
-      USING ERRCODE = 'PC018';
-  END IF;
-  RETURN ARRAY(SELECT DISTINCT x COLLATE "C" FROM unnest(p_tags) x ORDER BY 1);
-END $$;
-
 -- Deletes the entries carrying any of p_tags: of one type (p_type_id) or of all; of one tenant (p_tenant) on
 -- tenant-scoped types, or of every tenant (p_all_tenants, for watch triggers); without either, tenant-scoped
 -- types are left alone. The candidates are found through the tag index, then each type's rows are locked in
@@ -127,3 +101,9 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_invalidate_tags(text[], text) IS
   'Deletes the entries (of one type, or of all when type is NULL) carrying any of the tags, in the caller''s transaction; a tenant only its own. Returns how many were live.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_invalidate_tags', 'internal'),
+  ('cache_invalidate_tags', 'writer')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

@@ -131,3 +131,13 @@ BEGIN
   RETURN deleted;
 END $$;
 COMMENT ON FUNCTION _cleanup_leases(integer) IS 'Deletes up to batch expired leases; returns the count (cache_maintenance).';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_check_lease_args', 'internal'),
+  ('cache_lease_acquire', 'writer'),
+  ('cache_lease_extend', 'writer'),
+  ('cache_lease_release', 'writer'),
+  ('cache_lease_holder', 'reader'),
+  ('_cleanup_leases', 'internal')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

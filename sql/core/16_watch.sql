@@ -363,3 +363,14 @@ SELECT tg.tgrelid::regclass AS table_name,
    AND tg.tgname LIKE 'pgcache\_watch\_%\_ins';
 COMMENT ON VIEW cache_watches IS
   'Watched tables (cache_watch_table): table, watch name, tag template, columns whose UPDATE matters (NULL: any), cache type (NULL: every type).';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_watch_builtin_type', 'internal'),
+  ('_watch_columns_sql', 'internal'),
+  ('_watch_tag_sql', 'internal'),
+  ('_watch_tag_pattern', 'internal'),
+  ('cache_watch_trigger', 'admin'),  -- attached by cache_watch_table, which runs as the caller (who so needs it)
+  ('cache_watch_table', 'invoker'),
+  ('cache_unwatch_table', 'invoker')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

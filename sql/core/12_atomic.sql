@@ -226,3 +226,13 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cache_patch(text, text, jsonb, text[]) IS
   'Merges the top-level fields of patch into a live jsonb object and removes the fields named in remove, atomically, keeping its expiry (Redis HSET/HDEL). Returns the new value, or NULL when no live entry holds key. PC016 if the entry is not a JSON object.';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_incremented', 'internal'),
+  ('_create_if_absent', 'internal'),
+  ('cache_incr', 'writer'),
+  ('_add', 'internal'),
+  ('cache_add', 'writer'),
+  ('cache_patch', 'writer')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;

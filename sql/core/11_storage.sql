@@ -2,7 +2,7 @@
 -- _entries_storage_options(); this brings tables made by an older install to the same settings, touching only
 -- tables whose settings differ (ALTER TABLE ... SET takes a SHARE UPDATE EXCLUSIVE lock). docs/operations.md
 -- explains each value.
--- A type's table may be hash-partitioned (core/21_partitioning.sql): the options belong on its leaf tables.
+-- A type's table may be hash-partitioned (core/18_partitioning.sql): the options belong on its leaf tables.
 DO $$
 DECLARE
   leaf record;
@@ -15,15 +15,13 @@ BEGIN
     FROM unnest(_entries_storage_options()) AS o;
   FOR leaf IN
     SELECT n.nspname, c.relname
-      FROM cache_types t
-      CROSS JOIN LATERAL pg_partition_tree(to_regclass(format('%I.%I', current_schema(), t.table_name))) tree
-      JOIN pg_class c ON c.oid = tree.relid
+      FROM _type_tables() tt
+      JOIN pg_class c ON c.oid = tt.leaf
       JOIN pg_namespace n ON n.oid = c.relnamespace
       LEFT JOIN pg_class toast ON toast.oid = c.reltoastrelid
-     WHERE tree.isleaf
-       AND NOT (coalesce(c.reloptions, '{}') @> main_options
+     WHERE NOT (coalesce(c.reloptions, '{}') @> main_options
                 AND (c.reltoastrelid = 0 OR coalesce(toast.reloptions, '{}') @> toast_options))
-     ORDER BY t.id, c.relname
+     ORDER BY tt.type_id, c.relname
   LOOP
     EXECUTE format('ALTER TABLE %I.%I SET (%s)', leaf.nspname, leaf.relname,
       array_to_string(_entries_storage_options(), ', '));

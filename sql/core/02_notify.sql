@@ -47,7 +47,7 @@ BEGIN
 END $$;
 
 -- Turns notifications of a type on or off; returns the new setting.
-CREATE OR REPLACE FUNCTION cache_set_notify(p_type text, p_notify boolean) RETURNS boolean
+CREATE OR REPLACE FUNCTION cache_configure_notify(p_type text, p_notify boolean) RETURNS boolean
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   t cache_types := _type(p_type);
@@ -58,5 +58,21 @@ BEGIN
   UPDATE cache_types SET notify = p_notify WHERE id = t.id;
   RETURN p_notify;
 END $$;
-COMMENT ON FUNCTION cache_set_notify(text, boolean) IS
+COMMENT ON FUNCTION cache_configure_notify(text, boolean) IS
   'Turns change notifications (channel notify.channel, keyed tags only) of a type on or off (needed by client near-caches); returns the setting.';
+
+-- Deprecated alias of cache_configure_notify, kept for one release (CHANGELOG.md).
+CREATE OR REPLACE FUNCTION cache_set_notify(p_type text, p_notify boolean) RETURNS boolean
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  RETURN cache_configure_notify(p_type, p_notify);
+END $$;
+COMMENT ON FUNCTION cache_set_notify(text, boolean) IS 'Deprecated: use cache_configure_notify (same arguments).';
+
+-- Who may call the functions of this file (pgcache_functions; core/30_security.sql grants by it).
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_notify_tag', 'internal'),
+  ('_notify', 'internal'),
+  ('cache_configure_notify', 'admin'),
+  ('cache_set_notify', 'admin')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;
