@@ -19,8 +19,8 @@ const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 export async function runNearCache(ctx: BenchContext): Promise<void> {
   ctx.log('L1 near-cache: hits vs Redis GET (c=1), staleness after a committed write elsewhere');
   await ctx.cache.createType({ name: TYPE, valueKind: 'jsonb', defaultTtl: 86_400 });
-  const hasNotify = await ctx.pool.query(`SELECT 1 FROM pg_proc WHERE proname = 'cache_set_notify'`);
-  if (hasNotify.rowCount) await ctx.pool.query('SELECT pgcache.cache_set_notify($1, true)', [TYPE]);
+  const hasNotify = await ctx.pool.query(`SELECT 1 FROM pg_proc WHERE proname = 'cache_configure_notify'`);
+  if (hasNotify.rowCount) await ctx.pool.query('SELECT pgcache.cache_configure_notify($1, true)', [TYPE]);
   const writer = ctx.cache.accessor(TYPE);
   await loadCacheType(writer);
 

@@ -251,7 +251,7 @@ export class CacheTypeAccessor<V> {
    * A bytea value in chunks, for multi-megabyte audio: each chunk is read on its own (the table stores bytea
    * uncompressed, so a chunk reads only its own TOAST pages), so the whole value is never held twice in
    * memory. All chunks come from one snapshot (REPEATABLE READ), so an overwrite midway cannot mix values.
-   * Yields nothing on a miss. `cache_read_bytea`
+   * Yields nothing on a miss. `cache_get_bytea_slice`
    */
   async *stream(key: string, options: { chunkBytes?: number } = {}): AsyncGenerator<Buffer> {
     if (this.kind !== 'bytea') throw new TypeError('pgcache: stream() reads bytea types');

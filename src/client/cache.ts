@@ -54,7 +54,7 @@ export interface CacheOptions {
    */
   readPool?: pg.Pool;
   /**
-   * Opt-in in-process near-cache (L1) for types with notify on (cache_set_notify): hits never leave the
+   * Opt-in in-process near-cache (L1) for types with notify on (cache_configure_notify): hits never leave the
    * process; change notifications (keyed tags on the install's channel) drop what other processes change,
    * after they commit. Its role must read cache_settings (the reader group may). Not on PGlite.
    */
@@ -127,7 +127,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
   }
 
   /**
-   * The same cache acting for one tenant: on tenant-scoped types (cache_set_tenant_scoped) it reads, writes and
+   * The same cache acting for one tenant: on tenant-scoped types (cache_configure_tenant_scoped) it reads, writes and
    * invalidates only that tenant's entries; the database enforces it from the pgcache.tenant setting.
    */
   forTenant(tenant: string): Cache<Types> {

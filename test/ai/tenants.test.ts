@@ -25,7 +25,7 @@ beforeAll(async () => {
     ['t_search', 'jsonb'],
   ]) {
     await db.pool.query(`SELECT pgcache.cache_create_type($1, $2)`, [name, kind]);
-    await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped($1, true)`, [name]);
+    await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped($1, true)`, [name]);
   }
   // A tenant may not register a model's width: the operator does, up front.
   await db.pool.query(`SELECT pgcache.cache_register_model('fake-16', 16)`);

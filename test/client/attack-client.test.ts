@@ -28,9 +28,9 @@ function onePool(): pg.Pool {
 
 beforeAll(async () => {
   await db.pool.query(`SELECT pgcache.cache_create_type('tsess', 'jsonb', interval '1 hour');
-    SELECT pgcache.cache_set_tenant_scoped('tsess', true);
+    SELECT pgcache.cache_configure_tenant_scoped('tsess', true);
     SELECT pgcache.cache_create_type('nearby', 'jsonb', interval '1 hour');
-    SELECT pgcache.cache_set_notify('nearby', true)`);
+    SELECT pgcache.cache_configure_notify('nearby', true)`);
 });
 
 afterAll(async () => {

@@ -15,7 +15,7 @@ const hits = async () =>
   Number((await db.pool.query(`SELECT hits FROM pgcache.cache_stats() WHERE cache_type = 'default'`)).rows[0].hits);
 
 beforeAll(async () => {
-  await db.pool.query(`SELECT pgcache.cache_set_notify('default', true)`);
+  await db.pool.query(`SELECT pgcache.cache_configure_notify('default', true)`);
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
   pool.on('error', () => undefined); // an idle connection lost (see test/helpers/db.ts)
   withL1 = await createCache({

@@ -21,7 +21,7 @@ let withL1: Cache;
 let l1Pool: pg.Pool;
 
 beforeAll(async () => {
-  await db.pool.query(`SELECT pgcache.cache_set_notify('default', true)`);
+  await db.pool.query(`SELECT pgcache.cache_configure_notify('default', true)`);
   await db.pool.query(`CREATE TABLE public.docs (id int PRIMARY KEY, body text)`);
   await db.pool.query(`INSERT INTO public.docs SELECT g, 'v1' FROM generate_series(1, 10) g`);
   cache = await createCache({ pool: db.pool });
@@ -72,7 +72,7 @@ describe('tags', () => {
 
   it('a tenant view invalidates its own tenant only', async () => {
     await cache.createType({ name: 'tenant_tags' });
-    await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped('tenant_tags', true)`);
+    await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('tenant_tags', true)`);
     await cache.refreshTypes();
     const acme = cache.forTenant('acme');
     const globex = cache.forTenant('globex');

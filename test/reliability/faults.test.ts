@@ -494,7 +494,7 @@ describe('a server crash and a clean restart during a load run', () => {
   }, 240_000);
 
   it('the near-cache comes back by itself after a restart, with nothing stale served meanwhile', async () => {
-    await withClient(info.url('load'), (c) => c.query(`SELECT pgcache.cache_set_notify('logged', true)`));
+    await withClient(info.url('load'), (c) => c.query(`SELECT pgcache.cache_configure_notify('logged', true)`));
     const pool = new pg.Pool({ connectionString: info.url('load'), max: 2, connectionTimeoutMillis: 5000 });
     pool.on('error', () => undefined);
     const cache = await createCache({ pool, nearCache: { reconnectDelayMs: 200, maxReconnectDelayMs: 2000 } });

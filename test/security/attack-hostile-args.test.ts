@@ -23,7 +23,7 @@ function plausible(fn: Fn, arg: { name: string; type: string }): string {
     case 'p_type':
       if (has('p_query') || has('p_filters') || has('p_kb_version')) return `'vector_search'`;
       if (has('p_value', 'text') || has('p_values', 'text[]') || has('p_embedding')) return `'llm_responses'`;
-      if (has('p_value', 'bytea') || has('p_values', 'bytea[]') || fn.name === 'cache_read_bytea')
+      if (has('p_value', 'bytea') || has('p_values', 'bytea[]') || fn.name === 'cache_get_bytea_slice')
         return `'audio_chunks'`;
       if (
         has('p_value', 'real[]') ||

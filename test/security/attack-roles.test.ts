@@ -184,8 +184,8 @@ describe('a role with no grant, a reader and a writer', () => {
       await as(writer, [
         `SELECT pgcache.cache_create_type('planted', 'jsonb', interval '1 hour')`,
         `SELECT pgcache.cache_drop_type('default')`,
-        `SELECT pgcache.cache_set_tenant_scoped('default', true)`,
-        `SELECT pgcache.cache_set_notify('default', true)`,
+        `SELECT pgcache.cache_configure_tenant_scoped('default', true)`,
+        `SELECT pgcache.cache_configure_notify('default', true)`,
         `SELECT pgcache.cache_register_model('m', 3)`,
         `SELECT * FROM pgcache.cache_maintenance()`,
         `SELECT pgcache.cache_schedule_maintenance()`,

@@ -182,7 +182,7 @@ describe('SET pgcache.tenant', () => {
   // login is the application's job (README, Security); the database roles do not do it.
   it('is chosen by the session: a writer may act as any tenant it names', async () => {
     await db.pool.query(
-      `SELECT pgcache.cache_create_type('per_tenant'); SELECT pgcache.cache_set_tenant_scoped('per_tenant', true)`,
+      `SELECT pgcache.cache_create_type('per_tenant'); SELECT pgcache.cache_configure_tenant_scoped('per_tenant', true)`,
     );
     const writer = pools.writer;
     await writer.query(

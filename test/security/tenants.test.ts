@@ -20,7 +20,7 @@ async function asTenant<T>(tenant: string | null, sql: string, params: unknown[]
 
 beforeAll(async () => {
   await db.pool.query(`SELECT pgcache.cache_create_type('sessions', 'jsonb')`);
-  await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped('sessions', true)`);
+  await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('sessions', true)`);
   cache = await createCache({ pool: db.pool });
 });
 
@@ -66,7 +66,7 @@ describe('from SQL', () => {
 
   it('scopes semantic lookups of a tenant-scoped type to the tenant', async () => {
     await db.pool.query(`SELECT pgcache.cache_create_type('tenant_answers', 'text')`);
-    await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped('tenant_answers', true)`);
+    await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('tenant_answers', true)`);
     // Tenants store vectors only of models an operator registered (widths are global).
     await db.pool.query(`SELECT pgcache.cache_register_model('m3', 3)`);
     await asTenant(
@@ -86,7 +86,7 @@ describe('from SQL', () => {
   });
 
   it('changes scoping only while a type is empty', async () => {
-    expect(await sqlState(db.pool.query(`SELECT pgcache.cache_set_tenant_scoped('sessions', false)`))).toBe('PC010');
+    expect(await sqlState(db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('sessions', false)`))).toBe('PC010');
   });
 });
 

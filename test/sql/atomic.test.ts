@@ -274,7 +274,7 @@ describe('no-expiry entries', () => {
 describe('tenants', () => {
   it('keep counters, adds and patches of a tenant-scoped type apart', async () => {
     await one(`SELECT pgcache.cache_create_type('per_tenant')`);
-    await one(`SELECT pgcache.cache_set_tenant_scoped('per_tenant', true)`);
+    await one(`SELECT pgcache.cache_configure_tenant_scoped('per_tenant', true)`);
     const as = async (tenant: string | null, sql: string) => {
       const client = await db.pool.connect();
       try {

@@ -21,7 +21,7 @@ beforeAll(async () => {
   await q(`SELECT pgcache.cache_create_type('lim', 'jsonb', p_max_value_bytes => 1000,
              p_attributes => '{"note": "string"}')`);
   await q(`SELECT pgcache.cache_create_type('lim_tenant', 'jsonb')`);
-  await q(`SELECT pgcache.cache_set_tenant_scoped('lim_tenant', true)`);
+  await q(`SELECT pgcache.cache_configure_tenant_scoped('lim_tenant', true)`);
   await q(`SELECT pgcache.cache_create_type('lim_bytes', 'bytea')`);
   await q(`SELECT pgcache.cache_set('lim_bytes', 'b', '\\x010203'::bytea)`);
   await q(`SELECT pgcache.cache_set('lim', 'live', '1'::jsonb)`);
@@ -104,9 +104,9 @@ describe('from SQL', () => {
   });
 
   it('reads at an offset near 2^31 return an empty chunk, not 22003', async () => {
-    const { rows } = await q(`SELECT total, chunk FROM pgcache.cache_read_bytea('lim_bytes', 'b', 2147483647, 10)`);
+    const { rows } = await q(`SELECT total, chunk FROM pgcache.cache_get_bytea_slice('lim_bytes', 'b', 2147483647, 10)`);
     expect(rows).toEqual([{ total: 3, chunk: Buffer.alloc(0) }]);
-    const tail = await q(`SELECT chunk FROM pgcache.cache_read_bytea('lim_bytes', 'b', 1, 2147483647)`);
+    const tail = await q(`SELECT chunk FROM pgcache.cache_get_bytea_slice('lim_bytes', 'b', 1, 2147483647)`);
     expect(tail.rows[0].chunk).toEqual(Buffer.from([2, 3]));
   });
 

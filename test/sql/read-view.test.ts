@@ -25,7 +25,7 @@ beforeAll(async () => {
   }
   await db.pool.query(`SELECT pgcache.cache_create_type('rv', 'jsonb')`);
   await db.pool.query(`SELECT pgcache.cache_create_type('rvt', 'jsonb')`);
-  await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped('rvt', true)`);
+  await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('rvt', true)`);
   cache = await createCache({ pool: db.pool });
 });
 afterAll(async () => {

@@ -31,7 +31,7 @@ beforeAll(async () => {
   await one(`SELECT pgcache.cache_create_type('tagged')`);
   await one(`SELECT pgcache.cache_create_type('tagged_text', 'text')`);
   await one(`SELECT pgcache.cache_create_type('per_tenant')`);
-  await one(`SELECT pgcache.cache_set_tenant_scoped('per_tenant', true)`);
+  await one(`SELECT pgcache.cache_configure_tenant_scoped('per_tenant', true)`);
 });
 
 describe('cache_invalidate_tags', () => {

@@ -27,7 +27,7 @@ async function value(tenant: string, type: string, key: string): Promise<unknown
 
 beforeAll(async () => {
   await db.pool.query(`SELECT pgcache.cache_create_type('tv', 'jsonb')`);
-  await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped('tv', true)`);
+  await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('tv', true)`);
 });
 
 describe('versions of a tenant-scoped type', () => {
@@ -54,7 +54,7 @@ describe('versions of a tenant-scoped type', () => {
 describe('model widths', () => {
   it('a tenant cannot register a width, so it cannot make another tenant fail with PC006', async () => {
     await db.pool.query(`SELECT pgcache.cache_create_type('tvec', 'text')`);
-    await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped('tvec', true)`);
+    await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('tvec', true)`);
     const v3 = `ARRAY[1,0,0]::real[]`;
     expect(
       await sqlState(
@@ -94,7 +94,7 @@ describe('switching a type to tenant scope', () => {
       await writer.query(`SELECT pgcache.cache_set('tswitch', $1, '"planted"'::jsonb)`, [
         `a${String.fromCharCode(31)}secret`,
       ]);
-      const switched = switcher.query(`SELECT pgcache.cache_set_tenant_scoped('tswitch', true)`).then(
+      const switched = switcher.query(`SELECT pgcache.cache_configure_tenant_scoped('tswitch', true)`).then(
         () => 'switched',
         (e: { code?: string }) => e.code,
       );
@@ -115,7 +115,7 @@ describe('switching a type to tenant scope', () => {
     const switcher = await db.pool.connect();
     try {
       await switcher.query('BEGIN');
-      await switcher.query(`SELECT pgcache.cache_set_tenant_scoped('tswitch2', true)`);
+      await switcher.query(`SELECT pgcache.cache_configure_tenant_scoped('tswitch2', true)`);
       const write = asTenant('a', `SELECT pgcache.cache_set('tswitch2', 'k', '1'::jsonb)`);
       await new Promise((r) => setTimeout(r, 300));
       await switcher.query('COMMIT');
@@ -135,8 +135,8 @@ describe('every function keeps a tenant to its own entries', () => {
   beforeAll(async () => {
     await db.pool.query(`SELECT pgcache.cache_create_type('tall', 'jsonb')`);
     await db.pool.query(`SELECT pgcache.cache_create_type('tbytes', 'bytea')`);
-    await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped('tall', true)`);
-    await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped('tbytes', true)`);
+    await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('tall', true)`);
+    await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('tbytes', true)`);
     await asTenant('a', `SELECT pgcache.cache_set_many('tall', ARRAY['x:1','x:2','y'], ARRAY['1','2','3']::jsonb[])`);
     await asTenant('a', `SELECT pgcache.cache_set('tbytes', 'blob', '\\x0102'::bytea)`);
   });
@@ -148,7 +148,7 @@ describe('every function keeps a tenant to its own entries', () => {
     ['scan', `SELECT count(*) > 0 AS seen FROM pgcache.cache_scan('tall')`],
     ['scan prefix', `SELECT count(*) > 0 AS seen FROM pgcache.cache_scan('tall', 'x:')`],
     ['peek', `SELECT count(*) > 0 AS seen FROM pgcache.cache_peek('tall', 'y')`],
-    ['read_bytea', `SELECT count(*) > 0 AS seen FROM pgcache.cache_read_bytea('tbytes', 'blob', 0, 10)`],
+    ['read_bytea', `SELECT count(*) > 0 AS seen FROM pgcache.cache_get_bytea_slice('tbytes', 'blob', 0, 10)`],
     ['stats', `SELECT entries > 0 AS seen FROM pgcache.cache_stats() WHERE cache_type = 'tall'`],
   ];
   it.each(reads)('%s: the owner sees its entries, another tenant sees none', async (_name, sql) => {

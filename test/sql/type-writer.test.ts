@@ -129,7 +129,7 @@ describe('cache_<type>_set', () => {
   it('waits for a tenant switch in flight and then needs a tenant', async () => {
     await db.pool.query(`SELECT pgcache.cache_create_type('tw_switch', 'jsonb')`);
     const answer = await whileHeld(
-      `SELECT pgcache.cache_set_tenant_scoped('tw_switch', true)`,
+      `SELECT pgcache.cache_configure_tenant_scoped('tw_switch', true)`,
       `SELECT pgcache.cache_tw_switch_set('k', '1')`,
     );
     expect(answer).toBe('PC013');
@@ -196,7 +196,7 @@ describe('the client', () => {
 
   it('stores under the tenant for a tenant-scoped type', async () => {
     await db.pool.query(`SELECT pgcache.cache_create_type('tw_tenant', 'jsonb')`);
-    await db.pool.query(`SELECT pgcache.cache_set_tenant_scoped('tw_tenant', true)`);
+    await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('tw_tenant', true)`);
     await cache.refreshTypes();
     await cache.forTenant('acme').accessor('tw_tenant').set('k', { v: 1 });
     expect(await cache.forTenant('other').accessor('tw_tenant').get('k')).toBeUndefined();

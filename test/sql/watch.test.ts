@@ -193,7 +193,7 @@ describe('a watched table', () => {
 describe('tenants', () => {
   it('a source change invalidates every tenant’s entries computed from it', async () => {
     await one(`SELECT pgcache.cache_create_type('per_tenant')`);
-    await one(`SELECT pgcache.cache_set_tenant_scoped('per_tenant', true)`);
+    await one(`SELECT pgcache.cache_configure_tenant_scoped('per_tenant', true)`);
     await db.pool.query(`CREATE TABLE public.shared (id int PRIMARY KEY, v text)`);
     await db.pool.query(`INSERT INTO public.shared VALUES (1, 'x')`);
     await one(`SELECT pgcache.cache_watch_table('public.shared', 'shared:{id}', NULL, 'per_tenant')`);
