@@ -22,14 +22,14 @@ export type RateLimitClient = Pick<
 
 export interface PgcacheRateLimitStoreOptions {
   /** A pgcache client (or a tenant view of one) to count through; its pool stays yours. */
-  cache?: RateLimitClient;
+  cache?: RateLimitClient | undefined;
   /** Your pool (never ended by the store), or a connection string (the store owns that pool). */
-  pool?: pg.Pool;
-  connectionString?: string;
+  pool?: pg.Pool | undefined;
+  connectionString?: string | undefined;
   /** Install schema of pgcache. Default `pgcache`. Ignored with `cache`. */
-  schema?: string;
+  schema?: string | undefined;
   /** The limiter bucket of this middleware's keys. Default `express-rate-limit`. */
-  bucket?: string;
+  bucket?: string | undefined;
 }
 
 /** What the store reports for a key, as express-rate-limit's ClientRateLimitInfo. */

@@ -10,12 +10,12 @@ import { CacheTypeExistsError } from './client/errors.js';
 import { checkKeys } from './client/validate.js';
 
 export interface KeyvPgcacheOptions {
-  pool?: pg.Pool;
-  connectionString?: string;
+  pool?: pg.Pool | undefined;
+  connectionString?: string | undefined;
   /** Install schema of pgcache. Default `pgcache`. */
-  schema?: string;
+  schema?: string | undefined;
   /** The jsonb cache type that holds Keyv's entries. Default `keyv`. */
-  type?: string;
+  type?: string | undefined;
 }
 
 /**
@@ -26,7 +26,7 @@ export interface KeyvPgcacheOptions {
 export class KeyvPgcache extends EventEmitter {
   // keyv wires its iterator only for stores whose dialect it knows.
   readonly opts: KeyvPgcacheOptions & { dialect: 'postgres'; url: string };
-  namespace?: string;
+  namespace?: string | undefined;
   private readonly pool: pg.Pool;
   private ready: Promise<CacheTypeAccessor<unknown>> | undefined;
   private cache: Cache | undefined;

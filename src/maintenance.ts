@@ -23,9 +23,9 @@ function quotedSchema(schema = 'pgcache'): string {
 
 export interface RunMaintenanceOptions {
   /** Schema pgcache lives in. Default `pgcache`. */
-  schema?: string;
+  schema?: string | undefined;
   /** Hard limit on the call. Default: the `maintenance.statement_timeout` setting (60 s). */
-  statementTimeoutMs?: number;
+  statementTimeoutMs?: number | undefined;
 }
 
 /**
@@ -60,18 +60,18 @@ export async function runMaintenance(
 
 export interface StartMaintenanceOptions extends RunMaintenanceOptions {
   /** The runner opens (and closes) its own connection here; it holds it while it is the runner. */
-  databaseUrl?: string;
+  databaseUrl?: string | undefined;
   /** Or a connection you dedicate to the runner (it is not closed by stop()). */
-  client?: pg.ClientBase;
+  client?: pg.ClientBase | undefined;
   /** Time between runs. Default 60 000 ms. */
-  intervalMs?: number;
+  intervalMs?: number | undefined;
   /** Run once right away instead of after the first interval. Default true. */
-  runAtStart?: boolean;
+  runAtStart?: boolean | undefined;
   /** Keep the process alive for the timer. Default false: the timer never holds a process open. */
-  keepAlive?: boolean;
-  onRun?: (reports: MaintenanceReport[]) => void;
+  keepAlive?: boolean | undefined;
+  onRun?: ((reports: MaintenanceReport[]) => void) | undefined;
   /** Errors of a run (the timer goes on). Default: console.warn. */
-  onError?: (error: unknown) => void;
+  onError?: ((error: unknown) => void) | undefined;
 }
 
 export interface MaintenanceRunner {
@@ -207,11 +207,11 @@ export interface ScheduleMaintenanceOptions {
   /** The database pgcache lives in. */
   databaseUrl: string;
   /** pg_cron's database (cron.database_name), needed when it is not the one pgcache lives in. */
-  cronDatabaseUrl?: string;
+  cronDatabaseUrl?: string | undefined;
   /** Schema pgcache lives in. Default `pgcache`. */
-  schema?: string;
+  schema?: string | undefined;
   /** A pg_cron schedule (minutes at the finest in pg_cron 1.4). Default every minute. */
-  schedule?: string;
+  schedule?: string | undefined;
 }
 
 export interface ScheduledJob {

@@ -12,24 +12,24 @@ export interface MetricsOptions {
   /** A pool on the database pgcache lives in (pgcache never ends it). */
   pool: pg.Pool;
   /** Schema pgcache lives in. Default `pgcache`. */
-  schema?: string;
+  schema?: string | undefined;
   /** A pool on pg_cron's database, when that is another database: the jobs' state is read there. */
-  cronPool?: pg.Pool;
+  cronPool?: pg.Pool | undefined;
   /** Register into this registry. Default: a new one. */
-  registry?: Registry;
+  registry?: Registry | undefined;
   /** Metric name prefix. Default `pgcache_`. */
-  prefix?: string;
+  prefix?: string | undefined;
   /**
    * Publish the top N keys per type by hit score (keep N small: one series per key). Default 0 (off): keys are
    * often personal data, and anyone who can scrape would read them.
    */
-  topKeys?: number;
+  topKeys?: number | undefined;
   /**
    * What the `key` label of the top keys holds. `hash` (default): the first 16 hex digits of sha256(key), enough
    * to tell keys apart and to check a suspected key, never the key; `truncated`: the first 8 characters and
    * `…`; `raw`: the key itself.
    */
-  topKeyLabel?: 'hash' | 'truncated' | 'raw';
+  topKeyLabel?: 'hash' | 'truncated' | 'raw' | undefined;
 }
 
 /** The `key` label of a top key under `mode`. */
@@ -297,9 +297,9 @@ export function createMetrics(options: MetricsOptions): PgcacheMetrics {
 
 export interface MetricsServerOptions extends MetricsOptions {
   /** Default 9464. */
-  port?: number;
+  port?: number | undefined;
   /** Default 127.0.0.1. */
-  host?: string;
+  host?: string | undefined;
 }
 
 /** Serves GET /metrics on host:port. */

@@ -54,6 +54,17 @@ it('the README TypeScript example runs against a database and its process exits 
   expect(run.stdout).toMatch(/PC004 ttl/);
 }, 90_000);
 
+it('the README SQL blocks run as written, in order, in one psql session, without an error', () => {
+  const blocks = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  expect(blocks.length).toBeGreaterThan(1);
+  mkdirSync(workDir, { recursive: true });
+  const file = join(workDir, 'readme.sql');
+  writeFileSync(file, blocks.join('\n'));
+  const run = spawnSync('psql', [db.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file], { encoding: 'utf8' });
+  expect(run.stderr).not.toMatch(/ERROR/);
+  expect(run.status).toBe(0);
+}, 60_000);
+
 it('README error table = TypeScript error map = codes raised in sql/', () => {
   const inReadme = [...readme.matchAll(/^\| (PC\d{3})\s*\|/gm)].map((m) => m[1]).sort();
   const inSql = new Set<string>();

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { clusterInfo } from '../scripts/lib/cluster.js';
+import { CRON_DATABASE, clusterInfo } from '../scripts/lib/cluster.js';
 import { dropDatabase } from '../scripts/lib/databases.js';
 import { runDoctor } from '../src/cli/commands/doctor.js';
 import { createCache, FeatureUnavailableError, migrate, NotInstalledError, SemanticLlmCache } from '../src/index.js';
@@ -115,6 +115,50 @@ describe('pgvector created by a superuser before the install', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/may not read cron\.database_name/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('an owner scheduling from another database than pg_cron', () => {
+  // Its own role: the grants below would change what the other tests' owner may see.
+  const scheduler = `managed_scheduler_${tag}`;
+  const usage = `GRANT USAGE ON SCHEMA cron TO ${scheduler}`;
+  const execute = `GRANT EXECUTE ON FUNCTION cron.schedule_in_database(text, text, text, text, text, boolean) TO ${scheduler}`;
+  const name = `managed_${tag}_scheduler`;
+  afterAll(async () => {
+    await asSuperuser(CRON_DATABASE, async (c) => {
+      await c.query('SELECT cron.unschedule(jobid) FROM cron.job WHERE username = $1', [scheduler]);
+      const exists = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [scheduler]);
+      if (exists.rowCount) await c.query(`DROP OWNED BY ${scheduler}`);
+    });
+    await dropDatabase(info, name);
+    await asSuperuser(undefined, (c) => c.query(`DROP ROLE IF EXISTS ${scheduler}`));
+  });
+
+  it('schedule names the grant on cron.schedule_in_database it lacks, then schedules once granted', async () => {
+    await asSuperuser(undefined, async (admin) => {
+      await admin.query(`CREATE ROLE ${scheduler} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE`);
+      await admin.query(`GRANT pg_read_all_settings TO ${scheduler}`);
+      await admin.query(`CREATE DATABASE ${name} OWNER ${scheduler} TEMPLATE template0`);
+    });
+    await asSuperuser(CRON_DATABASE, (c) => c.query(usage));
+    const url = `postgres://${scheduler}@${info.host}:${info.port}/${name}`;
+    expect((await cli(['migrate', '--database-url', url])).code).toBe(0);
+
+    const denied = await cli(['schedule', '--database-url', url]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/permission denied for function schedule_in_database/);
+    expect(denied.stderr).toMatch(
+      /GRANT EXECUTE ON FUNCTION cron\.schedule_in_database\(text, text, text, text, text, boolean\)/,
+    );
+    expect(denied.stderr).not.toMatch(/\n\s+at /);
+
+    await asSuperuser(CRON_DATABASE, (c) => c.query(execute));
+    const scheduled = await cli(['schedule', '--database-url', url]);
+    expect(scheduled.stderr).toBe('');
+    expect(scheduled.code).toBe(0);
+    expect(scheduled.stdout).toMatch(
+      new RegExp(`Scheduled pgcache_maintenance:${name}\\.pgcache .* in database "${name}"`),
+    );
   });
 });
 

@@ -120,6 +120,8 @@ console.log(JSON.stringify(out));`,
       }
     });
 
+    // The flags are those `tsc --init` writes (exactOptionalPropertyTypes among them), without skipLibCheck: options
+    // read from the environment (string | undefined) are accepted where the option is optional.
     it('a strict TypeScript file type-checks against the shipped declarations beside its own Zapatos schema', () => {
       mkdirSync(join(app, 'src/zapatos'), { recursive: true });
       // What an application's own Zapatos run writes: the same ambient module names pgcache used to ship.
@@ -156,6 +158,10 @@ import { PgcacheRateLimitStore } from 'pgcache/express-rate-limit';
 const user: s.Selectable = { id: 1, email: 'ada@example.com' };
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
 const cache = await createCache({ pool });
+const fromEnv = await createCache({ connectionString: process.env.DATABASE_URL, schema: process.env.PGCACHE_SCHEMA });
+const ttlFromEnv: number | undefined = process.env.TTL ? Number(process.env.TTL) : undefined;
+await fromEnv.type('default').set('k', { a: 1 }, { ttl: ttlFromEnv, tags: undefined });
+await migrate({ databaseUrl: process.env.DATABASE_URL, rolePrefix: process.env.ROLE_PREFIX });
 interface Answer { text: string }
 const answers = cache.type<Answer>('vector_search');
 await answers.set(cacheKey('q', String(user.id)), { text: 'hi' }, { ttl: 60 });
@@ -193,6 +199,9 @@ console.log(hit, expires, name, sizes, expired, ran, keyv, runner, metrics, isOu
             module: 'NodeNext',
             moduleResolution: 'NodeNext',
             strict: true,
+            exactOptionalPropertyTypes: true,
+            noUncheckedIndexedAccess: true,
+            verbatimModuleSyntax: true,
             noEmit: true,
             types: ['node'],
           },

@@ -41,7 +41,7 @@ export class EmbeddingCache {
     texts: readonly string[],
     model: string,
     embedder: Embedder,
-    options: { ttl?: number } = {},
+    options: { ttl?: number | undefined } = {},
   ): Promise<number[][]> {
     if (!Array.isArray(texts)) {
       throw new InvalidArgumentError(

@@ -34,9 +34,9 @@ export interface SemanticHit {
 
 export interface SemanticOptions {
   /** Namespace or tenant. Entries of another scope never match; undefined is the global scope. */
-  scope?: string;
+  scope?: string | undefined;
   /** Largest cosine distance (0..2) accepted for a semantic hit; 0 accepts identical embeddings only. */
-  maxCosineDistance?: number;
+  maxCosineDistance?: number | undefined;
 }
 
 export class SemanticLlmCache {
@@ -118,15 +118,15 @@ export class SemanticLlmCache {
     embedding: readonly number[],
     response: string,
     options: {
-      scope?: string;
-      ttl?: Ttl;
-      meta?: Record<string, unknown>;
+      scope?: string | undefined;
+      ttl?: Ttl | undefined;
+      meta?: Record<string, unknown> | undefined;
       /**
        * Ids of the sources the answer was grounded on: the entry is tagged `<sourceTagPrefix><id>` (default
        * `doc:`), so invalidating a source's tag, or changing its row in a watched table, removes the answer.
        */
-      sources?: readonly (string | number)[];
-      sourceTagPrefix?: string;
+      sources?: readonly (string | number)[] | undefined;
+      sourceTagPrefix?: string | undefined;
     } = {},
   ): Promise<void> {
     checkString(prompt, 'prompt');

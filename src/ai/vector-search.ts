@@ -22,8 +22,8 @@ export class VectorSearchCache<R> {
     /** A jsonb cache type. Default `vector_search`. */
     readonly type = 'vector_search',
     private readonly options: {
-      documentIds?: (result: R) => readonly (string | number)[];
-      tagPrefix?: string;
+      documentIds?: ((result: R) => readonly (string | number)[]) | undefined;
+      tagPrefix?: string | undefined;
     } = {},
   ) {
     const S = pg.escapeIdentifier(cache.schema);

@@ -253,7 +253,7 @@ export class CacheTypeAccessor<V> {
    * memory. All chunks come from one snapshot (REPEATABLE READ), so an overwrite midway cannot mix values.
    * Yields nothing on a miss. `cache_get_bytea_slice`
    */
-  async *stream(key: string, options: { chunkBytes?: number } = {}): AsyncGenerator<Buffer> {
+  async *stream(key: string, options: { chunkBytes?: number | undefined } = {}): AsyncGenerator<Buffer> {
     if (this.kind !== 'bytea') throw new TypeError('pgcache: stream() reads bytea types');
     checkKey(key);
     const chunk = options.chunkBytes ?? 1 << 20;
@@ -352,7 +352,7 @@ export class CacheTypeAccessor<V> {
   /** Stores many entries in one transaction (all or none); returns how many. `cache_set_many` */
   async setMany(
     entries: Iterable<readonly [string, V]>,
-    options: { ttl?: Ttl; tags?: readonly string[] } = {},
+    options: { ttl?: Ttl | undefined; tags?: readonly string[] | undefined } = {},
   ): Promise<number> {
     if (this.kind === 'vector') {
       throw new TypeError('pgcache: setMany on a vector type needs a model; use the embeddings API');
@@ -427,9 +427,13 @@ export class CacheTypeAccessor<V> {
    * NotAnIntegerError (PC015) for an entry that holds no integer or a sum beyond bigint. A number delta gives
    * a number (exact within ±2^53); a bigint delta gives a bigint. `cache_incr`
    */
-  async incr(key: string, delta?: number, options?: { ttl?: Ttl }): Promise<number>;
-  async incr(key: string, delta: bigint, options?: { ttl?: Ttl }): Promise<bigint>;
-  async incr(key: string, delta: number | bigint = 1, options: { ttl?: Ttl } = {}): Promise<number | bigint> {
+  async incr(key: string, delta?: number, options?: { ttl?: Ttl | undefined }): Promise<number>;
+  async incr(key: string, delta: bigint, options?: { ttl?: Ttl | undefined }): Promise<bigint>;
+  async incr(
+    key: string,
+    delta: number | bigint = 1,
+    options: { ttl?: Ttl | undefined } = {},
+  ): Promise<number | bigint> {
     checkKey(key);
     if (typeof delta === 'bigint' ? delta < INT8_MIN || delta > INT8_MAX : !Number.isSafeInteger(delta)) {
       throw new InvalidArgumentError(
@@ -453,7 +457,7 @@ export class CacheTypeAccessor<V> {
    * Redis SET NX: stores `value` only if no live entry holds `key` (an expired one counts as absent); true
    * only for the caller that created it. `cache_add`
    */
-  async add(key: string, value: V, options: { ttl?: Ttl } = {}): Promise<boolean> {
+  async add(key: string, value: V, options: { ttl?: Ttl | undefined } = {}): Promise<boolean> {
     checkKey(key);
     if (this.kind === 'vector') {
       throw new WrongValueKindError(
@@ -477,7 +481,7 @@ export class CacheTypeAccessor<V> {
   async patch(
     key: string,
     fields: Record<string, unknown>,
-    options: { remove?: readonly string[] } = {},
+    options: { remove?: readonly string[] | undefined } = {},
   ): Promise<V | undefined> {
     checkKey(key);
     if (this.kind !== 'jsonb') {
@@ -526,7 +530,9 @@ export class CacheTypeAccessor<V> {
   }
 
   /** Live entries in key order, a page at a time, optionally under a literal prefix. `cache_scan` */
-  async *scan(options: { prefix?: string; pageSize?: number } = {}): AsyncGenerator<CacheEntry<V>> {
+  async *scan(
+    options: { prefix?: string | undefined; pageSize?: number | undefined } = {},
+  ): AsyncGenerator<CacheEntry<V>> {
     let after: string | null = null;
     checkText(options.prefix, 'prefix');
     const pageSize = options.pageSize ?? 500;

@@ -44,26 +44,26 @@ import { checkString, checkTags, sendableText, ttlSeconds } from './validate.js'
 
 export interface CacheOptions {
   /** Your pool (pgcache never ends it), or a connection string (pgcache owns that pool). */
-  pool?: pg.Pool;
-  connectionString?: string;
+  pool?: pg.Pool | undefined;
+  connectionString?: string | undefined;
   /** The schema pgcache was installed in. Default `pgcache`. */
-  schema?: string;
+  schema?: string | undefined;
   /**
    * Optional pool for reads (get, getEntry, getMany, scan), e.g. on a hot standby: reads there are served
    * without counting hits or touching rows. Writes, invalidation and admin calls always use `pool`.
    */
-  readPool?: pg.Pool;
+  readPool?: pg.Pool | undefined;
   /**
    * Opt-in in-process near-cache (L1) for types with notify on (cache_configure_notify): hits never leave the
    * process; change notifications (keyed tags on the install's channel) drop what other processes change,
    * after they commit. Its role must read cache_settings (the reader group may). Not on PGlite.
    */
-  nearCache?: NearCacheOptions | boolean;
+  nearCache?: NearCacheOptions | boolean | undefined;
   /**
    * Errors of idle connections in a pool pgcache created (a terminated backend, a restart): the pool drops the
    * connection and the next call reconnects. Default: console.warn. Your own pool keeps your own listener.
    */
-  onPoolError?: (error: Error) => void;
+  onPoolError?: ((error: Error) => void) | undefined;
   /**
    * getOrCompute's cross-process stampede lock (a call may override it with its own `lock` option):
    * 'advisory' (default) holds a session advisory lock (cache_lock) on one pooled connection while computing:
@@ -71,7 +71,7 @@ export interface CacheOptions {
    * (cache_lease_acquire, a row with an expiry) and holds no connection: use it behind PgBouncer in
    * transaction mode and on PGlite, where advisory locks exclude nothing.
    */
-  computeLock?: ComputeLock;
+  computeLock?: ComputeLock | undefined;
 }
 
 /** A pool for a connection string, with the 'error' listener pg requires (without one, Node exits). */
@@ -87,7 +87,7 @@ export function ownedPool(connectionString: string | undefined, onError?: (error
  */
 export interface CacheHandle {
   readonly schema: string;
-  readonly tenant?: string;
+  readonly tenant?: string | undefined;
   accessor(name: string): CacheTypeAccessor<unknown>;
   run(statement: Statement, values: unknown[]): Promise<Record<string, unknown>[]>;
 }
@@ -190,7 +190,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
    * this view's tenant's (without a tenant, tenant-scoped types are left alone). Returns how many were live.
    * `cache_invalidate_tags`
    */
-  async invalidateTags(tags: readonly string[], options: { type?: string } = {}): Promise<number> {
+  async invalidateTags(tags: readonly string[], options: { type?: string | undefined } = {}): Promise<number> {
     checkTags(tags, 10000);
     if (options.type !== undefined) checkString(options.type, 'type');
     const rows = await this.run(this.sql.invalidateTags, [tags, options.type ?? null]);
@@ -203,7 +203,11 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
    * if given) and DELETE invalidates, in its own transaction, the entries tagged by `tag`, a template over the
    * row's columns such as `'doc:{id}'`; of `type` only, if given. Returns the watch's name. `cache_watch_table`
    */
-  async watchTable(table: string, tag: string, options: { columns?: readonly string[]; type?: string } = {}) {
+  async watchTable(
+    table: string,
+    tag: string,
+    options: { columns?: readonly string[] | undefined; type?: string | undefined } = {},
+  ) {
     checkString(table, 'table');
     checkString(tag, 'tag');
     if (options.columns !== undefined) checkTags(options.columns, 1600);
@@ -213,7 +217,10 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
   }
 
   /** Removes the watch of `tag` (and `type`) from a table, or all its watches; returns how many. `cache_unwatch_table` */
-  async unwatchTable(table: string, options: { tag?: string; type?: string } = {}): Promise<number> {
+  async unwatchTable(
+    table: string,
+    options: { tag?: string | undefined; type?: string | undefined } = {},
+  ): Promise<number> {
     checkString(table, 'table');
     const rows = await this.query(this.sql.unwatchTable, [table, options.tag ?? null, options.type ?? null]);
     return Number(rows[0]?.n);
@@ -379,7 +386,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
   }
 
   /** Deletes up to `batch` expired or invalidated entries (all types when none given). `cache_cleanup_expired` */
-  async cleanupExpired(options: { type?: string; batch?: number } = {}): Promise<number> {
+  async cleanupExpired(options: { type?: string | undefined; batch?: number | undefined } = {}): Promise<number> {
     const [row] = await this.query(this.sql.cleanupExpired, [options.type ?? null, options.batch ?? 10000]);
     return Number(row?.n);
   }
@@ -390,7 +397,11 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
    */
   async evict(
     type: string,
-    options: { maxEntries?: number; maxBytes?: number | string; policy?: CacheStats['evictionPolicy'] } = {},
+    options: {
+      maxEntries?: number | undefined;
+      maxBytes?: number | string | undefined;
+      policy?: CacheStats['evictionPolicy'] | undefined;
+    } = {},
   ): Promise<number> {
     const statement = typeof options.maxBytes === 'string' ? this.sql.evictSized : this.sql.evict;
     const [row] = await this.query(statement, [

@@ -8,11 +8,11 @@ import { checkString, describe } from './validate.js';
 
 export interface LockOptions {
   /** Seconds the lease lasts unless extended: above 0, at most 86400 (one day). Default 30. */
-  ttl?: number;
+  ttl?: number | undefined;
   /** Seconds to wait while another holder has it (polling, with backoff). Default 0: one try. */
-  wait?: number;
+  wait?: number | undefined;
   /** Who holds it, as cache_lease_holder shows (at most 200 bytes). Default `<host>:<pid>`. */
-  owner?: string;
+  owner?: string | undefined;
 }
 
 /** Runs one statement (for the cache's tenant, if any) and returns its rows. */

@@ -14,13 +14,13 @@ import { FeatureUnavailableError } from './errors.js';
 
 export interface NearCacheOptions {
   /** Entries kept in process memory (least recently used go first). Default 10000. */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /** Connection for LISTEN; default: the pool's own connection settings. */
-  listenConnectionString?: string;
+  listenConnectionString?: string | undefined;
   /** First delay before reconnecting a lost listener, ms; doubled after each failed attempt. Default 500. */
-  reconnectDelayMs?: number;
+  reconnectDelayMs?: number | undefined;
   /** Longest delay between reconnect attempts, ms. Default 30000. */
-  maxReconnectDelayMs?: number;
+  maxReconnectDelayMs?: number | undefined;
 }
 
 interface Slot {
@@ -33,7 +33,7 @@ interface Slot {
 /** A notification: the type's tag, and the key's tag when one key changed (else the whole type). */
 export interface Change {
   t: string;
-  k?: string;
+  k?: string | undefined;
 }
 
 /** 32 hex digits of sha256(secret || sha256(secret || type [|| 0x00 || key])), as _notify_tag() in SQL. */

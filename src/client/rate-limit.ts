@@ -11,7 +11,7 @@ export interface RateLimitOptions {
   /** Length of the window in seconds (fractions allowed), at most 100 years. The window opens at the key's first hit. */
   window: number;
   /** Units this call consumes: an integer from 1 to `limit`. Default 1. */
-  cost?: number;
+  cost?: number | undefined;
 }
 
 export interface RateLimitResult {

@@ -52,7 +52,10 @@ export function buildStatements(schema: string) {
       name: n(`get:${k}`),
       text: `SELECT v, v IS NULL AS miss FROM ${S}.${GETTERS[k]}($1, $2) AS v`,
     })),
-    readBytea: { name: n('get_bytea_slice'), text: `SELECT total, chunk FROM ${S}.cache_get_bytea_slice($1, $2, $3, $4)` },
+    readBytea: {
+      name: n('get_bytea_slice'),
+      text: `SELECT total, chunk FROM ${S}.cache_get_bytea_slice($1, $2, $3, $4)`,
+    },
     getEntry: {
       name: n('get_entry'),
       text: `SELECT *, coalesce(stale_at <= now(), false) AS stale FROM ${S}.cache_get_entry($1, $2)`,

@@ -40,16 +40,16 @@ export type Ttl = number | TtlClass;
 export const NEVER_EXPIRES: Date = new Date(8.64e15);
 
 export interface SetOptions {
-  ttl?: Ttl;
+  ttl?: Ttl | undefined;
   /** The model that produced the value (required for vector types; checked against its width). */
-  model?: string;
+  model?: string | undefined;
   /** Attributes the type declares, e.g. { tokens_used: 812 } for llm_responses. */
-  meta?: Record<string, unknown>;
+  meta?: Record<string, unknown> | undefined;
   /**
    * Tags (at most 64, each 1-256 bytes), e.g. the ids of the rows the value was computed from:
    * `invalidateTags(['doc:42'])` or a watched table's change removes the entry. An overwrite replaces them.
    */
-  tags?: readonly string[];
+  tags?: readonly string[] | undefined;
 }
 
 export type ComputeLock = 'advisory' | 'lease';
@@ -60,23 +60,23 @@ export interface ComputeOptions extends SetOptions {
    * key before computing itself. Default 10000; 0 disables the lock (in-process sharing still applies).
    * On PGlite every connection shares one session and the advisory lock excludes nothing: use `lock: 'lease'`.
    */
-  lockWaitMs?: number;
+  lockWaitMs?: number | undefined;
   /**
    * How the cross-process stampede lock is held (default: the cache's `computeLock`, itself 'advisory'):
    * 'advisory' holds a session advisory lock on one pooled connection while computing; 'lease' takes a leased
    * lock (a row with an expiry, cache_lease_acquire) and holds no connection, so it works through PgBouncer in
    * transaction mode and on PGlite, where advisory locks exclude nothing.
    */
-  lock?: ComputeLock;
+  lock?: ComputeLock | undefined;
   /**
    * Stale-while-revalidate (seconds): the entry is fresh for `ttl`, then served stale for this long while
    * exactly one caller (the one that gets the lock without waiting) refreshes it in the background.
    */
-  staleWhileRevalidate?: number;
+  staleWhileRevalidate?: number | undefined;
   /** Receives errors of background refreshes (stale-while-revalidate); the stale entry stays meanwhile. */
-  onRevalidateError?: (error: unknown) => void;
+  onRevalidateError?: ((error: unknown) => void) | undefined;
   /** Tags from the computed value (e.g. the ids of the documents a search returned); added to `tags`. */
-  tagsOf?: (value: never) => readonly string[];
+  tagsOf?: ((value: never) => readonly string[]) | undefined;
 }
 
 /** A live entry with its value decoded. */
@@ -105,14 +105,14 @@ export interface CacheStats {
 
 export interface CacheTypeDefinition {
   name: string;
-  valueKind?: ValueKind;
+  valueKind?: ValueKind | undefined;
   /** Default TTL in seconds; 'never': entries stored without a TTL never expire. */
-  defaultTtl?: number | 'never';
-  maxEntries?: number;
-  maxBytes?: number;
-  evictionPolicy?: EvictionPolicy;
-  unlogged?: boolean;
-  maxValueBytes?: number;
-  attributes?: Record<string, 'string' | 'number' | 'boolean' | 'object' | 'array'>;
-  description?: string;
+  defaultTtl?: number | 'never' | undefined;
+  maxEntries?: number | undefined;
+  maxBytes?: number | undefined;
+  evictionPolicy?: EvictionPolicy | undefined;
+  unlogged?: boolean | undefined;
+  maxValueBytes?: number | undefined;
+  attributes?: Record<string, 'string' | 'number' | 'boolean' | 'object' | 'array'> | undefined;
+  description?: string | undefined;
 }

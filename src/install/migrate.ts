@@ -15,29 +15,29 @@ export const MIGRATIONS_TABLE = 'pgcache_migrations';
 
 export interface MigrateOptions {
   /** A connection string, or a connected client to run on. */
-  databaseUrl?: string;
-  client?: pg.ClientBase;
+  databaseUrl?: string | undefined;
+  client?: pg.ClientBase | undefined;
   /** Schema pgcache lives in. Default `pgcache`. */
-  schema?: string;
+  schema?: string | undefined;
   /** Print node-pg-migrate's progress. Default false. */
-  verbose?: boolean;
+  verbose?: boolean | undefined;
   /** Run at most this many pending migrations (e.g. 1 installs only 0001, to test upgrades). Default: all. */
-  count?: number;
+  count?: number | undefined;
   /**
    * Prefix of the install's roles <prefix>_reader, _writer and _admin. Default `<database>_<schema>` (kept from
    * the first install): a role granted for one install reaches no other database or schema.
    */
-  rolePrefix?: string;
+  rolePrefix?: string | undefined;
   /**
    * Wait for a concurrent migrator of the same schema (several app instances migrating at boot) instead of
    * failing. Default true: a session advisory lock serializes the runs, and the later ones find nothing to do.
    */
-  wait?: boolean;
+  wait?: boolean | undefined;
 }
 
 export interface UninstallOptions extends Omit<MigrateOptions, 'count' | 'rolePrefix' | 'verbose'> {
   /** pg_cron's database when it is not pgcache's. Default: databaseUrl with that database name. */
-  cronDatabaseUrl?: string;
+  cronDatabaseUrl?: string | undefined;
 }
 
 /** A part of pgcache that the install left out, and why. */

@@ -86,7 +86,9 @@ describe('from SQL', () => {
   });
 
   it('changes scoping only while a type is empty', async () => {
-    expect(await sqlState(db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('sessions', false)`))).toBe('PC010');
+    expect(await sqlState(db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('sessions', false)`))).toBe(
+      'PC010',
+    );
   });
 });
 

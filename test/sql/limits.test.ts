@@ -104,7 +104,9 @@ describe('from SQL', () => {
   });
 
   it('reads at an offset near 2^31 return an empty chunk, not 22003', async () => {
-    const { rows } = await q(`SELECT total, chunk FROM pgcache.cache_get_bytea_slice('lim_bytes', 'b', 2147483647, 10)`);
+    const { rows } = await q(
+      `SELECT total, chunk FROM pgcache.cache_get_bytea_slice('lim_bytes', 'b', 2147483647, 10)`,
+    );
     expect(rows).toEqual([{ total: 3, chunk: Buffer.alloc(0) }]);
     const tail = await q(`SELECT chunk FROM pgcache.cache_get_bytea_slice('lim_bytes', 'b', 1, 2147483647)`);
     expect(tail.rows[0].chunk).toEqual(Buffer.from([2, 3]));

@@ -41,10 +41,17 @@ export function scheduleCommand(): Command {
         schema: options.schema,
         schedule: options.cron,
       }).catch((error: unknown) => {
-        // pg_cron 1.4 grants nothing on its schema: a database owner gets a bare "permission denied".
-        if ((error as { code?: string }).code === '42501' && /schema cron/.test(String((error as Error).message))) {
+        // pg_cron 1.4 grants nothing on its schema, and cron.schedule_in_database (how jobs for another database
+        // are made) to superusers only: a database owner gets a bare "permission denied" for either.
+        const denied = (error as { code?: string }).code === '42501' ? String((error as Error).message) : '';
+        const grant = /schema cron/.test(denied)
+          ? 'GRANT USAGE ON SCHEMA cron TO <this role>;'
+          : /schedule_in_database/.test(denied)
+            ? 'GRANT EXECUTE ON FUNCTION cron.schedule_in_database(text, text, text, text, text, boolean) TO <this role>;'
+            : undefined;
+        if (grant) {
           throw new CliError(
-            `${describeError(error)}\nfix: as a superuser, in pg_cron's database: GRANT USAGE ON SCHEMA cron TO <this role>;   ` +
+            `${describeError(error)}\nfix: as a superuser, in pg_cron's database: ${grant}   ` +
               "then run schedule again (or run maintenance from your application's timer: startMaintenance)",
           );
         }
