@@ -100,6 +100,17 @@ BEGIN
       RETURN NULL;  -- the type was dropped: nothing of it to invalidate
     END IF;
   END IF;
+  -- The statement's rows must come from this trigger's own transition tables. A trigger attached by hand
+  -- without them (or on a view) would find relations of those names on the path, in the caller's pg_temp,
+  -- whose columns' text form the caller may define, and run it with the install owner's rights.
+  IF TG_OP <> 'TRUNCATE' AND NOT EXISTS (
+       SELECT 1 FROM pg_trigger tg
+        WHERE tg.tgrelid = TG_RELID AND tg.tgname = TG_NAME
+          AND (TG_OP = 'INSERT' OR tg.tgoldtable = 'pgcache_old')
+          AND (TG_OP = 'DELETE' OR tg.tgnewtable = 'pgcache_new')) THEN
+    RAISE EXCEPTION 'pgcache: trigger % on % lacks the transition tables cache_watch_table gives it; recreate it with cache_watch_table',
+      TG_NAME, TG_RELID::regclass USING ERRCODE = 'PC019';
+  END IF;
   BEGIN
     template := convert_from(decode(TG_ARGV[1], 'hex'), 'UTF8');
     watched := TG_ARGV[2]::int2[];
