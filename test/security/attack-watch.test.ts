@@ -133,3 +133,40 @@ describe('the owner of a watched table who is no pgcache role', () => {
     expect(await ranAs('app')).toEqual([]);
   });
 });
+
+describe('a role that changes a watched table with its own session settings', () => {
+  it('cannot keep a stale entry alive: tags are the text form under fixed settings (UTC, ISO), not the session’s', async () => {
+    const plain = `${db.name}_plain`;
+    await db.pool.query(`CREATE ROLE ${plain} LOGIN NOSUPERUSER;
+      CREATE TABLE public.events (id int PRIMARY KEY, at timestamptz, d date, span interval, score float8, raw bytea, v text);
+      INSERT INTO public.events VALUES (1, '2026-01-01 00:00:00+00', '2026-01-02', '1 day 2 hours', 0.123456789, '\\x01ff', 'a');
+      GRANT UPDATE, SELECT ON public.events TO ${plain}`);
+    await db.pool.query(`SELECT pgcache.cache_watch_table('public.events', 'e:{at}|{d}|{span}|{score}|{raw}')`);
+    // The tag as the application computes it under the fixed settings.
+    const client = await db.pool.connect();
+    let tag: string;
+    try {
+      await client.query(`BEGIN; SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, MDY';
+        SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'`);
+      tag = (
+        await client.query(
+          `SELECT 'e:' || at::text || '|' || d::text || '|' || span::text || '|' || score::text || '|' || raw::text AS tag FROM public.events`,
+        )
+      ).rows[0].tag;
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    expect(tag).toBe('e:2026-01-01 00:00:00+00|2026-01-02|1 day 02:00:00|0.123456789|\\x01ff');
+    await db.pool.query(`SELECT pgcache.cache_set('answers', 'ev1', '"x"'::jsonb, interval '1 hour', p_tags => $1)`, [
+      [tag],
+    ]);
+    const c = await session(plain);
+    await c.query(`SET TimeZone = 'Asia/Tokyo'; SET DateStyle = 'German'; SET IntervalStyle = 'sql_standard';
+      SET extra_float_digits = -15; SET bytea_output = 'escape'`);
+    await c.query(`UPDATE public.events SET v = 'b'`);
+    expect(await get('ev1')).toBeNull();
+    await c.end();
+    await db.pool.query(`DROP TABLE public.events; DROP OWNED BY ${plain}; DROP ROLE ${plain}`);
+  });
+});
