@@ -1,7 +1,9 @@
 // Attack from TypeScript: a pool of one connection and 50 concurrent callers of every method (the near-cache and
 // the Keyv store included), with type DDL and version bumps beside them; a backend terminated while it holds a
 // compute lock; tenants with crafted keys, prefixes and patterns and hostile tenant names; prototype-pollution
-// keys in values. Everything ends in bounded time with the right values, or with the package's error class.
+// keys in values; 200 rate-limit callers and 50 lease takers on one connection, and a backend terminated while
+// it holds a limiter's row lock or a lease. Everything ends in bounded time with the right values, or with the
+// package's error class.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCache, PgcacheError } from '../../src/index.js';
