@@ -111,6 +111,27 @@ describe('the watch trigger attached by hand by an admin who owns the table', ()
   });
 });
 
+describe('cache_watches', () => {
+  it('lists the watches cache_watch_table made, whatever malformed arguments an admin attaches the trigger with', async () => {
+    const c = await session(mallory);
+    await c.query(`CREATE TABLE mal.junk (id int PRIMARY KEY)`);
+    for (const [i, args] of [
+      ["'', 'ff', '{}'"], // not UTF-8
+      ["'', 'zz', '{}'"], // not hex
+      ["'', '7b39393939397d', '{}'"], // {99999}: beyond int2
+      ["'', '7b317d', 'x'"], // columns not an int2[]
+    ].entries()) {
+      await c.query(`CREATE TRIGGER pgcache_watch_junk${i}_ins AFTER INSERT ON mal.junk REFERENCING NEW TABLE AS pgcache_new
+        FOR EACH STATEMENT EXECUTE FUNCTION pgcache.cache_watch_trigger(${args})`);
+    }
+    const { rows } = await c.query(`SELECT table_name::text AS t, tag FROM pgcache.cache_watches ORDER BY 1, 2`);
+    expect(rows).toContainEqual({ t: 'mal.good', tag: 'doc:{id}' });
+    expect(rows.filter((r: { t: string }) => r.t === 'mal.junk')).toEqual([]);
+    // The malformed trigger itself refuses to run (PC019).
+    expect(await sqlState(c.query(`INSERT INTO mal.junk VALUES (1)`))).toBe('PC019');
+  });
+});
+
 describe('the owner of a watched table who is no pgcache role', () => {
   it('changes a template column to a type with its own cast to text: the trigger never runs the cast', async () => {
     const c = await session(appOwner);
