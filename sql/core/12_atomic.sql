@@ -24,7 +24,10 @@ BEGIN
       USING ERRCODE = 'PC015', HINT = 'cache_incr works on entries it created or that hold an integer.';
   END IF;
   IF stored_value <> trunc(stored_value) OR stored_value NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
-    RAISE EXCEPTION 'pgcache: the entry holds %, not an integer of bigint''s range', stored_value USING ERRCODE = 'PC015';
+    -- Shortened: a stored JSON number may have 100,000 digits.
+    RAISE EXCEPTION 'pgcache: the entry holds %, not an integer of bigint''s range',
+      CASE WHEN length(stored_value::text) > 40 THEN left(stored_value::text, 40) || '...' ELSE stored_value::text END
+      USING ERRCODE = 'PC015';
   END IF;
   sum_value := stored_value + p_delta;
   IF sum_value NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN

@@ -75,8 +75,13 @@ $$;
 -- The trigger of every watch (arguments above). Statement-level, AFTER, with the statement's rows in the
 -- transition tables pgcache_old and pgcache_new. Invalidates the tags in every tenant: the source row
 -- changed, so whatever any tenant computed from it is stale.
+-- The text form of dates, times, intervals, floats and bytea follows session settings: the trigger fixes them
+-- (UTC, ISO), so the tags of a row are the same whichever session changes it, and no session can keep an
+-- entry alive by changing the row under other settings.
 CREATE OR REPLACE FUNCTION cache_watch_trigger() RETURNS trigger
-LANGUAGE plpgsql SET search_path FROM CURRENT SET jit = off AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET jit = off
+SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres' SET extra_float_digits = 1
+SET bytea_output = 'hex' AS $$
 DECLARE
   watch_type smallint;
   template text;
@@ -99,6 +104,17 @@ BEGIN
     IF NOT FOUND THEN
       RETURN NULL;  -- the type was dropped: nothing of it to invalidate
     END IF;
+  END IF;
+  -- The statement's rows must come from this trigger's own transition tables. A trigger attached by hand
+  -- without them (or on a view) would find relations of those names on the path, in the caller's pg_temp,
+  -- whose columns' text form the caller may define, and run it with the install owner's rights.
+  IF TG_OP <> 'TRUNCATE' AND NOT EXISTS (
+       SELECT 1 FROM pg_trigger tg
+        WHERE tg.tgrelid = TG_RELID AND tg.tgname = TG_NAME
+          AND (TG_OP = 'INSERT' OR tg.tgoldtable = 'pgcache_old')
+          AND (TG_OP = 'DELETE' OR tg.tgnewtable = 'pgcache_new')) THEN
+    RAISE EXCEPTION 'pgcache: trigger % on % lacks the transition tables cache_watch_table gives it; recreate it with cache_watch_table',
+      TG_NAME, TG_RELID::regclass USING ERRCODE = 'PC019';
   END IF;
   BEGIN
     template := convert_from(decode(TG_ARGV[1], 'hex'), 'UTF8');
@@ -344,6 +360,18 @@ END $$;
 COMMENT ON FUNCTION cache_unwatch_table(regclass, text, text) IS
   'Removes the watch of a tag template (and type) from a table, or all its watches when tag is NULL (the table''s owner only). Returns how many.';
 
+-- Whether a watch trigger's arguments (tgargs split at NUL) are as cache_watch_table writes them. An admin may
+-- attach the trigger by hand with anything; cache_watches leaves such triggers out instead of failing for all.
+CREATE OR REPLACE FUNCTION _watch_args_valid(p_args text[]) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  PERFORM p_args[3]::int2[];
+  PERFORM m[1]::int2 FROM regexp_matches(convert_from(decode(p_args[2], 'hex'), 'UTF8'), '\{([0-9]{1,5})\}', 'g') AS m;
+  RETURN true;
+EXCEPTION WHEN data_exception THEN
+  RETURN false;
+END $$;
+
 -- Every watch of this install: its table (by current name), template (with current column names), the
 -- columns whose UPDATE matters (NULL: any) and the type it is limited to (NULL: every type).
 CREATE OR REPLACE VIEW cache_watches AS
@@ -360,7 +388,8 @@ SELECT tg.tgrelid::regclass AS table_name,
   FROM pg_trigger tg
  CROSS JOIN LATERAL (SELECT string_to_array(encode(tg.tgargs, 'escape'), '\000') AS args) w
  WHERE tg.tgfoid = 'cache_watch_trigger()'::regprocedure
-   AND tg.tgname LIKE 'pgcache\_watch\_%\_ins';
+   AND tg.tgname LIKE 'pgcache\_watch\_%\_ins'
+   AND _watch_args_valid(w.args);
 COMMENT ON VIEW cache_watches IS
   'Watched tables (cache_watch_table): table, watch name, tag template, columns whose UPDATE matters (NULL: any), cache type (NULL: every type).';
 
@@ -370,6 +399,7 @@ INSERT INTO pgcache_functions (function_name, role_group) VALUES
   ('_watch_columns_sql', 'internal'),
   ('_watch_tag_sql', 'internal'),
   ('_watch_tag_pattern', 'internal'),
+  ('_watch_args_valid', 'admin'),  -- of the view cache_watches, which runs it as the caller
   ('cache_watch_trigger', 'admin'),  -- attached by cache_watch_table, which runs as the caller (who so needs it)
   ('cache_watch_table', 'invoker'),
   ('cache_unwatch_table', 'invoker')

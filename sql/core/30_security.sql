@@ -111,8 +111,9 @@ BEGIN
     EXECUTE format('REVOKE ALL ON SCHEMA %I FROM %I', schema_name, retired);
     EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %I', schema_name, retired);
     EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM %I', schema_name, retired);
+    -- Every function here, internal helpers too: an earlier run may have given it any of them.
     FOR f IN SELECT p.oid::regprocedure AS sig FROM pg_proc p
-              WHERE p.pronamespace = schema_name::regnamespace AND p.proname = ANY (read_api || write_api || admin_api || invoker_api)
+              WHERE p.pronamespace = schema_name::regnamespace AND p.prokind = 'f'
     LOOP
       EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', f.sig, retired);
     END LOOP;
@@ -158,6 +159,11 @@ BEGIN
        AND p.proname = ANY (read_api || write_api || admin_api || invoker_api || internal)
   LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f.sig);
+    -- The grants are what pgcache_functions says now, not the sum of every run: a function moved to another
+    -- group (or made internal) by a later version keeps nothing of its earlier one.
+    IF roles_ready THEN
+      EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I, %I, %I', f.sig, inst.reader_role, inst.writer_role, inst.admin_role);
+    END IF;
     IF f.proname = ANY (invoker_api) THEN
       EXECUTE format('ALTER FUNCTION %s SECURITY INVOKER SET search_path = %s', f.sig, pinned_path);
       IF roles_ready THEN

@@ -1,7 +1,9 @@
 // Attack from TypeScript: a pool of one connection and 50 concurrent callers of every method (the near-cache and
 // the Keyv store included), with type DDL and version bumps beside them; a backend terminated while it holds a
 // compute lock; tenants with crafted keys, prefixes and patterns and hostile tenant names; prototype-pollution
-// keys in values. Everything ends in bounded time with the right values, or with the package's error class.
+// keys in values; 200 rate-limit callers and 50 lease takers on one connection, and a backend terminated while
+// it holds a limiter's row lock or a lease. Everything ends in bounded time with the right values, or with the
+// package's error class.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCache, PgcacheError } from '../../src/index.js';
@@ -206,4 +208,83 @@ describe('prototype-pollution keys', () => {
       PgcacheError,
     );
   });
+});
+
+describe('rate limits and leases through a pool of one connection', () => {
+  it('count exactly under 200 concurrent callers, per tenant, and hand a lease to exactly one of 50', async () => {
+    const cache = await createCache({ pool: onePool() });
+    const results = await within(
+      Promise.all(Array.from({ length: 200 }, () => cache.rateLimit('api', 'u1', { limit: 37, window: 60 }))),
+      30_000,
+      '200 rate-limit callers on a pool of 1',
+    );
+    const allowed = results.filter((r) => r.allowed);
+    expect(allowed).toHaveLength(37);
+    expect(allowed.map((r) => r.remaining).sort((a, b) => a - b)).toEqual(Array.from({ length: 37 }, (_, i) => i));
+    for (const r of results.filter((x) => !x.allowed)) expect(r.retryAfterMs).toBeGreaterThan(0);
+    // Tenants: the same bucket and key are each tenant's own, and a global caller's too.
+    const [a, b] = [cache.forTenant('acme'), cache.forTenant('globex')];
+    const perTenant = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).rateLimit('api', 'u1', { limit: 10, window: 60 })),
+    );
+    expect(perTenant.filter((r) => r.allowed)).toHaveLength(20);
+    expect(await a.rateLimitReset('api', 'u1')).toBe(true);
+    expect((await b.rateLimitPeek('api', 'u1', { limit: 10, window: 60 })).allowed).toBe(false);
+    expect((await cache.rateLimitPeek('api', 'u1', { limit: 37, window: 60 })).allowed).toBe(false);
+
+    const leases = await within(
+      Promise.all(Array.from({ length: 50 }, (_, i) => cache.lock('job', { ttl: 30, owner: `w${i}` }))),
+      30_000,
+      '50 lease takers on a pool of 1',
+    );
+    const held = leases.filter((l) => l !== undefined);
+    expect(held).toHaveLength(1);
+    // Another tenant's lease of the same name is its own; the holder's token is needed to let go.
+    expect(await a.lock('job', { ttl: 30 })).toBeDefined();
+    const [holder] = held;
+    expect(await holder?.release()).toBe(true);
+    expect(await holder?.release()).toBe(false);
+    await cache.close();
+  }, 60_000);
+});
+
+describe('a backend terminated mid rate-limit or holding a lease', () => {
+  it('blocks no one past its death: queued callers count exactly, and its lease is taken over with a larger token', async () => {
+    const victim = new pg.Client({ connectionString: db.url });
+    await victim.connect();
+    victim.on('error', () => undefined);
+    const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    // The victim's hit holds the key's row lock in an open transaction when it dies.
+    await victim.query(`BEGIN; SELECT * FROM pgcache.cache_rate_limit('kill', 'k', 5, interval '1 minute')`);
+    const cache = await createCache({ pool: onePool() });
+    const queued = Promise.all(
+      Array.from({ length: 20 }, () => cache.rateLimit('kill', 'k', { limit: 5, window: 60 })),
+    );
+    await sleep(300);
+    await db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+    const results = await within(queued, 10_000, 'callers queued behind a terminated hit');
+    // The dead transaction's unit was never committed: the whole limit went to the living.
+    expect(results.filter((r) => r.allowed)).toHaveLength(5);
+
+    // A lease taken by a connection that then dies stays until its TTL, then goes to the next taker.
+    const dying = new pg.Client({ connectionString: db.url });
+    await dying.connect();
+    dying.on('error', () => undefined);
+    const dyingPid = (await dying.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const token = BigInt(
+      (await dying.query(`SELECT pgcache.cache_lease_acquire('dead', interval '1 second', 'dying') AS t`)).rows[0].t,
+    );
+    await db.pool.query('SELECT pg_terminate_backend($1)', [dyingPid]);
+    expect(await cache.lock('dead', { ttl: 5 })).toBeUndefined();
+    const next = await within(cache.lock('dead', { ttl: 5, wait: 5 }), 8_000, 'take-over of an expired lease');
+    expect(next?.token).toBeGreaterThan(token);
+    // The dead holder's token frees nothing now.
+    expect(
+      (await db.pool.query(`SELECT pgcache.cache_lease_release('dead', $1) AS ok`, [token.toString()])).rows[0].ok,
+    ).toBe(false);
+    expect(await next?.release()).toBe(true);
+    await dying.end().catch(() => undefined);
+    await victim.end().catch(() => undefined);
+    await cache.close();
+  }, 60_000);
 });

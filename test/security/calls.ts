@@ -344,6 +344,7 @@ export const CALLS: Call[] = [
   { fn: 'cache_cron_status_query()', group: 'admin', sql: `SELECT SCHEMA.cache_cron_status_query()` },
   { fn: '_cron_jobs()', group: 'admin', sql: `SELECT * FROM SCHEMA.cache_cron_jobs` },
   { fn: '_type_tables()', group: 'admin', sql: `SELECT * FROM SCHEMA.cache_partitions` },
+  { fn: '_watch_args_valid(text[])', group: 'admin', sql: `SELECT * FROM SCHEMA.cache_watches` },
   // The test databases are not pg_cron's: scheduling says where to do it (PC011).
   {
     fn: 'cache_schedule_maintenance(text)',
