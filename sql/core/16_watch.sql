@@ -75,13 +75,13 @@ $$;
 -- The trigger of every watch (arguments above). Statement-level, AFTER, with the statement's rows in the
 -- transition tables pgcache_old and pgcache_new. Invalidates the tags in every tenant: the source row
 -- changed, so whatever any tenant computed from it is stale.
--- The text form of dates, times, intervals, floats and bytea follows session settings: the trigger fixes them
+-- The text form of dates, times, intervals, floats, money and bytea follows session settings: the trigger fixes them
 -- (UTC, ISO), so the tags of a row are the same whichever session changes it, and no session can keep an
 -- entry alive by changing the row under other settings.
 CREATE OR REPLACE FUNCTION cache_watch_trigger() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT SET jit = off
 SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres' SET extra_float_digits = 1
-SET bytea_output = 'hex' AS $$
+SET bytea_output = 'hex' SET lc_monetary = 'C' AS $$
 DECLARE
   watch_type smallint;
   template text;
