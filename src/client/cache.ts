@@ -31,6 +31,7 @@ import {
   viewStatements,
   writerStatements,
 } from './statements.js';
+import { type CacheStatsRow, toCacheStats } from './stats.js';
 import type {
   CacheStats,
   CacheTypeDefinition,
@@ -334,22 +335,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
   /** Per type: entries, live entries, bytes, exact hits and misses, hit rate. `cache_stats` */
   async stats(): Promise<CacheStats[]> {
     await this.counter.flush().catch(() => undefined); // this client's own reads so far
-    const rows = await this.query(this.sql.stats);
-    const num = (v: unknown) => (v === null ? null : Number(v));
-    return rows.map((r) => ({
-      cacheType: r.cache_type,
-      valueKind: r.value_kind,
-      entries: Number(r.entries),
-      validEntries: Number(r.valid_entries),
-      bytes: Number(r.bytes),
-      hits: Number(r.hits),
-      misses: Number(r.misses),
-      hitRate: r.hit_rate,
-      version: r.version,
-      evictionPolicy: r.eviction_policy,
-      maxEntries: num(r.max_entries),
-      maxBytes: num(r.max_bytes),
-    }));
+    return (await this.query(this.sql.stats)).map((row) => toCacheStats(row as CacheStatsRow));
   }
 
   /** Registers a cache type and creates its table. `cache_create_type` */

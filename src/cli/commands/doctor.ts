@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import pg from 'pg';
 import { readCronSetting, UNREADABLE_CRON_SETTING } from '../../install/cron-setting.js';
 import { MIGRATIONS_TABLE, migrationsDir } from '../../install/migrate.js';
+import type { CronRow } from '../../view-rows.js';
 import { type ConnectionOptions, connectionOptions, quotedSchema, requireUrl, urlForDatabase } from '../connection.js';
 import { describeError } from '../errors.js';
 import { formatCount, toNumber } from '../format.js';
@@ -331,15 +332,7 @@ async function jobCheck(
       fix: `pgcache migrate --schema ${options.schema}   (or run doctor as a role that may read cron.database_name)`,
     };
   }
-  let jobs: {
-    job_name: string;
-    jobid: string;
-    schedule: string;
-    active: boolean;
-    last_start: Date | null;
-    last_status: string | null;
-    last_message: string | null;
-  }[];
+  let jobs: CronRow[];
   try {
     jobs = (await cron.query(query)).rows;
   } catch (error) {
