@@ -9,7 +9,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,10 +24,12 @@ import {
   startCluster,
 } from '../../scripts/lib/cluster.js';
 import { ensureDatabase, withClient } from '../../scripts/lib/databases.js';
+import { freePort } from '../../scripts/lib/postgres.js';
 import { type Cache, createCache } from '../../src/client/cache.js';
 import { PgcacheError } from '../../src/client/errors.js';
 import { migrate } from '../../src/install/migrate.js';
 import { useDatabase } from '../helpers/db.js';
+import { captureOutput, tsx } from '../helpers/process.js';
 import { outcome } from './helpers.js';
 
 const db = useDatabase();
@@ -170,25 +171,14 @@ describe('connections terminated under a cache that owns its pool', () => {
   // (pg_terminate_backend, restart, failover, a proxy's idle timeout) makes pg.Pool emit 'error' and Node exit.
   it('the process survives and the next call reconnects', async () => {
     const tag = `pgcache_owned_${Date.now()}`;
-    const child = spawn(
-      join(repoRoot, 'node_modules/.bin/tsx'),
-      ['test/reliability/owned-pool-child.ts', `${db.url}?application_name=${tag}`],
-      {
-        cwd: repoRoot,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
+    const child = spawn(tsx, ['test/reliability/owned-pool-child.ts', `${db.url}?application_name=${tag}`], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
+    const output = captureOutput(child);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor('the child to read once', async () => (stdout.includes('ready') ? true : undefined), 45_000);
+      await waitFor('the child to read once', async () => (output.stdout.includes('ready') ? true : undefined), 45_000);
       const { rowCount } = await db.pool.query(
         'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
         [tag],
@@ -198,8 +188,8 @@ describe('connections terminated under a cache that owns its pool', () => {
       child.stdin.write('go\n');
       expect({
         code: await exited,
-        stdout: stdout.trim().split('\n'),
-        stderr: stderr
+        stdout: output.stdout.trim().split('\n'),
+        stderr: output.stderr
           .split('\n')
           .filter((l) => /Unhandled|^error:/.test(l))
           .join(' | '),
@@ -326,17 +316,6 @@ describe('maintenance beside 16 writers', () => {
 
 // ---------------------------------------------------------------------------------------------------------
 // 3. Crash and restart under load, on a throwaway cluster.
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Connection-level failures a client may see while the server goes down and comes back. */
 const CONNECTION_CODES = new Set([
