@@ -5,21 +5,14 @@
 //   - scheduleMaintenance() / unscheduleMaintenance(): the pg_cron jobs, created from the cron database
 //     (cron.database_name) when pgcache lives in another database, which the SQL cannot do by itself.
 import pg from 'pg';
-import { FeatureUnavailableError, translateError } from './client/errors.js';
+import { FeatureUnavailableError, translated, translateError } from './client/errors.js';
+import { quotedSchemaName } from './client/schema.js';
+import { withClient } from './client/session.js';
 import type { CacheMaintenanceHistoryRow } from './generated/rows.js';
 import { readCronSetting, UNREADABLE_CRON_SETTING } from './install/cron-setting.js';
 
 /** One row per cache type and run, as recorded in cache_maintenance_history. */
 export type MaintenanceReport = CacheMaintenanceHistoryRow;
-
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-function quotedSchema(schema = 'pgcache'): string {
-  if (!SCHEMA_NAME.test(schema)) {
-    throw new TypeError(`pgcache: schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schema)}`);
-  }
-  return pg.escapeIdentifier(schema);
-}
 
 export interface RunMaintenanceOptions {
   /** Schema pgcache lives in. Default `pgcache`. */
@@ -37,7 +30,7 @@ export async function runMaintenance(
   client: pg.ClientBase,
   options: RunMaintenanceOptions = {},
 ): Promise<MaintenanceReport[]> {
-  const schema = quotedSchema(options.schema);
+  const schema = quotedSchemaName(options.schema);
   await client.query('BEGIN');
   try {
     if (options.statementTimeoutMs !== undefined) {
@@ -95,7 +88,7 @@ export interface MaintenanceRunner {
 export function startMaintenance(options: StartMaintenanceOptions): MaintenanceRunner {
   if (!options.client && !options.databaseUrl) throw new TypeError('pgcache: pass databaseUrl or client');
   const schemaName = options.schema ?? 'pgcache';
-  quotedSchema(schemaName);
+  quotedSchemaName(schemaName);
   const intervalMs = options.intervalMs ?? 60_000;
   if (!(intervalMs > 0)) throw new TypeError('pgcache: intervalMs must be positive');
   const onError = options.onError ?? ((error: unknown) => console.warn('pgcache maintenance:', error));
@@ -227,16 +220,9 @@ interface CronPlace {
   cronDatabase: string | null;
 }
 
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } catch (error) {
-    throw translateError(error);
-  } finally {
-    await client.end();
-  }
+/** One client on `url`, errors translated to their classes. */
+function withUrl<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return translated(() => withClient({ connectionString: url }, fn));
 }
 
 async function cronPlace(client: pg.ClientBase): Promise<CronPlace & { readable: boolean }> {
@@ -255,7 +241,7 @@ function noCron(schema: string, readable = true): FeatureUnavailableError {
 
 /** Checks that cronDatabaseUrl really is pg_cron's database before anything is scheduled there. */
 async function inCronDatabase<T>(url: string, expected: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  return withClient(url, async (cron) => {
+  return withUrl(url, async (cron) => {
     const { database } = await cronPlace(cron);
     if (database !== expected) {
       throw new FeatureUnavailableError(
@@ -274,9 +260,9 @@ async function inCronDatabase<T>(url: string, expected: string, fn: (client: pg.
  * gives. Throws FeatureUnavailableError (PC011) without pg_cron, or when cronDatabaseUrl is needed and missing.
  */
 export async function scheduleMaintenance(options: ScheduleMaintenanceOptions): Promise<ScheduledJob[]> {
-  const schema = quotedSchema(options.schema);
+  const schema = quotedSchemaName(options.schema);
   const cronSchedule = options.schedule ?? '* * * * *';
-  return withClient(options.databaseUrl, async (db) => {
+  return withUrl(options.databaseUrl, async (db) => {
     const place = await cronPlace(db);
     if (!place.cronDatabase) throw noCron(options.schema ?? 'pgcache', place.readable);
     const { rows: specs } = await db.query<{ job_name: string; schedule: string; command: string; database: string }>(
@@ -324,8 +310,8 @@ export async function scheduleMaintenance(options: ScheduleMaintenanceOptions): 
 
 /** Removes this install's pg_cron jobs (none is fine); returns how many were removed. */
 export async function unscheduleMaintenance(options: Omit<ScheduleMaintenanceOptions, 'schedule'>): Promise<number> {
-  const schema = quotedSchema(options.schema);
-  return withClient(options.databaseUrl, async (db) => {
+  const schema = quotedSchemaName(options.schema);
+  return withUrl(options.databaseUrl, async (db) => {
     const place = await cronPlace(db);
     if (!place.cronDatabase) return 0;
     if (place.cronDatabase === place.database || !options.cronDatabaseUrl) {

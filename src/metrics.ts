@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { quotedSchemaName } from './client/schema.js';
 import type { CacheStatsRow } from './client/stats.js';
 import type { CronRow, RateRow, RunRow, SizeRow, TopKeyRow } from './view-rows.js';
 
@@ -62,14 +63,8 @@ export interface PgcacheMetrics {
   read(): Promise<Figures>;
 }
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
 export function createMetrics(options: MetricsOptions): PgcacheMetrics {
-  const schemaName = options.schema ?? 'pgcache';
-  if (!SCHEMA_NAME.test(schemaName)) {
-    throw new TypeError(`pgcache: schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schemaName)}`);
-  }
-  const schema = pg.escapeIdentifier(schemaName);
+  const schema = quotedSchemaName(options.schema);
   const registry = options.registry ?? new Registry();
   const prefix = options.prefix ?? 'pgcache_';
   const topKeys = options.topKeys ?? 0;

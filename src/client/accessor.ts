@@ -1,7 +1,7 @@
 // One cache type, typed by its value kind. Each method is one call of a pgcache SQL function.
 import type pg from 'pg';
 import { computeAndStore, computeUnderLease, type LockScope, type Queryable, withComputeLock } from './compute-lock.js';
-import { InvalidArgumentError, translateError, WrongValueKindError } from './errors.js';
+import { InvalidArgumentError, translated, translateError, WrongValueKindError } from './errors.js';
 import type { NearCache } from './near-cache.js';
 import type { ReadCounter } from './read-counter.js';
 import { Revalidations } from './revalidation.js';
@@ -140,11 +140,7 @@ export class CacheTypeAccessor<V> {
 
   /** Every public method has checked its arguments before it gets here (nothing is coerced on the way). */
   private async query(statement: Statement, values: unknown[], via: Queryable = this.pool): Promise<Row[]> {
-    try {
-      return (await (via as pg.Pool).query(this.bind(statement, values))).rows;
-    } catch (error) {
-      throw translateError(error);
-    }
+    return translated(async () => (await (via as pg.Pool).query(this.bind(statement, values))).rows);
   }
 
   /** A set through the type's writer; undefined when the writer is unavailable (then cache_set answers). */

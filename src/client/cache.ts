@@ -7,6 +7,7 @@ import {
   InvalidTypeDefinitionError,
   NotInstalledError,
   TenantRequiredError,
+  translated,
   translateError,
   UnknownCacheTypeError,
 } from './errors.js';
@@ -242,11 +243,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
   }
 
   private async query(statement: { name: string; text: string }, values: unknown[] = []) {
-    try {
-      return (await this.pool.query({ ...statement, values })).rows;
-    } catch (error) {
-      throw translateError(error);
-    }
+    return translated(async () => (await this.pool.query({ ...statement, values })).rows);
   }
 
   /**
@@ -254,11 +251,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
    * (other SQLSTATEs pass unchanged). For add-on modules; applications use the accessors.
    */
   async run(statement: Statement, values: unknown[]): Promise<Record<string, unknown>[]> {
-    try {
-      return (await this.pool.query(bindTenant(statement, values, this.tenant))).rows;
-    } catch (error) {
-      throw translateError(error);
-    }
+    return translated(async () => (await this.pool.query(bindTenant(statement, values, this.tenant))).rows);
   }
 
   /** Re-reads the registry of cache types (after types were created elsewhere). */

@@ -4,10 +4,11 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import pg from 'pg';
+import { urlForDatabase } from '../../client/session.js';
 import { readCronSetting, UNREADABLE_CRON_SETTING } from '../../install/cron-setting.js';
 import { MIGRATIONS_TABLE, migrationsDir } from '../../install/migrate.js';
 import type { CronRow } from '../../view-rows.js';
-import { type ConnectionOptions, connectionOptions, quotedSchema, requireUrl, urlForDatabase } from '../connection.js';
+import { type ConnectionOptions, connectionOptions, quotedSchema, requireUrl } from '../connection.js';
 import { describeError } from '../errors.js';
 import { formatCount, toNumber } from '../format.js';
 
