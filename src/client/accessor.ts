@@ -378,7 +378,7 @@ export class CacheTypeAccessor<V> {
   async invalidateTags(tags: readonly string[]): Promise<number> {
     checkTags(tags, MAX_BATCH);
     const [row] = await this.query(this.sql.invalidateTags, [tags, this.name]);
-    this.near?.dropType(this.name);
+    this.near?.dropPrefix(this.name);
     return Number(row?.n);
   }
 
@@ -497,7 +497,7 @@ export class CacheTypeAccessor<V> {
   async invalidatePrefix(prefix: string): Promise<number> {
     checkString(prefix, 'prefix');
     const [row] = await this.query(this.sql.invalidatePrefix, [this.name, prefix]);
-    this.near?.dropType(this.name, prefix);
+    this.near?.dropPrefix(this.name, prefix);
     return Number(row?.n);
   }
 
@@ -505,14 +505,14 @@ export class CacheTypeAccessor<V> {
   async invalidatePattern(pattern: string): Promise<number> {
     checkString(pattern, 'pattern');
     const [row] = await this.query(this.sql.invalidatePattern, [this.name, pattern]);
-    this.near?.dropType(this.name);
+    this.near?.dropPrefix(this.name);
     return Number(row?.n);
   }
 
   /** Invalidates every entry of the type at once (O(1)); returns the new version. `cache_bump_version` */
   async bumpVersion(): Promise<number> {
     const [row] = await this.query(this.sql.bumpVersion, [this.name]);
-    this.near?.dropType(this.name);
+    this.near?.dropPrefix(this.name);
     return row?.v as number;
   }
 

@@ -90,7 +90,7 @@ export function ownedPool(connectionString: string | undefined, onError?: (error
 export interface CacheHandle {
   readonly schema: string;
   readonly tenant?: string | undefined;
-  accessor(name: string): CacheTypeAccessor<unknown>;
+  type(name: string): CacheTypeAccessor<unknown>;
   run(statement: Statement, values: unknown[]): Promise<Record<string, unknown>[]>;
 }
 
@@ -196,7 +196,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     checkTags(tags, 10000);
     if (options.type !== undefined) checkString(options.type, 'type');
     const rows = await this.run(this.sql.invalidateTags, [tags, options.type ?? null]);
-    for (const name of options.type === undefined ? this.notifying : [options.type]) this.near?.dropType(name);
+    for (const name of options.type === undefined ? this.notifying : [options.type]) this.near?.dropPrefix(name);
     return Number(rows[0]?.n);
   }
 
@@ -265,15 +265,14 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     this.accessors.clear();
   }
 
-  /** The accessor of a cache type: values typed by its kind (jsonb: `type<MyValue>('name')`). */
+  /**
+   * The accessor of a cache type: values typed by its kind for the names of the type map (jsonb:
+   * `type<MyValue>('name')`), untyped for a name known only at run time.
+   */
   type<N extends keyof Types & string>(name: N): AccessorFor<Types[N]>;
   type<T>(name: JsonTypeName<Types>): CacheTypeAccessor<T>;
+  type(name: string): CacheTypeAccessor<unknown>;
   type(name: string): CacheTypeAccessor<unknown> {
-    return this.accessor(name);
-  }
-
-  /** The accessor of a cache type known only at run time (values untyped). */
-  accessor(name: string): CacheTypeAccessor<unknown> {
     let accessor = this.accessors.get(name);
     if (!accessor) {
       const kind = this.kinds.get(name);
@@ -311,6 +310,11 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
       this.accessors.set(name, accessor);
     }
     return accessor;
+  }
+
+  /** @deprecated Use `type(name)`, which does the same; removed after 0.2.0. */
+  accessor(name: string): CacheTypeAccessor<unknown> {
+    return this.type(name);
   }
 
   /**

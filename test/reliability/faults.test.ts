@@ -82,7 +82,7 @@ describe('a backend terminated in the middle of cache_set_many', () => {
       try {
         await blocker.query('BEGIN');
         await blocker.query(`SELECT pgcache.cache_set($1, $2, '"blocker"'::jsonb)`, [type, keys[position]]);
-        const pending = outcome(cache.accessor(type).setMany(keys.map((k) => [k, { k, position }])));
+        const pending = outcome(cache.type(type).setMany(keys.map((k) => [k, { k, position }])));
         const pid = await waitFor('the batch to wait on the blocker', async () => {
           const { rows } = await db.pool.query(
             `SELECT pid FROM pg_stat_activity
@@ -110,7 +110,7 @@ describe('a backend terminated in the middle of cache_set_many', () => {
         );
 
         // The pool replaces the dead connection: the same batch then goes through whole.
-        expect(await cache.accessor(type).setMany(keys.map((k) => [k, { k }]))).toBe(N);
+        expect(await cache.type(type).setMany(keys.map((k) => [k, { k }]))).toBe(N);
         expect(await count(`SELECT count(*) AS n FROM ${table}`)).toBe(N);
       } finally {
         if (blockerOpen) await blocker.end();
@@ -130,7 +130,7 @@ describe('a backend terminated in the middle of cache_set_many', () => {
       const roundPool = new pg.Pool({ connectionString: db.url, max: 1 });
       roundPool.on('error', (error) => poolErrors.push(error));
       const roundCache = await createCache({ pool: roundPool });
-      const pending = outcome(roundCache.accessor('faults').setMany(batch));
+      const pending = outcome(roundCache.type('faults').setMany(batch));
       const started = Date.now();
       const delay = (round * 37) % 250;
       let pid: number | undefined;
@@ -225,8 +225,8 @@ describe('maintenance beside 16 writers', () => {
     const key = () => `k${Math.floor(Math.random() * 2000)}`;
 
     async function writer(id: number): Promise<void> {
-      const churn = cache.accessor('churn');
-      const fifo = cache.accessor('churn_fifo');
+      const churn = cache.type('churn');
+      const fifo = cache.type('churn_fifo');
       for (let n = 0; Date.now() < deadline; n++) {
         const op = n % 10;
         try {
@@ -379,7 +379,7 @@ describe('a server crash and a clean restart during a load run', () => {
     async function writer(w: number): Promise<void> {
       for (let n = 0; !stop; n++) {
         const type = n % 5 === 4 ? 'unlogged' : 'logged';
-        const accessor = cache.accessor(type);
+        const accessor = cache.type(type);
         const op = n % 7;
         const keys = op === 6 ? [rand(), rand(), rand()] : [rand()];
         const batch: Write[] =
@@ -479,7 +479,7 @@ describe('a server crash and a clean restart during a load run', () => {
     const cache = await createCache({ pool, nearCache: { reconnectDelayMs: 200, maxReconnectDelayMs: 2000 } });
     const near = cache.near as NonNullable<Cache['near']>;
     try {
-      const t = cache.accessor('logged');
+      const t = cache.type('logged');
       const heard = once(near, 'change'); // the write's own notification, so it cannot land after the read
       await t.set('near:k', 'before');
       await heard;

@@ -177,7 +177,7 @@ describe('the client', () => {
     try {
       await db.pool.query(`SELECT pgcache.cache_create_type('tw_client', 'text')`);
       await client.refreshTypes();
-      const type = client.accessor('tw_client');
+      const type = client.type('tw_client');
       sent.length = 0;
       await type.set('a', 'one', { ttl: 60 });
       await type.set('b', 'two');
@@ -198,11 +198,11 @@ describe('the client', () => {
     await db.pool.query(`SELECT pgcache.cache_create_type('tw_tenant', 'jsonb')`);
     await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('tw_tenant', true)`);
     await cache.refreshTypes();
-    await cache.forTenant('acme').accessor('tw_tenant').set('k', { v: 1 });
-    expect(await cache.forTenant('other').accessor('tw_tenant').get('k')).toBeUndefined();
-    expect(await cache.forTenant('acme').accessor('tw_tenant').get('k')).toEqual({ v: 1 });
+    await cache.forTenant('acme').type('tw_tenant').set('k', { v: 1 });
+    expect(await cache.forTenant('other').type('tw_tenant').get('k')).toBeUndefined();
+    expect(await cache.forTenant('acme').type('tw_tenant').get('k')).toEqual({ v: 1 });
     const { rows } = await db.pool.query(`SELECT key, scope FROM pgcache.cache_tw_tenant`);
     expect(rows).toEqual([{ key: 'acme\u001fk', scope: 'acme' }]);
-    await expect(cache.accessor('tw_tenant').set('k', 1)).rejects.toMatchObject({ code: 'PC013' });
+    await expect(cache.type('tw_tenant').set('k', 1)).rejects.toMatchObject({ code: 'PC013' });
   });
 });
