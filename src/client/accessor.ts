@@ -1,4 +1,6 @@
 // One cache type, typed by its value kind. Each method is one call of a pgcache SQL function.
+// Over 300 lines because it is the whole per-type API (some 25 methods, each an argument check and one
+// statement); getOrCompute's locks and stale-while-revalidate are in compute-lock.ts and revalidation.ts.
 import type pg from 'pg';
 import { computeAndStore, computeUnderLease, type LockScope, type Queryable, withComputeLock } from './compute-lock.js';
 import { InvalidArgumentError, translated, translateError, WrongValueKindError } from './errors.js';

@@ -1,4 +1,6 @@
 // createCache(): a pool, the install schema, and one typed accessor per registered cache type.
+// Over 300 lines because it is the one class of the cache-wide API (transactions, tags, watches, leases, rate
+// limits, stats, types): each method is an argument check and one statement.
 import pg from 'pg';
 import { type AccessorFor, CacheTypeAccessor } from './accessor.js';
 import { connectionAsPool } from './connection.js';

@@ -1,5 +1,6 @@
 // Programmatic install and uninstall: node-pg-migrate runs migrations/ in the pgcache schema, with its own
 // migrations table there, so pgcache coexists with an application's own migrations.
+// Over 300 lines because install, upgrade and uninstall share their checks (schema, roles, pg_cron jobs).
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
