@@ -98,8 +98,8 @@ try {
   );
   await loadKv(pool);
   await loadNaive(pool, NAIVE_TABLE);
-  await loadCacheType(cache.accessor('bench'));
-  await loadCacheType(cache.accessor('bench_unlogged'));
+  await loadCacheType(cache.type('bench'));
+  await loadCacheType(cache.type('bench_unlogged'));
   await loadRedis(redis);
   await loadKeyv(keyvPostgres);
   await loadKeyv(keyvPgcache);

@@ -38,8 +38,8 @@ const config = JSON.parse(process.argv[2] as string) as WorkerConfig;
 const pool = new pg.Pool({ connectionString: config.url, max: config.concurrency + 1 });
 pool.on('error', (error) => note(error));
 const cache = await createCache({ pool });
-const shared = cache.accessor('soak');
-const owned = cache.accessor('soak_owned');
+const shared = cache.type('soak');
+const owned = cache.type('soak_owned');
 
 let stopping = false;
 const ops: Partial<Record<Op, number>> = {};

@@ -7,6 +7,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { quotedSchemaName } from './client/schema.js';
+import type { CacheStatsRow } from './client/stats.js';
+import type { CronRow, RateRow, RunRow, SizeRow, TopKeyRow } from './view-rows.js';
 
 export interface MetricsOptions {
   /** A pool on the database pgcache lives in (pgcache never ends it). */
@@ -42,53 +45,9 @@ export function topKeyLabel(key: string, mode: NonNullable<MetricsOptions['topKe
   return createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16);
 }
 
-interface StatsRow {
-  cache_type: string;
-  entries: string;
-  valid_entries: string;
-  bytes: string;
-  hits: string;
-  misses: string;
-  hit_rate: number | null;
-  max_entries: string | null;
-  max_bytes: string | null;
-}
-interface SizeRow {
-  cache_type: string;
-  table_bytes: string;
-  toast_bytes: string;
-  index_bytes: string;
-  dead_rows: string | null;
-}
-interface RunRow {
-  cache_type: string;
-  run_started_at: Date;
-  expired: string;
-  evicted: string;
-  duration_ms: number;
-  complete: boolean;
-}
-interface RateRow {
-  cache_type: string;
-  hit_rate: number | null;
-}
-interface TopKeyRow {
-  cache_type: string;
-  rank: string;
-  key: string;
-  hit_score: string;
-}
-interface CronRow {
-  job_name: string;
-  active: boolean;
-  last_start: Date | null;
-  last_status: string | null;
-  recorded_failures: string;
-}
-
 /** What one scrape reads. */
 export interface Figures {
-  stats: StatsRow[];
+  stats: CacheStatsRow[];
   sizes: SizeRow[];
   lastRuns: RunRow[];
   recentRates: RateRow[];
@@ -104,14 +63,8 @@ export interface PgcacheMetrics {
   read(): Promise<Figures>;
 }
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
 export function createMetrics(options: MetricsOptions): PgcacheMetrics {
-  const schemaName = options.schema ?? 'pgcache';
-  if (!SCHEMA_NAME.test(schemaName)) {
-    throw new TypeError(`pgcache: schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schemaName)}`);
-  }
-  const schema = pg.escapeIdentifier(schemaName);
+  const schema = quotedSchemaName(options.schema);
   const registry = options.registry ?? new Registry();
   const prefix = options.prefix ?? 'pgcache_';
   const topKeys = options.topKeys ?? 0;
@@ -124,7 +77,7 @@ export function createMetrics(options: MetricsOptions): PgcacheMetrics {
     const q = async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
       (await options.pool.query<R>(sql, params)).rows;
     const [stats, sizes, lastRuns, recentRates, top, cronJobs] = await Promise.all([
-      q<StatsRow>(`SELECT * FROM ${schema}.cache_stats()`),
+      q<CacheStatsRow>(`SELECT * FROM ${schema}.cache_stats()`),
       q<SizeRow>(`SELECT * FROM ${schema}.cache_sizes`),
       q<RunRow>(
         `SELECT DISTINCT ON (cache_type) * FROM ${schema}.cache_maintenance_history ORDER BY cache_type, id DESC`,
@@ -180,7 +133,7 @@ export function createMetrics(options: MetricsOptions): PgcacheMetrics {
       },
     });
   // Totals that only grow (sequences): counters, set to the database's value at each scrape.
-  const counter = (name: string, help: string, pick: (row: StatsRow) => string) =>
+  const counter = (name: string, help: string, pick: (row: CacheStatsRow) => string) =>
     new Counter({
       name: prefix + name,
       help,
@@ -192,7 +145,7 @@ export function createMetrics(options: MetricsOptions): PgcacheMetrics {
         for (const row of f.stats) this.inc({ cache_type: row.cache_type }, Number(pick(row)));
       },
     });
-  const perStat = (name: string, help: string, pick: (row: StatsRow) => string | number | null) =>
+  const perStat = (name: string, help: string, pick: (row: CacheStatsRow) => string | number | null) =>
     gauge(name, help, ['cache_type'], (f, set) => {
       for (const row of f.stats) {
         const v = pick(row);

@@ -5,11 +5,12 @@
 //  - every file the Dockerfile, the compose file and the init script name exists, and the image copies all
 //    of sql/, whose install.sql lists the files the migrations apply.
 import { spawnSync } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterInfo, repoRoot } from '../scripts/lib/cluster.js';
+import { asPostgres, chownToPostgres, PG_BIN, runsAsRoot, stopImmediately } from '../scripts/lib/postgres.js';
 import { buildProgram } from '../src/cli/program.js';
 import { migrate } from '../src/install/migrate.js';
 import { useDatabase } from './helpers/db.js';
@@ -119,8 +120,6 @@ describe('docker/compose.yaml', () => {
 // The entrypoint's init server, reproduced: initdb, a server listening on a private Unix socket only
 // (listen_addresses = ''), the POSTGRES_DB database created; then the script runs as the postgres user.
 describe('docker/initdb/10-pgcache.sh, run as the entrypoint runs it', () => {
-  const PG_BIN = '/usr/lib/postgresql/15/bin';
-  const asRoot = process.getuid?.() === 0;
   const base = join(dirname(clusterInfo().dataDir), 'docker-init');
   const dataDir = join(base, 'data');
   const socketDir = join(base, 'run');
@@ -141,11 +140,8 @@ describe('docker/initdb/10-pgcache.sh, run as the entrypoint runs it', () => {
    * (pg_ctl restart without -l) inherits its stdout, and a pipe would then stay open for as long as it runs.
    */
   const run = (command: string, args: string[]): string => {
-    const [cmd, argv] = asRoot
-      ? [
-          'runuser',
-          ['-u', 'postgres', '--', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), command, ...args],
-        ]
+    const [cmd, argv] = runsAsRoot
+      ? asPostgres('env', [...Object.entries(env).map(([k, v]) => `${k}=${v}`), command, ...args])
       : [command, args];
     const outFile = join(base, 'run.out');
     const out = openSync(outFile, 'w');
@@ -163,17 +159,11 @@ describe('docker/initdb/10-pgcache.sh, run as the entrypoint runs it', () => {
   let scriptOutput = '';
 
   beforeAll(async () => {
-    if (existsSync(join(dataDir, 'postmaster.pid'))) {
-      spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, 'stop', '-m', 'immediate', '-D', dataDir]);
-    }
+    stopImmediately(dataDir);
     rmSync(base, { recursive: true, force: true });
     mkdirSync(socketDir, { recursive: true });
-    if (asRoot) {
-      const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-      const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-      chownSync(base, uid, gid);
-      chownSync(socketDir, uid, gid);
-    }
+    chownToPostgres(base);
+    chownToPostgres(socketDir);
     run(`${PG_BIN}/initdb`, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-instructions', '-E', 'UTF8']);
     run(`${PG_BIN}/pg_ctl`, [
       'start',
@@ -192,8 +182,7 @@ describe('docker/initdb/10-pgcache.sh, run as the entrypoint runs it', () => {
 
   afterAll(async () => {
     await initDb?.end();
-    if (existsSync(join(dataDir, 'postmaster.pid')))
-      run(`${PG_BIN}/pg_ctl`, ['stop', '-w', '-m', 'immediate', '-D', dataDir]);
+    stopImmediately(dataDir);
     rmSync(base, { recursive: true, force: true });
   });
 

@@ -10,8 +10,8 @@ import { dropDatabase } from '../scripts/lib/databases.js';
 import { runDoctor } from '../src/cli/commands/doctor.js';
 import { createCache, FeatureUnavailableError, migrate, NotInstalledError, SemanticLlmCache } from '../src/index.js';
 import { scheduleMaintenance } from '../src/maintenance.js';
-import { fakeEmbed } from './ai/fake-models.js';
-import { cli } from './cli/helpers.js';
+import { fakeEmbed } from './helpers/fake-models.js';
+import { cli } from './helpers/process.js';
 
 vi.setConfig({ testTimeout: 180_000 });
 

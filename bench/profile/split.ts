@@ -12,7 +12,7 @@ const seconds = Number(process.argv[2] ?? 3);
 const rounds = Number(process.argv[3] ?? 3);
 const pool = new pg.Pool({ connectionString: clusterInfo().url('pgcache_bench'), max: 16 });
 const cache = await createCache({ pool });
-const bench = cache.accessor('bench');
+const bench = cache.type('bench');
 const cases: Record<string, (k: string) => Promise<unknown>> = {
   'bare.select.named': async (k) =>
     (await pool.query({ name: 'bench_bare_get', text: 'SELECT v FROM kv WHERE k = $1', values: [k] })).rows[0]?.v,

@@ -98,7 +98,7 @@ function report(ctx: BenchContext, name: string, r: ChurnResult) {
 export async function runChurn(ctx: BenchContext): Promise<void> {
   ctx.log('churn: 60% get, 28% set, 10% set expiring in 2 s, 2% delete; random key of 10,000, c=16');
   await ctx.cache.createType({ name: TYPE, valueKind: 'jsonb', defaultTtl: 3600 });
-  const t = ctx.cache.accessor(TYPE);
+  const t = ctx.cache.type(TYPE);
   await loadCacheType(t, 3600);
   const pgcache = await churn(
     ctx,

@@ -41,9 +41,9 @@ export async function runCleanup(ctx: BenchContext): Promise<void> {
     `clean-up and eviction: ${ROWS.toLocaleString('en-US')} rows beside ${KEYS.toLocaleString('en-US')} live ones, one reader`,
   );
   await ctx.cache.createType({ name: TYPE, valueKind: 'jsonb', defaultTtl: 86_400 });
-  await loadCacheType(ctx.cache.accessor(TYPE));
+  await loadCacheType(ctx.cache.type(TYPE));
   const readerCache = await createCache({ pool: ctx.db.pool(1) });
-  const reader = readerCache.accessor(TYPE);
+  const reader = readerCache.type(TYPE);
   const readOp = () => reader.get(randomKey());
   const quietMs = ctx.flags.quick ? 1000 : 2000;
   const batch = Number(

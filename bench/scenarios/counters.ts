@@ -22,7 +22,7 @@ export async function runCounters(ctx: BenchContext): Promise<void> {
   await ctx.cache.createType({ name: 'bench_counters', valueKind: 'jsonb', defaultTtl: 86_400 }).catch(async () => {
     await ctx.cache.refreshTypes();
   });
-  const counters = ctx.cache.accessor('bench_counters');
+  const counters = ctx.cache.type('bench_counters');
   for (let i = 1; i <= COUNTERS; i++) {
     await counters.incr(`n${i}`, 0);
     await ctx.redis.set(`n${i}`, '0');

@@ -57,7 +57,7 @@ const BARE_UPSERT_MANY =
 
 export async function runGetMany(ctx: BenchContext): Promise<void> {
   ctx.log(`batches: ${BATCH} distinct random keys per op, c=1`);
-  const bench = ctx.cache.accessor('bench');
+  const bench = ctx.cache.type('bench');
   const check = await bench.getMany(randomBatch());
   if (check.some((v) => v === undefined)) throw new Error('pgcache bench: getMany missed loaded keys');
   const values = Array.from({ length: BATCH }, () => VALUE);

@@ -21,13 +21,13 @@ export async function runNearCache(ctx: BenchContext): Promise<void> {
   await ctx.cache.createType({ name: TYPE, valueKind: 'jsonb', defaultTtl: 86_400 });
   const hasNotify = await ctx.pool.query(`SELECT 1 FROM pg_proc WHERE proname = 'cache_configure_notify'`);
   if (hasNotify.rowCount) await ctx.pool.query('SELECT pgcache.cache_configure_notify($1, true)', [TYPE]);
-  const writer = ctx.cache.accessor(TYPE);
+  const writer = ctx.cache.type(TYPE);
   await loadCacheType(writer);
 
   // Passed as a variable: builds whose CacheOptions lack `nearCache` still compile (and ignore it).
   const options = { pool: ctx.db.pool(4), nearCache: { maxEntries: 2 * KEYS } };
   const l1Cache = await createCache(options);
-  const l1 = l1Cache.accessor(TYPE);
+  const l1 = l1Cache.type(TYPE);
 
   if (!(await probe(ctx, writer, l1))) {
     ctx.log(`  ${L1_UNAVAILABLE}`);

@@ -20,7 +20,7 @@ export const READ_CASES = {
 export type ReadCase = keyof typeof READ_CASES;
 
 export function readOps(ctx: BenchContext): Record<ReadCase, (k: string) => Promise<unknown>> {
-  const bench = ctx.cache.accessor('bench');
+  const bench = ctx.cache.type('bench');
   const naiveGet = naiveGetSql(NAIVE_TABLE);
   return {
     'redis.get': async (k) => {

@@ -25,9 +25,9 @@ export async function runWrites(ctx: BenchContext): Promise<void> {
   ctx.log('writes: overwrite a random key of 10,000 with a ~1 KB JSON value, TTL 1 hour where there is one');
   // A session setting, as an application would set it for its cache connections only.
   const asyncCache = await createCache({ pool: ctx.db.pool(16, '-c synchronous_commit=off') });
-  const durable = ctx.cache.accessor('bench');
-  const unlogged = ctx.cache.accessor('bench_unlogged');
-  const asyncBench = asyncCache.accessor('bench');
+  const durable = ctx.cache.type('bench');
+  const unlogged = ctx.cache.type('bench_unlogged');
+  const asyncBench = asyncCache.type('bench');
   const naiveSet = naiveSetSql(NAIVE_TABLE);
   const ops: Record<WriteCase, (k: string) => Promise<unknown>> = {
     'redis.set': (k) => ctx.redis.set(k, JSON.stringify(VALUE), 'EX', TTL_SECONDS),

@@ -1,14 +1,26 @@
 // The private PostgreSQL 15 cluster that tests, type generation and benchmarks run against.
 // It lives in a git-ignored data directory, on its own port and socket directory, and never touches the
 // machine's own server on 5432.
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  asPostgres,
+  ClusterError,
+  chownToPostgres,
+  freePort,
+  isRunning,
+  PG_BIN,
+  pgRun,
+  portInUse,
+  stopImmediately,
+} from './postgres.js';
+
+export { ClusterError };
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 export const CRON_DATABASE = 'pgcache';
 
 export interface ClusterInfo {
@@ -18,8 +30,6 @@ export interface ClusterInfo {
   /** Connection string to the given database on the private cluster. */
   url(database?: string): string;
 }
-
-export class ClusterError extends Error {}
 
 export function clusterInfo(): ClusterInfo {
   return clusterInfoAt(
@@ -43,20 +53,6 @@ export function clusterInfoAt(port: number, clusterDir: string): ClusterInfo {
   };
 }
 
-const runsAsRoot = process.getuid?.() === 0;
-
-/** Runs a PostgreSQL binary, as the `postgres` OS user when we are root (initdb and postgres refuse root). */
-function pgRun(binary: string, args: string[], opts: { allowFail?: boolean } = {}): { status: number; out: string } {
-  const [cmd, argv] = runsAsRoot
-    ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN, binary), ...args]]
-    : [join(PG_BIN, binary), args];
-  const result = spawnSync(cmd, argv, { encoding: 'utf8', cwd: '/' });
-  if (result.status !== 0 && !opts.allowFail) {
-    throw new ClusterError(`pgcache: ${binary} failed: ${(result.stderr || result.stdout).trim().split('\n').pop()}`);
-  }
-  return { status: result.status ?? 1, out: result.stdout };
-}
-
 function checkInstalled(): void {
   for (const file of [
     join(PG_BIN, 'initdb'),
@@ -71,26 +67,10 @@ function checkInstalled(): void {
   }
 }
 
-function isRunning(dataDir: string): boolean {
-  if (!existsSync(join(dataDir, 'postmaster.pid'))) return false;
-  return pgRun('pg_ctl', ['status', '-D', dataDir], { allowFail: true }).status === 0;
-}
-
-function portInUse(port: number, host: string): Promise<boolean> {
-  return new Promise((resolvePort) => {
-    const socket = net.connect({ port, host });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolvePort(true);
-    });
-    socket.once('error', () => resolvePort(false));
-  });
-}
-
 function initDataDir(info: ClusterInfo): void {
   const base = dirname(info.dataDir);
   mkdirSync(base, { recursive: true });
-  if (runsAsRoot) chownSync(base, pgUid(), pgGid());
+  chownToPostgres(base);
   pgRun('initdb', [
     '-D',
     info.dataDir,
@@ -103,7 +83,7 @@ function initDataDir(info: ClusterInfo): void {
   ]);
   const socketDir = join(base, 'run');
   mkdirSync(socketDir, { recursive: true });
-  if (runsAsRoot) chownSync(socketDir, pgUid(), pgGid());
+  chownToPostgres(socketDir);
   const conf = [
     '# pgcache private test cluster',
     `port = ${info.port}`,
@@ -120,14 +100,7 @@ function initDataDir(info: ClusterInfo): void {
     '',
   ].join('\n');
   writeFileSync(join(info.dataDir, 'postgresql.auto.conf'), conf);
-  if (runsAsRoot) chownSync(join(info.dataDir, 'postgresql.auto.conf'), pgUid(), pgGid());
-}
-
-function pgUid(): number {
-  return Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-}
-function pgGid(): number {
-  return Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  chownToPostgres(join(info.dataDir, 'postgresql.auto.conf'));
 }
 
 /**
@@ -183,9 +156,7 @@ export function restartCluster(info: ClusterInfo, mode: 'immediate' | 'fast'): P
     '-l',
     join(dirname(info.dataDir), 'postgres.log'),
   ];
-  const [cmd, argv] = runsAsRoot
-    ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), ...args]]
-    : [join(PG_BIN, 'pg_ctl'), args];
+  const [cmd, argv] = asPostgres(join(PG_BIN, 'pg_ctl'), args);
   return new Promise((resolvePromise, reject) => {
     execFile(cmd, argv, { cwd: '/' }, (error, _stdout, stderr) => {
       if (error) reject(new ClusterError(`pgcache: pg_ctl restart failed: ${String(stderr).trim().split('\n').pop()}`));
@@ -196,8 +167,50 @@ export function restartCluster(info: ClusterInfo, mode: 'immediate' | 'fast'): P
 
 /** Stops a throwaway cluster at once and deletes its directory (data, sockets, log). */
 export function destroyCluster(info: ClusterInfo): void {
-  if (isRunning(info.dataDir)) {
-    pgRun('pg_ctl', ['stop', '-w', '-m', 'immediate', '-D', info.dataDir], { allowFail: true });
-  }
+  stopImmediately(info.dataDir);
   rmSync(dirname(info.dataDir), { recursive: true, force: true });
+}
+
+export interface ThrowawayCluster {
+  dataDir: string;
+  url(database?: string): string;
+  /** Restarts the server (to apply settings that need it, such as shared_preload_libraries). */
+  restart(): void;
+  stop(): void;
+}
+
+/**
+ * A second PostgreSQL 15 cluster as a fresh install leaves it, in a temporary directory on a free port:
+ * pg_cron and pgvector are installed on the machine, but nothing is in shared_preload_libraries.
+ */
+export async function startPlainCluster(): Promise<ThrowawayCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'pgcache-plain-'));
+  chownToPostgres(dir);
+  const data = join(dir, 'data');
+  const port = await freePort();
+  pgRun('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '-N']);
+  const start = (action: 'start' | 'restart') =>
+    pgRun('pg_ctl', [
+      action,
+      '-w',
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    ]);
+  start('start');
+  return {
+    dataDir: data,
+    url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
+    restart: () => start('restart'),
+    stop() {
+      try {
+        pgRun('pg_ctl', ['stop', '-w', '-m', 'immediate', '-D', data]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
 }

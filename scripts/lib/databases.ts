@@ -1,16 +1,12 @@
 // Databases on the private cluster: the pg_cron home database and the templates that each test file clones.
 import pg from 'pg';
+import { withClient as withSession } from '../../src/client/session.js';
 import type { ClusterInfo } from './cluster.js';
 import { CRON_DATABASE } from './cluster.js';
 
-export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+/** Runs fn with one client connected to `url` and always closes it. */
+export function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withSession({ connectionString: url }, fn);
 }
 
 async function databaseExists(admin: pg.Client, name: string): Promise<boolean> {

@@ -4,16 +4,12 @@
 // first free port from the primary's port + 1000 (clusters of parallel test runs take the ports right after
 // the primary's, so + 1 collides). The primary needs nothing special: initdb's trust pg_hba allows local replication
 // connections, and the defaults (wal_level = replica, max_wal_senders = 10, hot_standby = on) suffice.
-import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClusterError, type ClusterInfo, clusterInfo } from './cluster.js';
+import { type ClusterInfo, clusterInfo } from './cluster.js';
 import { withClient } from './databases.js';
-
-const PG_BIN = '/usr/lib/postgresql/15/bin';
-const runsAsRoot = process.getuid?.() === 0;
+import { ClusterError, pgRun, portInUse, stopImmediately } from './postgres.js';
 
 export interface StandbyInfo {
   port: number;
@@ -56,35 +52,6 @@ export function standbyInfo(options: StandbyOptions = {}): StandbyInfo {
   };
 }
 
-/** Runs a PostgreSQL binary, as the `postgres` OS user when we are root (the data directory is theirs). */
-function pgRun(binary: string, args: string[], opts: { allowFail?: boolean } = {}): { status: number; out: string } {
-  const [cmd, argv] = runsAsRoot
-    ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN, binary), ...args]]
-    : [join(PG_BIN, binary), args];
-  const result = spawnSync(cmd, argv, { encoding: 'utf8', cwd: '/' });
-  if (result.status !== 0 && !opts.allowFail) {
-    const message = (result.stderr || result.stdout || String(result.error ?? '')).trim();
-    throw new ClusterError(`pgcache: ${binary} failed: ${message.split('\n').slice(-3).join(' | ')}`);
-  }
-  return { status: result.status ?? 1, out: result.stdout };
-}
-
-function isRunning(dataDir: string): boolean {
-  if (!existsSync(join(dataDir, 'postmaster.pid'))) return false;
-  return pgRun('pg_ctl', ['status', '-D', dataDir], { allowFail: true }).status === 0;
-}
-
-function portInUse(port: number, host: string): Promise<boolean> {
-  return new Promise((resolvePort) => {
-    const socket = net.connect({ port, host });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolvePort(true);
-    });
-    socket.once('error', () => resolvePort(false));
-  });
-}
-
 /** The first port from `from` on (up to 50 tried) that nothing listens on. */
 export async function freeStandbyPort(from: number, host: string): Promise<number> {
   for (let port = from; port < from + 50 && port <= 65535; port++) {
@@ -95,9 +62,7 @@ export async function freeStandbyPort(from: number, host: string): Promise<numbe
 
 /** Stops the standby (if it runs) and removes its data directory and log. */
 export function removeStandby(standby: StandbyInfo = standbyInfo()): void {
-  if (isRunning(standby.dataDir)) {
-    pgRun('pg_ctl', ['stop', '-w', '-m', 'immediate', '-D', standby.dataDir], { allowFail: true });
-  }
+  stopImmediately(standby.dataDir);
   rmSync(standby.dataDir, { recursive: true, force: true });
   rmSync(standby.logFile, { force: true });
 }

@@ -54,7 +54,7 @@ export class EmbeddingCache {
     checkFunction(embedder, 'embedder');
     checkTtl(options.ttl);
     const keys = texts.map((text) => EmbeddingCache.key(model, text));
-    const cached = await this.cache.accessor(this.type).getMany(keys);
+    const cached = await this.cache.type(this.type).getMany(keys);
     const missing = new Map<string, number>(); // key -> position in the embedder's batch
     const missingTexts: string[] = [];
     texts.forEach((text, i) => {

@@ -83,7 +83,7 @@ export class SemanticLlmCache {
       throw new InvalidArgumentError('PC010', `pgcache: argument "maxCosineDistance" must be a number from 0 to 2`);
     }
     const key = this.key(prompt, options.scope);
-    const exact = await this.cache.accessor(this.type).getEntry(key);
+    const exact = await this.cache.type(this.type).getEntry(key);
     if (exact) {
       return {
         key,

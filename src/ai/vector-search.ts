@@ -35,7 +35,7 @@ export class VectorSearchCache<R> {
   }
 
   private get results(): CacheTypeAccessor<R> {
-    return this.cache.accessor(this.type) as CacheTypeAccessor<R>;
+    return this.cache.type(this.type) as CacheTypeAccessor<R>;
   }
 
   /** Cached results for (query, filters, kbVersion), else `search()`'s, stored (one search per key at a time). */

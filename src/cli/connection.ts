@@ -3,6 +3,8 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import pg from 'pg';
 import { type Cache, createCache } from '../client/cache.js';
 import { connectionAsPool } from '../client/connection.js';
+import { SCHEMA_NAME } from '../client/schema.js';
+import { urlForDatabase, withClient as withSession } from '../client/session.js';
 import { readCronSetting } from '../install/cron-setting.js';
 import { CliError } from './errors.js';
 
@@ -10,8 +12,6 @@ export interface ConnectionOptions {
   databaseUrl?: string;
   schema: string;
 }
-
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Adds --database-url and --schema to a command. */
 export function connectionOptions(command: Command): Command {
@@ -47,14 +47,8 @@ export function quotedSchema(options: ConnectionOptions): string {
 }
 
 /** Runs fn with one connected client and always closes it. */
-export async function withClient<T>(options: ConnectionOptions, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: requireUrl(options), application_name: 'pgcache-cli' });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+export function withClient<T>(options: ConnectionOptions, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withSession({ connectionString: requireUrl(options), application_name: 'pgcache-cli' }, fn);
 }
 
 /**
@@ -103,17 +97,6 @@ export async function requireInstalled(client: pg.ClientBase, options: Connectio
     throw new CliError(
       `pgcache is not installed in schema "${options.schema}" of this database; install it with: pgcache migrate --schema ${options.schema}`,
     );
-  }
-}
-
-/** The same connection string with another database name; undefined when it is not a URL. */
-export function urlForDatabase(url: string, database: string): string | undefined {
-  try {
-    const u = new URL(url);
-    u.pathname = `/${encodeURIComponent(database)}`;
-    return u.toString();
-  } catch {
-    return undefined;
   }
 }
 

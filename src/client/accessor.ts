@@ -1,10 +1,12 @@
 // One cache type, typed by its value kind. Each method is one call of a pgcache SQL function.
-import { createHash } from 'node:crypto';
+// Over 300 lines because it is the whole per-type API (some 25 methods, each an argument check and one
+// statement); getOrCompute's locks and stale-while-revalidate are in compute-lock.ts and revalidation.ts.
 import type pg from 'pg';
-import { InvalidArgumentError, translateError, WrongValueKindError } from './errors.js';
-import { acquireLease, type Lease } from './lease.js';
+import { computeAndStore, computeUnderLease, type LockScope, type Queryable, withComputeLock } from './compute-lock.js';
+import { InvalidArgumentError, translated, translateError, WrongValueKindError } from './errors.js';
 import type { NearCache } from './near-cache.js';
 import type { ReadCounter } from './read-counter.js';
+import { Revalidations } from './revalidation.js';
 import { SingleFlight } from './single-flight.js';
 import {
   bindTenant,
@@ -64,10 +66,6 @@ const VIEW_UNAVAILABLE = new Set(['42P01', '42501']);
 const WRITER_UNAVAILABLE = new Set(['42P01', '42883', '42501']);
 const MAX_KEY_BYTES = 1024;
 const MAX_BATCH = 10000;
-/** A pool, or one connection taken from it (the compute lock's, which also re-reads and stores). */
-type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
-/** A compute lease lasts this long (seconds) and is extended every third of it while compute() runs. */
-const COMPUTE_LEASE_TTL = 30;
 /** bigint's range, which cache_incr's delta must fit. */
 const INT8_MIN = -(2n ** 63n);
 const INT8_MAX = 2n ** 63n - 1n;
@@ -77,14 +75,9 @@ export function expiryDate(value: unknown): Date {
   return value === Number.POSITIVE_INFINITY ? NEVER_EXPIRES : (value as Date);
 }
 
-/** The name of the compute lease of a key: bounded whatever the key's length. */
-function computeLeaseName(type: string, key: string): string {
-  return `pgcache:compute:${type}:${createHash('sha256').update(key).digest('hex')}`;
-}
-
 export class CacheTypeAccessor<V> {
   private readonly flights = new SingleFlight<V>();
-  private readonly revalidations = new Set<Promise<void>>();
+  private readonly revalidations = new Revalidations();
 
   /**
    * `readPool` serves get, getEntry, getMany and scan (e.g. a hot standby); everything else uses `pool`.
@@ -149,11 +142,7 @@ export class CacheTypeAccessor<V> {
 
   /** Every public method has checked its arguments before it gets here (nothing is coerced on the way). */
   private async query(statement: Statement, values: unknown[], via: Queryable = this.pool): Promise<Row[]> {
-    try {
-      return (await (via as pg.Pool).query(this.bind(statement, values))).rows;
-    } catch (error) {
-      throw translateError(error);
-    }
+    return translated(async () => (await (via as pg.Pool).query(this.bind(statement, values))).rows);
   }
 
   /** A set through the type's writer; undefined when the writer is unavailable (then cache_set answers). */
@@ -391,7 +380,7 @@ export class CacheTypeAccessor<V> {
   async invalidateTags(tags: readonly string[]): Promise<number> {
     checkTags(tags, MAX_BATCH);
     const [row] = await this.query(this.sql.invalidateTags, [tags, this.name]);
-    this.near?.dropType(this.name);
+    this.near?.dropPrefix(this.name);
     return Number(row?.n);
   }
 
@@ -510,7 +499,7 @@ export class CacheTypeAccessor<V> {
   async invalidatePrefix(prefix: string): Promise<number> {
     checkString(prefix, 'prefix');
     const [row] = await this.query(this.sql.invalidatePrefix, [this.name, prefix]);
-    this.near?.dropType(this.name, prefix);
+    this.near?.dropPrefix(this.name, prefix);
     return Number(row?.n);
   }
 
@@ -518,14 +507,14 @@ export class CacheTypeAccessor<V> {
   async invalidatePattern(pattern: string): Promise<number> {
     checkString(pattern, 'pattern');
     const [row] = await this.query(this.sql.invalidatePattern, [this.name, pattern]);
-    this.near?.dropType(this.name);
+    this.near?.dropPrefix(this.name);
     return Number(row?.n);
   }
 
   /** Invalidates every entry of the type at once (O(1)); returns the new version. `cache_bump_version` */
   async bumpVersion(): Promise<number> {
     const [row] = await this.query(this.sql.bumpVersion, [this.name]);
-    this.near?.dropType(this.name);
+    this.near?.dropPrefix(this.name);
     return row?.v as number;
   }
 
@@ -544,14 +533,7 @@ export class CacheTypeAccessor<V> {
     }
     for (;;) {
       const rows = await this.read(this.sql.scan, [this.name, options.prefix ?? null, after, pageSize]);
-      for (const row of rows) {
-        const { type_id, value_json, value_text, value_bytes, value_vector, ...rest } = row;
-        yield {
-          ...(rest as Omit<CacheEntry<V>, 'value'>),
-          expires_at: expiryDate(rest.expires_at),
-          value: this.decode(row),
-        } as CacheEntry<V>;
-      }
+      for (const row of rows) yield this.entryOf(row) as CacheEntry<V>;
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]?.key as string;
     }
@@ -605,8 +587,10 @@ export class CacheTypeAccessor<V> {
         if (cached !== undefined) return cached;
       }
       if (lockWaitMs <= 0) return computeAndStore(compute, store);
-      if (lockKind === 'lease') return this.computeUnderLease(key, lockWaitMs, compute, store);
-      return this.withComputeLock(key, lockWaitMs, async (client) => {
+      if (lockKind === 'lease') {
+        return computeUnderLease(this.lockScope, key, lockWaitMs, compute, store, () => this.peek(key));
+      }
+      return withComputeLock(this.lockScope, key, lockWaitMs, async (client) => {
         // Whoever held the lock has stored the value by now, or failed: read again (on the primary, which
         // has it even when a read standby lags) before computing. The re-read counts nothing: the read
         // above counted this miss already.
@@ -620,60 +604,6 @@ export class CacheTypeAccessor<V> {
   private async peek(key: string, via: Queryable = this.pool): Promise<{ value: V } | undefined> {
     const [row] = await this.query(this.sql.peek, [this.name, key], via);
     return row ? { value: this.decode(row) } : undefined;
-  }
-
-  /**
-   * getOrCompute under a leased lock (ComputeOptions.lock 'lease'): the first caller takes the key's lease
-   * and computes, extending the lease while compute() runs; the others poll, and take the value as soon as
-   * it is stored. A caller still waiting after `waitMs` computes itself, as with the advisory lock. No
-   * connection is held meanwhile.
-   */
-  private async computeUnderLease(
-    key: string,
-    waitMs: number,
-    compute: () => Promise<V> | V,
-    store: (value: V) => Promise<void>,
-  ): Promise<V> {
-    const run = (statement: Statement, values: unknown[]) => this.query(statement, values);
-    const name = computeLeaseName(this.name, key);
-    let stored: { value: V } | undefined;
-    const lease: Lease | undefined = await acquireLease(
-      run,
-      this.sql,
-      name,
-      { ttl: COMPUTE_LEASE_TTL, waitMs, owner: `compute:${process.pid}` },
-      async () => {
-        stored = await this.peek(key);
-        return stored !== undefined;
-      },
-    );
-    if (stored) return stored.value;
-    if (!lease) return computeAndStore(compute, store);
-    const keepAlive = setInterval(() => void lease.extend().catch(() => undefined), (COMPUTE_LEASE_TTL * 1000) / 3);
-    keepAlive.unref();
-    try {
-      const found = await this.peek(key);
-      return found ? found.value : await computeAndStore(compute, store);
-    } finally {
-      clearInterval(keepAlive);
-      await lease.release().catch(() => undefined); // an unreleased lease frees itself at its expiry
-    }
-  }
-
-  /** A stale-while-revalidate refresh under the key's compute lease, if it is free (one try, no waiting). */
-  private async refreshUnderLease(key: string, refresh: () => Promise<void>): Promise<void> {
-    const run = (statement: Statement, values: unknown[]) => this.query(statement, values);
-    const lease = await acquireLease(run, this.sql, computeLeaseName(this.name, key), {
-      ttl: COMPUTE_LEASE_TTL,
-      waitMs: 0,
-      owner: `compute:${process.pid}`,
-    });
-    if (!lease) return;
-    try {
-      await refresh();
-    } finally {
-      await lease.release().catch(() => undefined);
-    }
   }
 
   /** Stores a value fresh for `ttl` seconds and then served stale for `staleFor` more. `cache_set_fresh` */
@@ -710,42 +640,18 @@ export class CacheTypeAccessor<V> {
 
   /** Resolves when background refreshes started by stale-while-revalidate have finished. */
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.revalidations]);
+    await this.revalidations.idle();
   }
 
-  /**
-   * Runs `work` holding the cross-process compute lock of `key` (or without it once `waitMs` ran out). `work`
-   * gets the lock's connection and must do its own queries on it: it holds one pooled connection already.
-   * (`compute` itself runs while the connection is held: a compute that queries the same pool needs a spare
-   * connection in it, or lockWaitMs 0.)
-   */
-  private async withComputeLock<T>(
-    key: string,
-    waitMs: number,
-    work: (client: pg.PoolClient) => Promise<T>,
-  ): Promise<T> {
-    const client = await this.pool.connect();
-    let locked = false;
-    let broken: Error | undefined;
-    // The lock's connection may die while we compute (backend terminated, network): note it, don't crash.
-    const onError = (error: Error) => {
-      broken = error;
+  /** What the compute locks need of this accessor. */
+  private get lockScope(): LockScope {
+    return {
+      pool: this.pool,
+      sql: this.sql,
+      type: this.name,
+      bind: (statement, values) => this.bind(statement, values),
+      run: (statement, values) => this.query(statement, values),
     };
-    client.on('error', onError);
-    try {
-      locked = (await client.query(this.bind(this.sql.lock, [this.name, key, waitMs]))).rows[0]?.ok === true;
-      return await work(client);
-    } catch (error) {
-      throw translateError(error);
-    } finally {
-      if (locked && !broken) {
-        await client.query(this.bind(this.sql.unlock, [this.name, key])).catch((error: Error) => {
-          broken = error; // a connection that cannot unlock is discarded, which frees the lock with its session
-        });
-      }
-      client.off('error', onError);
-      client.release(broken);
-    }
   }
 
   /** One background refresh of a stale entry, by whichever caller gets the lock without waiting. */
@@ -761,14 +667,7 @@ export class CacheTypeAccessor<V> {
       if (entry && !entry.stale) return;
       await computeAndStore(compute, (value) => store(value, via));
     };
-    // Waited for nothing: without the lock another caller is refreshing already.
-    const run = (
-      lockKind === 'lease'
-        ? this.refreshUnderLease(key, refresh)
-        : this.withComputeLock(key, 0, async (client) => refresh(client))
-    ).catch((error) => onError?.(error));
-    this.revalidations.add(run);
-    void run.finally(() => this.revalidations.delete(run));
+    this.revalidations.start(this.lockScope, key, lockKind, refresh, onError);
   }
 }
 
@@ -778,12 +677,6 @@ function checkOptions<T extends object>(options: T): T {
     throw new InvalidArgumentError('PC010', `pgcache: argument "options" must be an object, got ${describe(options)}`);
   }
   return options;
-}
-
-async function computeAndStore<V>(compute: () => Promise<V> | V, store: (value: V) => Promise<void>): Promise<V> {
-  const value = await compute();
-  await store(value);
-  return value;
 }
 
 /** Meta attributes: a plain object, as JSON (PC010 otherwise; the SQL checks each declared attribute). */

@@ -1,4 +1,6 @@
 // createCache(): a pool, the install schema, and one typed accessor per registered cache type.
+// Over 300 lines because it is the one class of the cache-wide API (transactions, tags, watches, leases, rate
+// limits, stats, types): each method is an argument check and one statement.
 import pg from 'pg';
 import { type AccessorFor, CacheTypeAccessor } from './accessor.js';
 import { connectionAsPool } from './connection.js';
@@ -7,6 +9,7 @@ import {
   InvalidTypeDefinitionError,
   NotInstalledError,
   TenantRequiredError,
+  translated,
   translateError,
   UnknownCacheTypeError,
 } from './errors.js';
@@ -31,6 +34,7 @@ import {
   viewStatements,
   writerStatements,
 } from './statements.js';
+import { type CacheStatsRow, toCacheStats } from './stats.js';
 import type {
   CacheStats,
   CacheTypeDefinition,
@@ -88,7 +92,7 @@ export function ownedPool(connectionString: string | undefined, onError?: (error
 export interface CacheHandle {
   readonly schema: string;
   readonly tenant?: string | undefined;
-  accessor(name: string): CacheTypeAccessor<unknown>;
+  type(name: string): CacheTypeAccessor<unknown>;
   run(statement: Statement, values: unknown[]): Promise<Record<string, unknown>[]>;
 }
 
@@ -194,7 +198,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     checkTags(tags, 10000);
     if (options.type !== undefined) checkString(options.type, 'type');
     const rows = await this.run(this.sql.invalidateTags, [tags, options.type ?? null]);
-    for (const name of options.type === undefined ? this.notifying : [options.type]) this.near?.dropType(name);
+    for (const name of options.type === undefined ? this.notifying : [options.type]) this.near?.dropPrefix(name);
     return Number(rows[0]?.n);
   }
 
@@ -241,11 +245,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
   }
 
   private async query(statement: { name: string; text: string }, values: unknown[] = []) {
-    try {
-      return (await this.pool.query({ ...statement, values })).rows;
-    } catch (error) {
-      throw translateError(error);
-    }
+    return translated(async () => (await this.pool.query({ ...statement, values })).rows);
   }
 
   /**
@@ -253,11 +253,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
    * (other SQLSTATEs pass unchanged). For add-on modules; applications use the accessors.
    */
   async run(statement: Statement, values: unknown[]): Promise<Record<string, unknown>[]> {
-    try {
-      return (await this.pool.query(bindTenant(statement, values, this.tenant))).rows;
-    } catch (error) {
-      throw translateError(error);
-    }
+    return translated(async () => (await this.pool.query(bindTenant(statement, values, this.tenant))).rows);
   }
 
   /** Re-reads the registry of cache types (after types were created elsewhere). */
@@ -271,15 +267,14 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     this.accessors.clear();
   }
 
-  /** The accessor of a cache type: values typed by its kind (jsonb: `type<MyValue>('name')`). */
+  /**
+   * The accessor of a cache type: values typed by its kind for the names of the type map (jsonb:
+   * `type<MyValue>('name')`), untyped for a name known only at run time.
+   */
   type<N extends keyof Types & string>(name: N): AccessorFor<Types[N]>;
   type<T>(name: JsonTypeName<Types>): CacheTypeAccessor<T>;
+  type(name: string): CacheTypeAccessor<unknown>;
   type(name: string): CacheTypeAccessor<unknown> {
-    return this.accessor(name);
-  }
-
-  /** The accessor of a cache type known only at run time (values untyped). */
-  accessor(name: string): CacheTypeAccessor<unknown> {
     let accessor = this.accessors.get(name);
     if (!accessor) {
       const kind = this.kinds.get(name);
@@ -319,6 +314,11 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     return accessor;
   }
 
+  /** @deprecated Use `type(name)`, which does the same; removed after 0.2.0. */
+  accessor(name: string): CacheTypeAccessor<unknown> {
+    return this.type(name);
+  }
+
   /**
    * Takes the leased lock `name` (Redis SET NX PX / Redlock on one node): the handle's `token` is a fencing
    * token larger than any handed out before; `release()` and `extend()` act only for this holder. Returns
@@ -334,22 +334,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
   /** Per type: entries, live entries, bytes, exact hits and misses, hit rate. `cache_stats` */
   async stats(): Promise<CacheStats[]> {
     await this.counter.flush().catch(() => undefined); // this client's own reads so far
-    const rows = await this.query(this.sql.stats);
-    const num = (v: unknown) => (v === null ? null : Number(v));
-    return rows.map((r) => ({
-      cacheType: r.cache_type,
-      valueKind: r.value_kind,
-      entries: Number(r.entries),
-      validEntries: Number(r.valid_entries),
-      bytes: Number(r.bytes),
-      hits: Number(r.hits),
-      misses: Number(r.misses),
-      hitRate: r.hit_rate,
-      version: r.version,
-      evictionPolicy: r.eviction_policy,
-      maxEntries: num(r.max_entries),
-      maxBytes: num(r.max_bytes),
-    }));
+    return (await this.query(this.sql.stats)).map((row) => toCacheStats(row as CacheStatsRow));
   }
 
   /** Registers a cache type and creates its table. `cache_create_type` */

@@ -95,3 +95,12 @@ export function translateError(error: unknown): unknown {
   }
   return error;
 }
+
+/** Runs `work`, raising pgcache's SQLSTATEs as their error classes (anything else passes unchanged). */
+export async function translated<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw translateError(error);
+  }
+}

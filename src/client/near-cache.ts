@@ -233,10 +233,16 @@ export class NearCache extends EventEmitter {
     this.generation++;
   }
 
-  dropType(type: string, prefix = ''): void {
+  /** Drops the keys of `type` that start with `prefix` (default: every key of the type). */
+  dropPrefix(type: string, prefix = ''): void {
     const start = `${type}\u0000${prefix}`;
     for (const id of [...this.slots.keys()]) if (id.startsWith(start)) this.remove(id);
     this.generation++;
+  }
+
+  /** @deprecated Use `dropPrefix(type, prefix)`, which does the same; removed after 0.2.0. */
+  dropType(type: string, prefix = ''): void {
+    this.dropPrefix(type, prefix);
   }
 
   private onNotification(payload: string | undefined): void {
@@ -254,7 +260,7 @@ export class NearCache extends EventEmitter {
       this.generation++;
     } else {
       const type = this.typesByTag.get(change.t);
-      if (type !== undefined) this.dropType(type);
+      if (type !== undefined) this.dropPrefix(type);
       else this.generation++;
     }
     this.emit('change', change);

@@ -3,10 +3,10 @@
 // server, runs the LLM-app workload with maintenance on a TS timer, and prints cache_stats().
 import { isAbsolute, relative, resolve } from 'node:path';
 import pg from 'pg';
-import { fetchStats, renderStats } from '../cli/commands/stats.js';
-import { formatBytes, formatCount, formatDuration } from '../cli/format.js';
 import { createCache } from '../client/cache.js';
 import { migrate } from '../install/migrate.js';
+import { formatBytes, formatCount, formatDuration } from '../text/format.js';
+import { renderStats } from '../text/stats-table.js';
 import { EMBEDDING_DIMENSIONS } from './fakes.js';
 import { type EmbeddedMaintenance, type MaintenanceRun, startEmbeddedMaintenance } from './maintenance.js';
 import { hasDatabase, startEmbedded } from './server.js';
@@ -150,7 +150,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     const runs: MaintenanceRun[] = [];
     const stats = await createCache({ pool, schema });
     do runs.push(await maintenance.nextRun());
-    while (runs.length < 5 && (await fetchStats(stats)).find((t) => t.cache_type === 'default')?.entries);
+    while (runs.length < 5 && (await stats.stats()).find((t) => t.cacheType === 'default')?.entries);
     const last = runs.at(-1) as MaintenanceRun;
     // On a slow machine the timer may expire some sessions while the workload still runs: count every run since
     // the workload began, from the maintenance history.
@@ -167,7 +167,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
 
     log('');
     log(`SELECT * FROM ${s}.cache_stats();`);
-    log(renderStats(await fetchStats(stats)));
+    log(renderStats(await stats.stats()));
     await stats.close();
     log('');
     if (options.serve) {

@@ -1,5 +1,6 @@
 // Programmatic install and uninstall: node-pg-migrate runs migrations/ in the pgcache schema, with its own
 // migrations table there, so pgcache coexists with an application's own migrations.
+// Over 300 lines because install, upgrade and uninstall share their checks (schema, roles, pg_cron jobs).
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,8 @@ import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { applySqlFiles, installFiles } from '../../migrations/lib/install-files.js';
 import { FeatureUnavailableError, InstallRefusedError, translateError } from '../client/errors.js';
+import { checkSchemaName } from '../client/schema.js';
+import { urlForDatabase, withClient } from '../client/session.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const migrationsDir = join(packageRoot, 'migrations');
@@ -60,7 +63,6 @@ export type MigrateResult = string[] & {
   readonly skipped: SkippedPart[];
 };
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const ROLE_PREFIX = /^[a-z_][a-z0-9_]*$/;
 
 /** Schemas shared with other software: pgcache never installs into (or uninstalls) them. */
@@ -69,9 +71,7 @@ export function isSharedSchema(schema: string): boolean {
 }
 
 function checkSchema(schema: string): void {
-  if (!SCHEMA_NAME.test(schema)) {
-    throw new TypeError(`pgcache: schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schema)}`);
-  }
+  checkSchemaName(schema);
   if (isSharedSchema(schema)) {
     throw new InstallRefusedError(
       'PC020',
@@ -80,18 +80,12 @@ function checkSchema(schema: string): void {
   }
 }
 
-async function withClient<T>(options: MigrateOptions, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+async function withInstallClient<T>(options: MigrateOptions, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
   if (options.client) return fn(options.client);
   if (!options.databaseUrl) throw new TypeError('pgcache: pass databaseUrl or client');
   // A superuser installs and uninstalls: the database's own search_path (its owner may put a schema of its
   // own ahead of pg_catalog with ALTER DATABASE ... SET) must not resolve anything this session runs.
-  const client = new pg.Client({ connectionString: options.databaseUrl, options: '-c search_path=pg_catalog,pg_temp' });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+  return withClient({ connectionString: options.databaseUrl, options: '-c search_path=pg_catalog,pg_temp' }, fn);
 }
 
 /**
@@ -102,7 +96,7 @@ async function withClient<T>(options: MigrateOptions, fn: (client: pg.ClientBase
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const schema = options.schema ?? 'pgcache';
   checkSchema(schema);
-  return withClient(options, async (dbClient) => {
+  return withInstallClient(options, async (dbClient) => {
     // node-pg-migrate leaves `SET search_path TO <schema>` on the session: give the caller's client back as it was.
     const { rows } = await dbClient.query('SELECT current_setting($1) AS path', ['search_path']);
     if (options.rolePrefix !== undefined && !ROLE_PREFIX.test(options.rolePrefix)) {
@@ -252,7 +246,7 @@ async function runMigrations(dbClient: pg.ClientBase, schema: string, options: M
 export async function uninstall(options: UninstallOptions): Promise<{ dropped: boolean; jobsRemoved: number }> {
   const schema = options.schema ?? 'pgcache';
   checkSchema(schema);
-  return withClient(options, async (client) => {
+  return withInstallClient(options, async (client) => {
     try {
       const { rows } = await client.query(
         `SELECT to_regnamespace($1) IS NOT NULL AS present, coalesce((SELECT relkind = 'r' FROM pg_class WHERE oid = to_regclass($2)), false) AS marked,
@@ -328,24 +322,13 @@ async function removeJobs(
   }
 }
 
-/** The same connection string with another database name; undefined when it is not a URL. */
-function urlForDatabase(url: string, database: string): string | undefined {
-  try {
-    const u = new URL(url);
-    u.pathname = `/${encodeURIComponent(database)}`;
-    return u.toString();
-  } catch {
-    return undefined;
-  }
-}
-
 /** The names of an install's roles, as pgcache_install records them (grant these to application roles). */
 export async function installRoles(
   options: Pick<MigrateOptions, 'databaseUrl' | 'client' | 'schema'>,
 ): Promise<{ reader: string; writer: string; admin: string }> {
   const schema = options.schema ?? 'pgcache';
   checkSchema(schema);
-  return withClient(options, async (client) => {
+  return withInstallClient(options, async (client) => {
     const { rows } = await client.query(
       `SELECT reader_role AS reader, writer_role AS writer, admin_role AS admin FROM ${pg.escapeIdentifier(schema)}.pgcache_install`,
     );

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Cache, createCache, ValueTooLargeError, VectorSearchCache } from '../../src/index.js';
 import { useDatabase } from '../helpers/db.js';
-import { fakeEmbed } from './fake-models.js';
+import { fakeEmbed } from '../helpers/fake-models.js';
 
 const db = useDatabase();
 let cache: Cache;

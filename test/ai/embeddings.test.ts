@@ -2,7 +2,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { type Cache, createCache, EmbeddingCache, VectorWidthMismatchError } from '../../src/index.js';
 import { useDatabase } from '../helpers/db.js';
-import { fakeEmbed } from './fake-models.js';
+import { fakeEmbed } from '../helpers/fake-models.js';
 
 const db = useDatabase();
 let cache: Cache;

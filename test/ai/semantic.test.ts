@@ -2,8 +2,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Cache, createCache, PgcacheError, SemanticLlmCache } from '../../src/index.js';
 import { sqlState, useDatabase } from '../helpers/db.js';
+import { fakeEmbed, nudge } from '../helpers/fake-models.js';
 import { plansOf } from '../helpers/plans.js';
-import { fakeEmbed, nudge } from './fake-models.js';
 
 const db = useDatabase();
 let cache: Cache;

@@ -12,7 +12,7 @@ import {
   VectorWidthMismatchError,
 } from '../../src/index.js';
 import { useDatabase } from '../helpers/db.js';
-import { fakeEmbed } from './fake-models.js';
+import { fakeEmbed } from '../helpers/fake-models.js';
 
 const db = useDatabase();
 let cache: Cache;

@@ -1,7 +1,7 @@
 // pgcache cleanup and evict: batches of cache_cleanup_expired() until a short one; cache_evict() per type.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { useDatabase } from '../helpers/db.js';
-import { cli } from './helpers.js';
+import { cli } from '../helpers/process.js';
 
 // Each test starts the CLI as a child process (tsx compiles on start): seconds each on a busy machine.
 vi.setConfig({ testTimeout: 180_000 });

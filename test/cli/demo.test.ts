@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { repoRoot } from '../../scripts/lib/cluster.js';
-import { type CliResult, cli } from './helpers.js';
+import { type CliResult, captureOutput, cli, completion, tsx } from '../helpers/process.js';
 
 // Each test starts the CLI as a child process (tsx compiles on start): seconds each on a busy machine.
 vi.setConfig({ testTimeout: 180_000 });
@@ -16,21 +16,9 @@ const dataDir = join(mkdtempSync(join(tmpdir(), 'pgcache-demo-')), 'pglite');
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 function npmStart(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env.DATABASE_URL;
-    const child = spawn('npm', ['start', '--', ...args], { cwd: repoRoot, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  return completion(spawn('npm', ['start', '--', ...args], { cwd: repoRoot, env }));
 }
 
 /** The stats table's rows as {type: [entries, live, size, hits, misses, hit rate]}. */
@@ -101,23 +89,15 @@ describe('pgcache demo --serve', () => {
   it('serves the embedded database to the CLI until interrupted', async () => {
     const env = { ...process.env };
     delete env.DATABASE_URL;
-    const child = spawn(
-      join(repoRoot, 'node_modules/.bin/tsx'),
-      ['src/cli/main.ts', 'demo', '--in-memory', '--serve'],
-      {
-        cwd: repoRoot,
-        env,
-      },
-    );
-    let stdout = '';
+    const child = spawn(tsx, ['src/cli/main.ts', 'demo', '--in-memory', '--serve'], { cwd: repoRoot, env });
+    const output = captureOutput(child);
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (d) => {
-        stdout += d;
-        const m = stdout.match(/Serving until Ctrl-C\. Try: {2}psql (\S+)/);
+      child.stdout.on('data', () => {
+        const m = output.stdout.match(/Serving until Ctrl-C\. Try: {2}psql (\S+)/);
         if (m?.[1]) resolve(m[1]);
       });
-      child.on('close', () => reject(new Error(`demo exited early:\n${stdout}`)));
+      child.on('close', () => reject(new Error(`demo exited early:\n${output.stdout}`)));
     });
     try {
       const stats = await cli(['stats', '--json', '--database-url', url]);
@@ -136,6 +116,6 @@ describe('pgcache demo --serve', () => {
       child.kill('SIGINT');
     }
     expect(await exited).toBe(0);
-    expect(stdout).toContain('Stopping.');
+    expect(output.stdout).toContain('Stopping.');
   }, 180_000);
 });

@@ -5,9 +5,10 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startPlainCluster, type ThrowawayCluster } from '../../scripts/lib/cluster.js';
 import { withClient } from '../../scripts/lib/databases.js';
 import { useDatabase } from '../helpers/db.js';
-import { cli, startPlainCluster, type ThrowawayCluster } from './helpers.js';
+import { cli } from '../helpers/process.js';
 
 // Each test starts the CLI as a child process (tsx compiles on start): seconds each on a busy machine.
 vi.setConfig({ testTimeout: 180_000 });

@@ -1,6 +1,6 @@
 // `--help` of the program and of every command: exit 0, usage line, and the options each command documents.
 import { describe, expect, it, vi } from 'vitest';
-import { cli, runScript } from './helpers.js';
+import { cli, runScript } from '../helpers/process.js';
 
 // Each test starts the CLI as a child process (tsx compiles on start): seconds each on a busy machine.
 vi.setConfig({ testTimeout: 180_000 });

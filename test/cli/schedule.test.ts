@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CRON_DATABASE, clusterInfo } from '../../scripts/lib/cluster.js';
 import { withClient } from '../../scripts/lib/databases.js';
 import { useDatabase } from '../helpers/db.js';
-import { cli } from './helpers.js';
+import { cli } from '../helpers/process.js';
 
 // Each test starts the CLI as a child process (tsx compiles on start): seconds each on a busy machine.
 vi.setConfig({ testTimeout: 180_000 });

@@ -1,7 +1,7 @@
 // pgcache stats: the table and --json carry exactly what cache_stats() returns.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useDatabase } from '../helpers/db.js';
-import { cli } from './helpers.js';
+import { cli } from '../helpers/process.js';
 
 // Each test starts the CLI as a child process (tsx compiles on start): seconds each on a busy machine.
 vi.setConfig({ testTimeout: 180_000 });

@@ -9,18 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCache, PgcacheError } from '../../src/index.js';
 import { KeyvPgcache } from '../../src/keyv.js';
 import { useDatabase } from '../helpers/db.js';
+import { sleep, within } from '../helpers/timing.js';
 
 const db = useDatabase();
 const pools: pg.Pool[] = [];
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function onePool(): pg.Pool {
   const pool = new pg.Pool({ connectionString: db.url, max: 1 });

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Cache, createCache } from '../../src/index.js';
 import { useDatabase } from '../helpers/db.js';
+import { sleep, within } from '../helpers/timing.js';
 
 const db = useDatabase();
 const pools: pg.Pool[] = [];
@@ -20,17 +21,6 @@ async function cachesOn(max: number): Promise<[Cache, Cache]> {
   pools.push(pool);
   return [await createCache({ pool }), await createCache({ pool })];
 }
-
-/** Rejects if `promise` takes longer than `ms`: a hang fails the test instead of timing it out. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('getOrCompute on a small pool', () => {
   it('returns for one miss on a pool of 1, and for 10 misses of 200 ms on a pool of 10', async () => {

@@ -11,21 +11,17 @@ import {
   type PgcacheSqlState,
   type RateLimitResult,
 } from '../../src/index.js';
-import { useDatabase } from '../helpers/db.js';
+import { countRoundTrips, useDatabase } from '../helpers/db.js';
 
 const db = useDatabase();
 let pool: pg.Pool;
 let cache: Cache;
-let roundTrips = 0;
+let roundTrips: { count: number };
 
 beforeAll(async () => {
   pool = new pg.Pool({ connectionString: db.url, max: 4 });
   cache = await createCache({ pool });
-  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
-  (pool as unknown as { query: unknown }).query = (...args: unknown[]) => {
-    roundTrips++;
-    return query(...args);
-  };
+  roundTrips = countRoundTrips(pool, ['query']);
 });
 afterAll(async () => {
   await cache.close();
@@ -74,7 +70,7 @@ describe('cache.rateLimit', () => {
   });
 
   it('refuses bad input with the package error classes before any round trip', async () => {
-    const before = roundTrips;
+    const before = roundTrips.count;
     const cases: Array<[() => Promise<unknown>, new (...a: never[]) => Error, PgcacheSqlState, string]> = [
       [() => cache.rateLimit('', 'k', { limit: 1, window: 1 }), InvalidArgumentError, 'PC010', 'bucket'],
       [() => cache.rateLimit(1 as never, 'k', { limit: 1, window: 1 }), InvalidArgumentError, 'PC010', 'bucket'],
@@ -125,7 +121,7 @@ describe('cache.rateLimit', () => {
       expect((error as { code: string }).code, `${call}`).toBe(code);
       expect((error as { argument: string }).argument, `${call}`).toBe(argument);
     }
-    expect(roundTrips).toBe(before);
+    expect(roundTrips.count).toBe(before);
   });
 
   it('a window of a microsecond-fraction reaches the SQL and comes back as PC010', async () => {

@@ -259,7 +259,7 @@ describe('no expiry', () => {
 
   it('types can default to no expiry', async () => {
     await cache.createType({ name: 'persistent', defaultTtl: 'never' });
-    const t = cache.accessor('persistent');
+    const t = cache.type('persistent');
     expect(await t.set('k', 1)).toEqual(NEVER_EXPIRES);
   });
 });
@@ -270,7 +270,7 @@ describe('getOrCompute', () => {
     const fresh = await createCache({ pool });
     try {
       await fresh.createType({ name: 'miss_count' });
-      const t = fresh.accessor('miss_count');
+      const t = fresh.type('miss_count');
       for (const lock of ['advisory', 'lease'] as const) {
         expect(await t.getOrCompute(`k:${lock}`, () => 1, { lock })).toBe(1);
       }

@@ -47,9 +47,9 @@ describe('tags', () => {
       ],
       { tags: ['doc:2'] },
     );
-    await cache.accessor('llm_responses').set('t:l', 'answer', { tags: ['doc:1'] });
+    await cache.type('llm_responses').set('t:l', 'answer', { tags: ['doc:1'] });
     expect(await cache.invalidateTags(['doc:1'], { type: 'default' })).toBe(2);
-    expect(await cache.accessor('llm_responses').get('t:l')).toBe('answer');
+    expect(await cache.type('llm_responses').get('t:l')).toBe('answer');
     expect(await cache.invalidateTags(['doc:1', 'doc:2'])).toBe(3);
     expect(await d.getMany(['t:a', 't:b', 't:c', 't:m1'])).toEqual([undefined, undefined, 3, undefined]);
     expect(await d.invalidateTags(['doc:3'])).toBe(1);
@@ -76,11 +76,11 @@ describe('tags', () => {
     await cache.refreshTypes();
     const acme = cache.forTenant('acme');
     const globex = cache.forTenant('globex');
-    await acme.accessor('tenant_tags').set('k', 'a', { tags: ['doc:9'] });
-    await globex.accessor('tenant_tags').set('k', 'g', { tags: ['doc:9'] });
+    await acme.type('tenant_tags').set('k', 'a', { tags: ['doc:9'] });
+    await globex.type('tenant_tags').set('k', 'g', { tags: ['doc:9'] });
     expect(await acme.invalidateTags(['doc:9'])).toBe(1);
-    expect(await acme.accessor('tenant_tags').get('k')).toBeUndefined();
-    expect(await globex.accessor('tenant_tags').get('k')).toBe('g');
+    expect(await acme.type('tenant_tags').get('k')).toBeUndefined();
+    expect(await globex.type('tenant_tags').get('k')).toBe('g');
     await expect(cache.invalidateTags(['doc:9'], { type: 'tenant_tags' })).rejects.toBeInstanceOf(TenantRequiredError);
   });
 });

@@ -46,3 +46,16 @@ export async function sqlState(promise: Promise<unknown>): Promise<string> {
   }
   throw new Error('expected the call to fail');
 }
+
+/** Counts the calls of `methods` on `pool` from now on (each is one round trip, or a connection taken). */
+export function countRoundTrips(pool: pg.Pool, methods: readonly ('query' | 'connect')[]): { count: number } {
+  const counter = { count: 0 };
+  for (const method of methods) {
+    const original = pool[method].bind(pool) as (...args: unknown[]) => unknown;
+    (pool as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      counter.count++;
+      return original(...args);
+    };
+  }
+  return counter;
+}

@@ -9,7 +9,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,10 +24,12 @@ import {
   startCluster,
 } from '../../scripts/lib/cluster.js';
 import { ensureDatabase, withClient } from '../../scripts/lib/databases.js';
+import { freePort } from '../../scripts/lib/postgres.js';
 import { type Cache, createCache } from '../../src/client/cache.js';
 import { PgcacheError } from '../../src/client/errors.js';
 import { migrate } from '../../src/install/migrate.js';
 import { useDatabase } from '../helpers/db.js';
+import { captureOutput, tsx } from '../helpers/process.js';
 import { outcome } from './helpers.js';
 
 const db = useDatabase();
@@ -81,7 +82,7 @@ describe('a backend terminated in the middle of cache_set_many', () => {
       try {
         await blocker.query('BEGIN');
         await blocker.query(`SELECT pgcache.cache_set($1, $2, '"blocker"'::jsonb)`, [type, keys[position]]);
-        const pending = outcome(cache.accessor(type).setMany(keys.map((k) => [k, { k, position }])));
+        const pending = outcome(cache.type(type).setMany(keys.map((k) => [k, { k, position }])));
         const pid = await waitFor('the batch to wait on the blocker', async () => {
           const { rows } = await db.pool.query(
             `SELECT pid FROM pg_stat_activity
@@ -109,7 +110,7 @@ describe('a backend terminated in the middle of cache_set_many', () => {
         );
 
         // The pool replaces the dead connection: the same batch then goes through whole.
-        expect(await cache.accessor(type).setMany(keys.map((k) => [k, { k }]))).toBe(N);
+        expect(await cache.type(type).setMany(keys.map((k) => [k, { k }]))).toBe(N);
         expect(await count(`SELECT count(*) AS n FROM ${table}`)).toBe(N);
       } finally {
         if (blockerOpen) await blocker.end();
@@ -129,7 +130,7 @@ describe('a backend terminated in the middle of cache_set_many', () => {
       const roundPool = new pg.Pool({ connectionString: db.url, max: 1 });
       roundPool.on('error', (error) => poolErrors.push(error));
       const roundCache = await createCache({ pool: roundPool });
-      const pending = outcome(roundCache.accessor('faults').setMany(batch));
+      const pending = outcome(roundCache.type('faults').setMany(batch));
       const started = Date.now();
       const delay = (round * 37) % 250;
       let pid: number | undefined;
@@ -170,25 +171,14 @@ describe('connections terminated under a cache that owns its pool', () => {
   // (pg_terminate_backend, restart, failover, a proxy's idle timeout) makes pg.Pool emit 'error' and Node exit.
   it('the process survives and the next call reconnects', async () => {
     const tag = `pgcache_owned_${Date.now()}`;
-    const child = spawn(
-      join(repoRoot, 'node_modules/.bin/tsx'),
-      ['test/reliability/owned-pool-child.ts', `${db.url}?application_name=${tag}`],
-      {
-        cwd: repoRoot,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
+    const child = spawn(tsx, ['test/reliability/owned-pool-child.ts', `${db.url}?application_name=${tag}`], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
+    const output = captureOutput(child);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor('the child to read once', async () => (stdout.includes('ready') ? true : undefined), 45_000);
+      await waitFor('the child to read once', async () => (output.stdout.includes('ready') ? true : undefined), 45_000);
       const { rowCount } = await db.pool.query(
         'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
         [tag],
@@ -198,8 +188,8 @@ describe('connections terminated under a cache that owns its pool', () => {
       child.stdin.write('go\n');
       expect({
         code: await exited,
-        stdout: stdout.trim().split('\n'),
-        stderr: stderr
+        stdout: output.stdout.trim().split('\n'),
+        stderr: output.stderr
           .split('\n')
           .filter((l) => /Unhandled|^error:/.test(l))
           .join(' | '),
@@ -235,8 +225,8 @@ describe('maintenance beside 16 writers', () => {
     const key = () => `k${Math.floor(Math.random() * 2000)}`;
 
     async function writer(id: number): Promise<void> {
-      const churn = cache.accessor('churn');
-      const fifo = cache.accessor('churn_fifo');
+      const churn = cache.type('churn');
+      const fifo = cache.type('churn_fifo');
       for (let n = 0; Date.now() < deadline; n++) {
         const op = n % 10;
         try {
@@ -327,17 +317,6 @@ describe('maintenance beside 16 writers', () => {
 // ---------------------------------------------------------------------------------------------------------
 // 3. Crash and restart under load, on a throwaway cluster.
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 /** Connection-level failures a client may see while the server goes down and comes back. */
 const CONNECTION_CODES = new Set([
   '57P01',
@@ -400,7 +379,7 @@ describe('a server crash and a clean restart during a load run', () => {
     async function writer(w: number): Promise<void> {
       for (let n = 0; !stop; n++) {
         const type = n % 5 === 4 ? 'unlogged' : 'logged';
-        const accessor = cache.accessor(type);
+        const accessor = cache.type(type);
         const op = n % 7;
         const keys = op === 6 ? [rand(), rand(), rand()] : [rand()];
         const batch: Write[] =
@@ -500,7 +479,7 @@ describe('a server crash and a clean restart during a load run', () => {
     const cache = await createCache({ pool, nearCache: { reconnectDelayMs: 200, maxReconnectDelayMs: 2000 } });
     const near = cache.near as NonNullable<Cache['near']>;
     try {
-      const t = cache.accessor('logged');
+      const t = cache.type('logged');
       const heard = once(near, 'change'); // the write's own notification, so it cannot land after the read
       await t.set('near:k', 'before');
       await heard;

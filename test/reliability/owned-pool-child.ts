@@ -5,13 +5,13 @@ import { createInterface } from 'node:readline';
 import { createCache } from '../../src/client/cache.js';
 
 const cache = await createCache({ connectionString: process.argv[2] as string });
-await cache.accessor('default').get('probe');
+await cache.type('default').get('probe');
 console.log('ready');
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
   if (line !== 'go') continue;
   // The terminated connection is gone from the pool; this read takes a new one.
-  await cache.accessor('default').get('probe');
+  await cache.type('default').get('probe');
   console.log('ok');
   break;
 }

@@ -124,7 +124,7 @@ describe('type names', () => {
               `pgcache.${pg.escapeIdentifier(`cache_${name}`)}`,
             ]);
             expect(table.rows[0].t).not.toBeNull();
-            const accessor = cache.accessor(name);
+            const accessor = cache.type(name);
             await accessor.set('k', { name });
             expect(await accessor.get('k')).toEqual({ name });
             await cache.dropType(name);
@@ -139,7 +139,7 @@ describe('type names', () => {
               await outcome(db.pool.query(`SELECT pgcache.cache_invalidate_pattern($1, '%')`, [name]).catch(rethrow)),
               ['PC001'],
             );
-            expectDocumented(await outcome((async () => cache.accessor(name))()), ['PC001']);
+            expectDocumented(await outcome((async () => cache.type(name))()), ['PC001']);
           }
           await checkUntouched();
         }),
@@ -209,18 +209,18 @@ describe('prefixes and LIKE patterns', () => {
 
   async function reset(keys: string[]): Promise<void> {
     await db.pool.query('DELETE FROM pgcache.cache_prop_like');
-    await cache.accessor('prop_like').setMany(keys.map((k) => [k, { k }]));
+    await cache.type('prop_like').setMany(keys.map((k) => [k, { k }]));
   }
   async function remaining(): Promise<string[]> {
     const keys: string[] = [];
-    for await (const e of cache.accessor('prop_like').scan({ pageSize: 5 })) keys.push(e.key);
+    for await (const e of cache.type('prop_like').scan({ pageSize: 5 })) keys.push(e.key);
     return keys;
   }
 
   it(
     'scan and invalidatePrefix take the prefix literally (%, _ and \\ match only themselves)',
     async () => {
-      const like = cache.accessor('prop_like');
+      const like = cache.type('prop_like');
       await fc.assert(
         fc.asyncProperty(keySet, fc.string({ unit, maxLength: 3 }), async (keys, prefix) => {
           await reset(keys);
@@ -247,7 +247,7 @@ describe('prefixes and LIKE patterns', () => {
   it(
     'invalidatePattern deletes exactly the keys LIKE matches (% any run, _ one character, \\ escapes)',
     async () => {
-      const like = cache.accessor('prop_like');
+      const like = cache.type('prop_like');
       await fc.assert(
         fc.asyncProperty(keySet, pattern, async (keys, p) => {
           await reset(keys);
@@ -276,7 +276,7 @@ describe('prefixes and LIKE patterns', () => {
   it(
     'a pattern ending in a lone escape is rejected with PC010 (was: raw 22025, or nothing deleted)',
     async () => {
-      const like = cache.accessor('prop_like');
+      const like = cache.type('prop_like');
       await isolated(() =>
         fc.assert(
           fc.asyncProperty(
@@ -303,7 +303,7 @@ describe('prefixes and LIKE patterns', () => {
   it(
     'prefixes, patterns and type names with U+0000 are rejected with documented errors (was: raw 22021)',
     async () => {
-      const like = cache.accessor('prop_like');
+      const like = cache.type('prop_like');
       const nul = textWith(fc.constant('\u0000'));
       await isolated(() =>
         fc.assert(
@@ -373,7 +373,7 @@ describe('operation sequences against a model', () => {
   it(
     'any sequence of set, setMany, get, getMany, delete, touch, prefix and pattern invalidation and version bumps behaves like a Map',
     async () => {
-      const model = cache.accessor('prop_model');
+      const model = cache.type('prop_model');
       await fc.assert(
         fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 20 }), async (ops) => {
           await db.pool.query('DELETE FROM pgcache.cache_prop_model');

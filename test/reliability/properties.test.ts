@@ -48,7 +48,7 @@ const TIMEOUT = 180_000; // max_value_bytes of the small scratch types
 const MAX_TTL_SECONDS = 100 * 360 * 86400; // interval '100 years' compares as 36,000 days
 
 const notSentinel = (key: string) => !SENTINEL_KEYS.includes(key);
-const acc = (name: string) => cache.accessor(name);
+const acc = (name: string) => cache.type(name);
 const checkUntouched = async () => expect(await untouched(db.pool, SCRATCH, SENTINEL_KEYS)).toEqual(baseline);
 /**
  * Runs a regression property; whatever a regression did to the sentinels is put back afterwards, so its

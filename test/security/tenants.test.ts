@@ -3,20 +3,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Cache, createCache, TenantRequiredError } from '../../src/index.js';
 import { sqlState, useDatabase } from '../helpers/db.js';
+import { asTenant } from '../helpers/sessions.js';
 
 const db = useDatabase();
 let cache: Cache;
-
-async function asTenant<T>(tenant: string | null, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = await db.pool.connect();
-  try {
-    await client.query(`SELECT set_config('pgcache.tenant', $1, false)`, [tenant ?? '']);
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.query('RESET pgcache.tenant');
-    client.release();
-  }
-}
 
 beforeAll(async () => {
   await db.pool.query(`SELECT pgcache.cache_create_type('sessions', 'jsonb')`);
@@ -26,38 +16,54 @@ beforeAll(async () => {
 
 describe('from SQL', () => {
   it('requires a tenant', async () => {
-    expect(await sqlState(asTenant(null, `SELECT pgcache.cache_get('sessions', 'k')`))).toBe('PC013');
-    expect(await sqlState(asTenant('bad tenant!', `SELECT pgcache.cache_get('sessions', 'k')`))).toBe('PC013');
+    expect(await sqlState(asTenant(db.pool, null, `SELECT pgcache.cache_get('sessions', 'k')`))).toBe('PC013');
+    expect(await sqlState(asTenant(db.pool, 'bad tenant!', `SELECT pgcache.cache_get('sessions', 'k')`))).toBe('PC013');
   });
 
   it('keeps each tenant to its own keys, prefixes and patterns', async () => {
-    await asTenant('acme', `SELECT pgcache.cache_set('sessions', 'k', '"acme"'::jsonb)`);
-    await asTenant('acme', `SELECT pgcache.cache_set('sessions', 'user:1', '1'::jsonb)`);
-    await asTenant('globex', `SELECT pgcache.cache_set('sessions', 'k', '"globex"'::jsonb)`);
-    expect((await asTenant<{ v: string }>('acme', `SELECT pgcache.cache_get('sessions', 'k') AS v`))[0]?.v).toBe(
-      'acme',
-    );
-    expect((await asTenant<{ v: string }>('globex', `SELECT pgcache.cache_get('sessions', 'k') AS v`))[0]?.v).toBe(
-      'globex',
-    );
+    await asTenant(db.pool, 'acme', `SELECT pgcache.cache_set('sessions', 'k', '"acme"'::jsonb)`);
+    await asTenant(db.pool, 'acme', `SELECT pgcache.cache_set('sessions', 'user:1', '1'::jsonb)`);
+    await asTenant(db.pool, 'globex', `SELECT pgcache.cache_set('sessions', 'k', '"globex"'::jsonb)`);
+    expect(
+      (await asTenant<{ v: string }>(db.pool, 'acme', `SELECT pgcache.cache_get('sessions', 'k') AS v`))[0]?.v,
+    ).toBe('acme');
+    expect(
+      (await asTenant<{ v: string }>(db.pool, 'globex', `SELECT pgcache.cache_get('sessions', 'k') AS v`))[0]?.v,
+    ).toBe('globex');
     // A buggy key that spells out another tenant's stored form reaches nothing.
     const forged = `globex${String.fromCharCode(31)}k`;
     expect(
-      (await asTenant<{ v: string }>('acme', `SELECT pgcache.cache_get('sessions', $1) AS v`, [forged]))[0]?.v,
+      (await asTenant<{ v: string }>(db.pool, 'acme', `SELECT pgcache.cache_get('sessions', $1) AS v`, [forged]))[0]?.v,
     ).toBeNull();
     expect(
-      (await asTenant<{ n: string }>('globex', `SELECT pgcache.cache_invalidate_pattern('sessions', '%') AS n`))[0]?.n,
+      (
+        await asTenant<{ n: string }>(
+          db.pool,
+          'globex',
+          `SELECT pgcache.cache_invalidate_pattern('sessions', '%') AS n`,
+        )
+      )[0]?.n,
     ).toBe('1');
     expect(
-      (await asTenant<{ n: string }>('globex', `SELECT pgcache.cache_invalidate_prefix('sessions', 'user') AS n`))[0]
-        ?.n,
+      (
+        await asTenant<{ n: string }>(
+          db.pool,
+          'globex',
+          `SELECT pgcache.cache_invalidate_prefix('sessions', 'user') AS n`,
+        )
+      )[0]?.n,
     ).toBe('0');
-    expect((await asTenant<{ v: string }>('acme', `SELECT pgcache.cache_get('sessions', 'k') AS v`))[0]?.v).toBe(
+    expect(
+      (await asTenant<{ v: string }>(db.pool, 'acme', `SELECT pgcache.cache_get('sessions', 'k') AS v`))[0]?.v,
+    ).toBe('acme');
+    const keys = await asTenant<{ key: string }>(
+      db.pool,
       'acme',
+      `SELECT key FROM pgcache.cache_scan('sessions') ORDER BY key`,
     );
-    const keys = await asTenant<{ key: string }>('acme', `SELECT key FROM pgcache.cache_scan('sessions') ORDER BY key`);
     expect(keys.map((r) => r.key)).toEqual(['k', 'user:1']);
     const many = await asTenant<{ key: string }>(
+      db.pool,
       'acme',
       `SELECT key FROM pgcache.cache_get_many('sessions', ARRAY['k', 'x'])`,
     );
@@ -70,15 +76,18 @@ describe('from SQL', () => {
     // Tenants store vectors only of models an operator registered (widths are global).
     await db.pool.query(`SELECT pgcache.cache_register_model('m3', 3)`);
     await asTenant(
+      db.pool,
       'acme',
       `SELECT pgcache.cache_set_with_embedding('tenant_answers', 'q', 'secret acme answer'::text, '{1,0,0}'::real[], 'm3', interval '1 hour', 'anything')`,
     );
     const other = await asTenant(
+      db.pool,
       'globex',
       `SELECT key FROM pgcache.cache_semantic_get('tenant_answers', '[1,0,0]'::vector, 'm3', 0.5, 'acme')`,
     );
     expect(other).toEqual([]);
     const own = await asTenant<{ key: string; value_text: string }>(
+      db.pool,
       'acme',
       `SELECT key, value_text FROM pgcache.cache_semantic_get('tenant_answers', '[1,0,0]'::vector, 'm3', 0.5)`,
     );

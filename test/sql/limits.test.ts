@@ -160,9 +160,9 @@ describe('install', () => {
 
 describe('from TypeScript', () => {
   it('maps the codes to their error classes', async () => {
-    const lim = cache.accessor('lim');
+    const lim = cache.type('lim');
     await expect(lim.set('k', 1, { meta: { note: 'x'.repeat(5000) } })).rejects.toBeInstanceOf(ValueTooLargeError);
     await expect(lim.set('k', 1, { model: 'm'.repeat(3000) })).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(cache.accessor('lim_tenant').bumpVersion()).rejects.toBeInstanceOf(TenantRequiredError);
+    await expect(cache.type('lim_tenant').bumpVersion()).rejects.toBeInstanceOf(TenantRequiredError);
   });
 });

@@ -3,26 +3,17 @@
 // with cache_record_reads(), and Keyv's deleteMany in one call.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterInfo } from '../../scripts/lib/cluster.js';
 import { type Cache, createCache } from '../../src/index.js';
 import { KeyvPgcache } from '../../src/keyv.js';
 import { sqlState, useDatabase } from '../helpers/db.js';
+import { asTenant, groupLogins } from '../helpers/sessions.js';
 
 const db = useDatabase();
-const info = clusterInfo();
-const logins: Record<string, pg.Pool> = {};
+let logins: Awaited<ReturnType<typeof groupLogins>>;
 let cache: Cache;
 
 beforeAll(async () => {
-  const { rows } = await db.pool.query('SELECT reader_role, writer_role FROM pgcache.pgcache_install');
-  for (const group of ['reader', 'writer']) {
-    const role = `${db.name}_${group}`;
-    await db.pool.query(`CREATE ROLE ${role} LOGIN; GRANT ${rows[0][`${group}_role`]} TO ${role}`);
-    logins[group] = new pg.Pool({
-      connectionString: `postgres://${role}@${info.host}:${info.port}/${db.name}`,
-      max: 2,
-    });
-  }
+  logins = await groupLogins(db);
   await db.pool.query(`SELECT pgcache.cache_create_type('rv', 'jsonb')`);
   await db.pool.query(`SELECT pgcache.cache_create_type('rvt', 'jsonb')`);
   await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('rvt', true)`);
@@ -30,22 +21,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await cache?.close();
-  for (const [group, pool] of Object.entries(logins)) {
-    await pool.end();
-    await db.pool.query(`DROP OWNED BY ${db.name}_${group}; DROP ROLE ${db.name}_${group}`);
-  }
+  await logins?.drop();
 });
-
-async function asTenant<T>(pool: pg.Pool, tenant: string | null, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = await pool.connect();
-  try {
-    await client.query(`SELECT set_config('pgcache.tenant', $1, false)`, [tenant ?? '']);
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.query('RESET pgcache.tenant');
-    client.release();
-  }
-}
 
 const US = String.fromCharCode(31);
 

@@ -3,26 +3,12 @@
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sqlState, useDatabase } from '../helpers/db.js';
+import { asTenant } from '../helpers/sessions.js';
 
 const db = useDatabase();
 
-async function asTenant<T = Record<string, unknown>>(
-  tenant: string | null,
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const client = await db.pool.connect();
-  try {
-    await client.query(`SELECT set_config('pgcache.tenant', $1, false)`, [tenant ?? '']);
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.query('RESET pgcache.tenant');
-    client.release();
-  }
-}
-
 async function value(tenant: string, type: string, key: string): Promise<unknown> {
-  return (await asTenant<{ v: unknown }>(tenant, `SELECT pgcache.cache_get($1, $2) AS v`, [type, key]))[0]?.v;
+  return (await asTenant<{ v: unknown }>(db.pool, tenant, `SELECT pgcache.cache_get($1, $2) AS v`, [type, key]))[0]?.v;
 }
 
 beforeAll(async () => {
@@ -32,13 +18,13 @@ beforeAll(async () => {
 
 describe('versions of a tenant-scoped type', () => {
   it("a tenant's bump hides only its own entries", async () => {
-    await asTenant('a', `SELECT pgcache.cache_set('tv', 'k', '"a"'::jsonb)`);
-    await asTenant('b', `SELECT pgcache.cache_set('tv', 'k', '"b"'::jsonb)`);
-    await asTenant('b', `SELECT pgcache.cache_bump_version('tv')`);
+    await asTenant(db.pool, 'a', `SELECT pgcache.cache_set('tv', 'k', '"a"'::jsonb)`);
+    await asTenant(db.pool, 'b', `SELECT pgcache.cache_set('tv', 'k', '"b"'::jsonb)`);
+    await asTenant(db.pool, 'b', `SELECT pgcache.cache_bump_version('tv')`);
     expect(await value('b', 'tv', 'k')).toBeNull();
     expect(await value('a', 'tv', 'k')).toBe('a');
     // b writes again at its new version and reads it; maintenance removes only b's old row.
-    await asTenant('b', `SELECT pgcache.cache_set('tv', 'k', '"b2"'::jsonb)`);
+    await asTenant(db.pool, 'b', `SELECT pgcache.cache_set('tv', 'k', '"b2"'::jsonb)`);
     expect(await value('b', 'tv', 'k')).toBe('b2');
     await db.pool.query(`SELECT pgcache.cache_cleanup_expired('tv')`);
     expect(await value('a', 'tv', 'k')).toBe('a');
@@ -46,7 +32,7 @@ describe('versions of a tenant-scoped type', () => {
   });
 
   it('a bump without a tenant is refused (PC013)', async () => {
-    expect(await sqlState(asTenant(null, `SELECT pgcache.cache_bump_version('tv')`))).toBe('PC013');
+    expect(await sqlState(asTenant(db.pool, null, `SELECT pgcache.cache_bump_version('tv')`))).toBe('PC013');
     expect(await value('a', 'tv', 'k')).toBe('a');
   });
 });
@@ -59,6 +45,7 @@ describe('model widths', () => {
     expect(
       await sqlState(
         asTenant(
+          db.pool,
           'b',
           `SELECT pgcache.cache_set_with_embedding('tvec', 'q', 'x'::text, ${v3}, 'tenant-model', interval '1 hour')`,
         ),
@@ -68,12 +55,14 @@ describe('model widths', () => {
     // Registered by an operator, tenants use it at its width only.
     await db.pool.query(`SELECT pgcache.cache_register_model('tenant-model', 3)`);
     await asTenant(
+      db.pool,
       'a',
       `SELECT pgcache.cache_set_with_embedding('tvec', 'q', 'x'::text, ${v3}, 'tenant-model', interval '1 hour')`,
     );
     expect(
       await sqlState(
         asTenant(
+          db.pool,
           'b',
           `SELECT pgcache.cache_set_with_embedding('tvec', 'q', 'x'::text, ARRAY[1,0]::real[], 'tenant-model', interval '1 hour')`,
         ),
@@ -116,7 +105,7 @@ describe('switching a type to tenant scope', () => {
     try {
       await switcher.query('BEGIN');
       await switcher.query(`SELECT pgcache.cache_configure_tenant_scoped('tswitch2', true)`);
-      const write = asTenant('a', `SELECT pgcache.cache_set('tswitch2', 'k', '1'::jsonb)`);
+      const write = asTenant(db.pool, 'a', `SELECT pgcache.cache_set('tswitch2', 'k', '1'::jsonb)`);
       await new Promise((r) => setTimeout(r, 300));
       await switcher.query('COMMIT');
       await write;
@@ -137,8 +126,12 @@ describe('every function keeps a tenant to its own entries', () => {
     await db.pool.query(`SELECT pgcache.cache_create_type('tbytes', 'bytea')`);
     await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('tall', true)`);
     await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('tbytes', true)`);
-    await asTenant('a', `SELECT pgcache.cache_set_many('tall', ARRAY['x:1','x:2','y'], ARRAY['1','2','3']::jsonb[])`);
-    await asTenant('a', `SELECT pgcache.cache_set('tbytes', 'blob', '\\x0102'::bytea)`);
+    await asTenant(
+      db.pool,
+      'a',
+      `SELECT pgcache.cache_set_many('tall', ARRAY['x:1','x:2','y'], ARRAY['1','2','3']::jsonb[])`,
+    );
+    await asTenant(db.pool, 'a', `SELECT pgcache.cache_set('tbytes', 'blob', '\\x0102'::bytea)`);
   });
 
   const reads: [string, string][] = [
@@ -152,12 +145,13 @@ describe('every function keeps a tenant to its own entries', () => {
     ['stats', `SELECT entries > 0 AS seen FROM pgcache.cache_stats() WHERE cache_type = 'tall'`],
   ];
   it.each(reads)('%s: the owner sees its entries, another tenant sees none', async (_name, sql) => {
-    expect((await asTenant<{ seen: boolean }>('a', sql))[0]?.seen).toBe(true);
-    expect((await asTenant<{ seen: boolean }>('b', sql))[0]?.seen).toBe(false);
+    expect((await asTenant<{ seen: boolean }>(db.pool, 'a', sql))[0]?.seen).toBe(true);
+    expect((await asTenant<{ seen: boolean }>(db.pool, 'b', sql))[0]?.seen).toBe(false);
   });
 
   it('stats show a tenant no totals counted across tenants', async () => {
     const [row] = await asTenant<{ hits: string | null; entries: string }>(
+      db.pool,
       'b',
       `SELECT hits, entries FROM pgcache.cache_stats() WHERE cache_type = 'tall'`,
     );
@@ -172,7 +166,7 @@ describe('every function keeps a tenant to its own entries', () => {
     ['bump_version', `SELECT pgcache.cache_bump_version('tall')::text AS r`],
   ];
   it.each(writes)('%s by another tenant leaves the entries alone', async (_name, sql) => {
-    await asTenant('b', sql);
+    await asTenant(db.pool, 'b', sql);
     expect(await value('a', 'tall', 'x:1')).toBe(1);
     expect(await value('a', 'tall', 'y')).toBe(3);
   });

@@ -4,35 +4,23 @@
 // goes with its type. The client sets through it and falls back to cache_set where it cannot serve.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterInfo } from '../../scripts/lib/cluster.js';
 import { type Cache, createCache } from '../../src/index.js';
 import { sqlState, useDatabase } from '../helpers/db.js';
+import { groupLogins } from '../helpers/sessions.js';
 
 const db = useDatabase();
-const info = clusterInfo();
-const logins: Record<string, pg.Pool> = {};
+let logins: Awaited<ReturnType<typeof groupLogins>>;
 let cache: Cache;
 
 beforeAll(async () => {
-  const { rows } = await db.pool.query('SELECT reader_role, writer_role FROM pgcache.pgcache_install');
-  for (const group of ['reader', 'writer']) {
-    const role = `${db.name}_tw_${group}`;
-    await db.pool.query(`CREATE ROLE ${role} LOGIN; GRANT ${rows[0][`${group}_role`]} TO ${role}`);
-    logins[group] = new pg.Pool({
-      connectionString: `postgres://${role}@${info.host}:${info.port}/${db.name}`,
-      max: 2,
-    });
-  }
+  logins = await groupLogins(db, 'tw_');
   await db.pool.query(`SELECT pgcache.cache_create_type('tw', 'jsonb', p_max_value_bytes => 100,
                                                         p_attributes => '{"n": "number"}')`);
   cache = await createCache({ pool: db.pool });
 });
 afterAll(async () => {
   await cache?.close();
-  for (const [group, pool] of Object.entries(logins)) {
-    await pool.end();
-    await db.pool.query(`DROP OWNED BY ${db.name}_tw_${group}; DROP ROLE ${db.name}_tw_${group}`);
-  }
+  await logins?.drop();
 });
 
 /** Runs `first` in an open transaction, starts `second` on another connection, and commits `first` once
@@ -177,7 +165,7 @@ describe('the client', () => {
     try {
       await db.pool.query(`SELECT pgcache.cache_create_type('tw_client', 'text')`);
       await client.refreshTypes();
-      const type = client.accessor('tw_client');
+      const type = client.type('tw_client');
       sent.length = 0;
       await type.set('a', 'one', { ttl: 60 });
       await type.set('b', 'two');
@@ -198,11 +186,11 @@ describe('the client', () => {
     await db.pool.query(`SELECT pgcache.cache_create_type('tw_tenant', 'jsonb')`);
     await db.pool.query(`SELECT pgcache.cache_configure_tenant_scoped('tw_tenant', true)`);
     await cache.refreshTypes();
-    await cache.forTenant('acme').accessor('tw_tenant').set('k', { v: 1 });
-    expect(await cache.forTenant('other').accessor('tw_tenant').get('k')).toBeUndefined();
-    expect(await cache.forTenant('acme').accessor('tw_tenant').get('k')).toEqual({ v: 1 });
+    await cache.forTenant('acme').type('tw_tenant').set('k', { v: 1 });
+    expect(await cache.forTenant('other').type('tw_tenant').get('k')).toBeUndefined();
+    expect(await cache.forTenant('acme').type('tw_tenant').get('k')).toEqual({ v: 1 });
     const { rows } = await db.pool.query(`SELECT key, scope FROM pgcache.cache_tw_tenant`);
     expect(rows).toEqual([{ key: 'acme\u001fk', scope: 'acme' }]);
-    await expect(cache.accessor('tw_tenant').set('k', 1)).rejects.toMatchObject({ code: 'PC013' });
+    await expect(cache.type('tw_tenant').set('k', 1)).rejects.toMatchObject({ code: 'PC013' });
   });
 });

@@ -4,7 +4,6 @@ import { Command } from 'commander';
 import { type ConnectionOptions, connectionOptions, withCache } from '../connection.js';
 import { formatCount, formatDuration } from '../format.js';
 import { progressBar } from '../progress.js';
-import { fetchStats } from './stats.js';
 
 interface CleanupOptions extends ConnectionOptions {
   type?: string;
@@ -31,10 +30,10 @@ export function cleanupCommand(): Command {
       await withCache(options, async (cache) => {
         const started = performance.now();
         // cache_stats() counts entries that are not live (expired or invalidated): the work to do.
-        const stats = await fetchStats(cache);
+        const stats = await cache.stats();
         const todo = stats
-          .filter((r) => options.type === undefined || r.cache_type === options.type)
-          .reduce((sum, r) => sum + r.entries - r.valid_entries, 0);
+          .filter((r) => options.type === undefined || r.cacheType === options.type)
+          .reduce((sum, r) => sum + r.entries - r.validEntries, 0);
         const bar = progressBar(todo, { enabled: options.progress && todo > 0, unit: 'entries' });
         let deleted = 0;
         let batches = 0;

@@ -5,7 +5,6 @@ import { type ConnectionOptions, connectionOptions, withCache } from '../connect
 import { CliError } from '../errors.js';
 import { formatBytes, formatCount, formatDuration } from '../format.js';
 import { progressBar } from '../progress.js';
-import { fetchStats } from './stats.js';
 
 interface EvictOptions extends ConnectionOptions {
   type?: string;
@@ -42,7 +41,7 @@ export function evictCommand(): Command {
       }
       await withCache(options, async (cache) => {
         const started = performance.now();
-        const types = options.type !== undefined ? [options.type] : (await fetchStats(cache)).map((r) => r.cache_type);
+        const types = options.type !== undefined ? [options.type] : (await cache.stats()).map((r) => r.cacheType);
         const bar = progressBar(types.length, { enabled: options.progress && types.length > 1, unit: 'types' });
         const results: { cache_type: string; evicted: number }[] = [];
         try {
@@ -65,7 +64,7 @@ export function evictCommand(): Command {
           console.log(JSON.stringify({ evicted, types: results, ms: Math.round(ms) }));
           return;
         }
-        const after = new Map((await fetchStats(cache)).map((r) => [r.cache_type, r]));
+        const after = new Map((await cache.stats()).map((r) => [r.cacheType, r]));
         for (const r of results) {
           const now = after.get(r.cache_type);
           if (r.evicted > 0 || options.type !== undefined) {
