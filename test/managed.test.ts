@@ -213,6 +213,23 @@ describe('concurrent migrators and a missing install', () => {
     }
   });
 
+  it("installs into two schemas at once, and while the application's own node-pg-migrate run holds its lock", async () => {
+    const url = await ownedDatabase('two_schemas', true);
+    const app = new pg.Client({ connectionString: url });
+    await app.connect();
+    try {
+      // node-pg-migrate's default lock, as an application's own migration run holds it.
+      await app.query('SELECT pg_advisory_lock(7241865325823964)');
+      const results = await Promise.all([
+        migrate({ databaseUrl: url, schema: 'cache_a' }),
+        migrate({ databaseUrl: url, schema: 'cache_b' }),
+      ]);
+      expect(results.map((r) => r.length > 0)).toEqual([true, true]);
+    } finally {
+      await app.end();
+    }
+  });
+
   it('createCache on a database without pgcache raises NotInstalledError (PC014) naming pgcache migrate', async () => {
     const url = await ownedDatabase('empty', false);
     const pool = new pg.Pool({ connectionString: url, max: 1 });

@@ -1,6 +1,7 @@
 // Programmatic install and uninstall: node-pg-migrate runs migrations/ in the pgcache schema, with its own
 // migrations table there, so pgcache coexists with an application's own migrations.
 // Over 300 lines because install, upgrade and uninstall share their checks (schema, roles, pg_cron jobs).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { applySqlFiles, installFiles } from '../../migrations/lib/install-files.
 import { FeatureUnavailableError, InstallRefusedError, translateError } from '../client/errors.js';
 import { checkSchemaName } from '../client/schema.js';
 import { urlForDatabase, withClient } from '../client/session.js';
+import { inCronDatabase, readCronSetting } from './cron-setting.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const migrationsDir = join(packageRoot, 'migrations');
@@ -106,7 +108,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     await dbClient.query("SELECT set_config('pgcache.role_prefix', $1, false)", [options.rolePrefix ?? '']);
     const wait = options.wait ?? true;
     // node-pg-migrate's own lock fails a second migrator at once; this one makes it wait for the first.
-    if (wait) await dbClient.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lockName(schema)]);
+    if (wait) await dbClient.query('SELECT pg_advisory_lock($1)', [migrateLock(schema)]);
     try {
       await checkInstallable(dbClient, schema);
       const ran = await runMigrations(dbClient, schema, options);
@@ -123,7 +125,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         "SELECT set_config('search_path', $1, false), set_config('pgcache.role_prefix', '', false)",
         [rows[0].path],
       );
-      if (wait) await dbClient.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockName(schema)]);
+      if (wait) await dbClient.query('SELECT pg_advisory_unlock($1)', [migrateLock(schema)]);
     }
   });
 }
@@ -142,8 +144,13 @@ async function checkInstallable(client: pg.ClientBase, schema: string): Promise<
   }
 }
 
-function lockName(schema: string): string {
-  return `pgcache migrate ${schema}`;
+/**
+ * The advisory lock key of one schema's migrations, for our wait and for node-pg-migrate's own lock (which
+ * otherwise takes one key per database: installs into two schemas, or the application's own node-pg-migrate
+ * run, would fail each other). 48 bits of a hash, so the JavaScript number is exact.
+ */
+function migrateLock(schema: string): number {
+  return Number.parseInt(createHash('sha256').update(`pgcache migrate ${schema}`).digest('hex').slice(0, 12), 16);
 }
 
 interface VectorState {
@@ -232,6 +239,7 @@ async function runMigrations(dbClient: pg.ClientBase, schema: string, options: M
     migrationsTable: MIGRATIONS_TABLE,
     singleTransaction: true,
     checkOrder: true,
+    lockValue: migrateLock(schema),
     log: options.verbose ? console.log : () => {},
     logger: options.verbose ? console : { debug() {}, info() {}, warn: console.warn, error: console.error },
   });
@@ -249,19 +257,10 @@ export async function uninstall(options: UninstallOptions): Promise<{ dropped: b
   return withInstallClient(options, async (client) => {
     try {
       const { rows } = await client.query(
-        `SELECT to_regnamespace($1) IS NOT NULL AS present, coalesce((SELECT relkind = 'r' FROM pg_class WHERE oid = to_regclass($2)), false) AS marked,
-                current_database() AS db, EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') AS cron_here,
-                -- pg_settings hides cron.database_name from a role that may not read it instead of failing.
-                (SELECT nullif(setting, '') FROM pg_settings WHERE name = 'cron.database_name') AS cron_db`,
+        `SELECT to_regnamespace($1) IS NOT NULL AS present, coalesce((SELECT relkind = 'r' FROM pg_class WHERE oid = to_regclass($2)), false) AS marked`,
         [pg.escapeIdentifier(schema), `${pg.escapeIdentifier(schema)}.pgcache_install`],
       );
-      const state = rows[0] as {
-        present: boolean;
-        marked: boolean;
-        db: string;
-        cron_here: boolean;
-        cron_db: string | null;
-      };
+      const state = rows[0] as { present: boolean; marked: boolean };
       if (!state.present) return { dropped: false, jobsRemoved: 0 };
       if (!state.marked) {
         throw new InstallRefusedError(
@@ -269,7 +268,7 @@ export async function uninstall(options: UninstallOptions): Promise<{ dropped: b
           `pgcache: schema "${schema}" is not a pgcache install (it has no pgcache_install record); nothing was dropped`,
         );
       }
-      const jobsRemoved = await removeJobs(client, schema, state, options);
+      const jobsRemoved = await removeJobs(client, schema, options);
       await client.query('BEGIN');
       try {
         await client.query("SELECT set_config('pgcache.schema', $1, true)", [schema]);
@@ -287,39 +286,24 @@ export async function uninstall(options: UninstallOptions): Promise<{ dropped: b
 }
 
 /** Unschedules the install's pg_cron jobs (a job left behind would fail every minute). */
-async function removeJobs(
-  client: pg.ClientBase,
-  schema: string,
-  place: { db: string; cron_here: boolean; cron_db: string | null },
-  options: UninstallOptions,
-): Promise<number> {
+async function removeJobs(client: pg.ClientBase, schema: string, options: UninstallOptions): Promise<number> {
+  const place = await readCronSetting(client);
+  if (!place.cronDatabase) return 0;
   const unschedule = 'SELECT count(cron.unschedule(jobid))::int AS n FROM cron.job WHERE jobname = ANY ($1)';
-  // As _cron_job_names() names them, computed here: nothing in the schema being dropped is run.
-  const names = [`pgcache_maintenance:${place.db}.${schema}`, `pgcache_cron_trim:${place.db}.${schema}`];
-  if (place.cron_here) return (await client.query(unschedule, [names])).rows[0].n;
-  const cronDatabase = place.cron_db;
-  if (!cronDatabase || cronDatabase === place.db) return 0;
-  const cronUrl = options.cronDatabaseUrl ?? (options.databaseUrl && urlForDatabase(options.databaseUrl, cronDatabase));
+  // As _cron_job_names() names them, computed here: nothing in the schema being dropped is run (its owner may
+  // not be the role uninstalling it).
+  const names = [`pgcache_maintenance:${place.database}.${schema}`, `pgcache_cron_trim:${place.database}.${schema}`];
+  if (place.extensionHere) return (await client.query(unschedule, [names])).rows[0].n;
+  if (place.cronDatabase === place.database) return 0;
+  const cronUrl =
+    options.cronDatabaseUrl ?? (options.databaseUrl && urlForDatabase(options.databaseUrl, place.cronDatabase));
   if (!cronUrl) {
     throw new FeatureUnavailableError(
       'PC011',
-      `pgcache: pg_cron runs in database "${cronDatabase}": pass cronDatabaseUrl to remove this install's jobs there (${names.join(', ')})`,
+      `pgcache: pg_cron runs in database "${place.cronDatabase}": pass cronDatabaseUrl to remove this install's jobs there (${names.join(', ')})`,
     );
   }
-  const cron = new pg.Client({ connectionString: cronUrl });
-  await cron.connect();
-  try {
-    const { rows } = await cron.query('SELECT current_database() AS db');
-    if (rows[0].db !== cronDatabase) {
-      throw new FeatureUnavailableError(
-        'PC011',
-        `pgcache: cronDatabaseUrl points at database "${rows[0].db}", but pg_cron runs in "${cronDatabase}"`,
-      );
-    }
-    return (await cron.query(unschedule, [names])).rows[0].n;
-  } finally {
-    await cron.end();
-  }
+  return inCronDatabase(cronUrl, place.cronDatabase, async (cron) => (await cron.query(unschedule, [names])).rows[0].n);
 }
 
 /** The names of an install's roles, as pgcache_install records them (grant these to application roles). */

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { FeatureUnavailableError, translated } from '../client/errors.js';
 import { quotedSchemaName } from '../client/schema.js';
 import { withClient } from '../client/session.js';
-import { readCronSetting, UNREADABLE_CRON_SETTING } from '../install/cron-setting.js';
+import { inCronDatabase, readCronSetting, UNREADABLE_CRON_SETTING } from '../install/cron-setting.js';
 
 export interface ScheduleMaintenanceOptions {
   /** The database pgcache lives in. */
@@ -25,18 +25,9 @@ export interface ScheduledJob {
   database: string;
 }
 
-interface CronPlace {
-  database: string;
-  cronDatabase: string | null;
-}
-
 /** One client on `url`, errors translated to their classes. */
 function withUrl<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   return translated(() => withClient({ connectionString: url }, fn));
-}
-
-async function cronPlace(client: pg.ClientBase): Promise<CronPlace & { readable: boolean }> {
-  return readCronSetting(client);
 }
 
 function noCron(schema: string, readable = true): FeatureUnavailableError {
@@ -49,20 +40,6 @@ function noCron(schema: string, readable = true): FeatureUnavailableError {
   );
 }
 
-/** Checks that cronDatabaseUrl really is pg_cron's database before anything is scheduled there. */
-async function inCronDatabase<T>(url: string, expected: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  return withUrl(url, async (cron) => {
-    const { database } = await cronPlace(cron);
-    if (database !== expected) {
-      throw new FeatureUnavailableError(
-        'PC011',
-        `pgcache: cronDatabaseUrl points at database "${database}", but pg_cron runs in "${expected}" (cron.database_name)`,
-      );
-    }
-    return fn(cron);
-  });
-}
-
 /**
  * Creates or updates the pg_cron jobs that run cache_maintenance() (idempotent: named jobs). Where pgcache lives
  * in pg_cron's database this is cache_schedule_maintenance(); elsewhere the jobs are created from cronDatabaseUrl
@@ -73,7 +50,7 @@ export async function scheduleMaintenance(options: ScheduleMaintenanceOptions): 
   const schema = quotedSchemaName(options.schema);
   const cronSchedule = options.schedule ?? '* * * * *';
   return withUrl(options.databaseUrl, async (db) => {
-    const place = await cronPlace(db);
+    const place = await readCronSetting(db);
     if (!place.cronDatabase) throw noCron(options.schema ?? 'pgcache', place.readable);
     const { rows: specs } = await db.query<{ job_name: string; schedule: string; command: string; database: string }>(
       `SELECT * FROM ${schema}.cache_maintenance_commands($1)`,
@@ -122,7 +99,7 @@ export async function scheduleMaintenance(options: ScheduleMaintenanceOptions): 
 export async function unscheduleMaintenance(options: Omit<ScheduleMaintenanceOptions, 'schedule'>): Promise<number> {
   const schema = quotedSchemaName(options.schema);
   return withUrl(options.databaseUrl, async (db) => {
-    const place = await cronPlace(db);
+    const place = await readCronSetting(db);
     if (!place.cronDatabase) return 0;
     if (place.cronDatabase === place.database || !options.cronDatabaseUrl) {
       const { rows } = await db.query<{ n: number }>(`SELECT ${schema}.cache_unschedule_maintenance() AS n`);
