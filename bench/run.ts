@@ -3,7 +3,7 @@
 // writes bench/results/latest.{json,md,svg}.
 //   --quick            short rounds, to check the harness (results go to a temporary directory)
 //   --semantic[=N]     semantic lookup over N vectors (default with the flag: 100,000; without: 10,000)
-//   --only=a,b         run only these scenarios (reads, hot-key, get-many, near-cache, writes, counters, cleanup,
+//   --only=a,b         run only these scenarios (reads, savings, hot-key, get-many, near-cache, writes, counters, cleanup,
 //                      churn, rate-limit, semantic, tags); results go to a temporary directory
 //   --keep-cluster     leave the private PostgreSQL running if this run started it
 //   --out=DIR          where to write the results
@@ -31,12 +31,14 @@ import { runHotKey } from './scenarios/hot-key.js';
 import { runNearCache } from './scenarios/near-cache.js';
 import { runRateLimit } from './scenarios/rate-limit.js';
 import { NAIVE_TABLE, runReads } from './scenarios/reads.js';
+import { runSavings } from './scenarios/savings.js';
 import { runSemantic } from './scenarios/semantic.js';
 import { runTags } from './scenarios/tags.js';
 import { runWrites } from './scenarios/writes.js';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   reads: runReads,
+  savings: runSavings,
   'hot-key': runHotKey,
   'get-many': runGetMany,
   'near-cache': runNearCache,

@@ -39,10 +39,12 @@ SELECT set_config('pgcache.schema', :'schema', true), set_config('pgcache.role_p
 \ir core/19_cron.sql
 \ir core/20_maintenance.sql
 \ir core/21_monitoring.sql
+\ir core/22_savings.sql
 SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') AS has_vector \gset
 \if :has_vector
 \ir vector/00_vector.sql
 \ir vector/01_semantic.sql
+\ir vector/02_semantic_stats.sql
 \endif
 \ir core/30_security.sql
 COMMIT;

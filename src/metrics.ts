@@ -1,5 +1,6 @@
 // Prometheus exporter: publishes cache_stats(), the monitoring views (cache_sizes, cache_top_keys,
-// cache_hit_rate_history, cache_cron_jobs) and the last maintenance run per type through prom-client.
+// cache_hit_rate_history, cache_cron_jobs, cache_savings, cache_semantic_quality) and the last maintenance
+// run per type through prom-client.
 // Every figure is read from the SQL at scrape time; one scrape runs one set of queries however many metrics
 // ask for it.
 import { createHash } from 'node:crypto';
@@ -9,7 +10,7 @@ import pg from 'pg';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { quotedSchemaName } from './client/schema.js';
 import type { CacheStatsRow } from './client/stats.js';
-import type { CronRow, RateRow, RunRow, SizeRow, TopKeyRow } from './view-rows.js';
+import type { CronRow, RateRow, RunRow, SavingsTotalRow, SemanticQualityRow, SizeRow, TopKeyRow } from './view-rows.js';
 
 export interface MetricsOptions {
   /** A pool on the database pgcache lives in (pgcache never ends it). */
@@ -53,6 +54,10 @@ export interface Figures {
   recentRates: RateRow[];
   topKeys: TopKeyRow[];
   cronJobs: CronRow[];
+  /** Savings per type, model and currency, over every day and tenant (cache_savings). */
+  savings: SavingsTotalRow[];
+  /** Semantic lookups per type and model (cache_semantic_quality; empty without pgvector). */
+  semantic: SemanticQualityRow[];
 }
 
 export interface PgcacheMetrics {
@@ -76,7 +81,7 @@ export function createMetrics(options: MetricsOptions): PgcacheMetrics {
   async function read(): Promise<Figures> {
     const q = async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
       (await options.pool.query<R>(sql, params)).rows;
-    const [stats, sizes, lastRuns, recentRates, top, cronJobs] = await Promise.all([
+    const [stats, sizes, lastRuns, recentRates, top, cronJobs, savings, semantic] = await Promise.all([
       q<CacheStatsRow>(`SELECT * FROM ${schema}.cache_stats()`),
       q<SizeRow>(`SELECT * FROM ${schema}.cache_sizes`),
       q<RunRow>(
@@ -89,8 +94,17 @@ export function createMetrics(options: MetricsOptions): PgcacheMetrics {
         ? q<TopKeyRow>(`SELECT * FROM ${schema}.cache_top_keys WHERE rank <= $1`, [topKeys])
         : Promise.resolve([]),
       readCronJobs(),
+      q<SavingsTotalRow>(
+        `SELECT cache_type, model, currency, sum(hits) AS hits, sum(tokens) AS tokens, sum(characters) AS characters,
+                sum(compute_seconds) AS compute_seconds, sum(cost) AS cost
+           FROM ${schema}.cache_savings GROUP BY cache_type, model, currency`,
+      ),
+      // The semantic views exist where pgvector does (vector/02_semantic_stats.sql).
+      q<SemanticQualityRow>(`SELECT * FROM ${schema}.cache_semantic_quality`).catch((error: { code?: string }) =>
+        error.code === '42P01' ? [] : Promise.reject(error),
+      ),
     ]);
-    return { stats, sizes, lastRuns, recentRates, topKeys: top, cronJobs };
+    return { stats, sizes, lastRuns, recentRates, topKeys: top, cronJobs, savings, semantic };
   }
 
   async function readCronJobs(): Promise<CronRow[]> {
@@ -153,6 +167,78 @@ export function createMetrics(options: MetricsOptions): PgcacheMetrics {
       }
     });
   const seconds = (d: Date | null) => (d ? d.getTime() / 1000 : Number.NaN);
+  // What hits of entries with a recorded cost saved, per type and model (tenants summed: one series per tenant
+  // would grow without bound; cache_savings has them).
+  const saved = (name: string, help: string, labelNames: string[], fill: (row: SavingsTotalRow) => [Labels, number]) =>
+    new Counter({
+      name: prefix + name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        const f = await figures();
+        this.reset();
+        for (const row of f.savings) {
+          const [labels, value] = fill(row);
+          if (Number.isFinite(value) && value > 0) this.inc(labels, value);
+        }
+      },
+    });
+  const typeModel = (r: SavingsTotalRow) => ({ cache_type: r.cache_type, model: r.model ?? '' });
+  saved(
+    'saved_hits_total',
+    'Hits of entries with a recorded cost (cache_savings.hits).',
+    ['cache_type', 'model'],
+    (r) => [typeModel(r), Number(r.hits)],
+  );
+  saved(
+    'saved_tokens_total',
+    'Input and output tokens hits saved (cache_savings.tokens).',
+    ['cache_type', 'model'],
+    (r) => [typeModel(r), Number(r.tokens)],
+  );
+  saved(
+    'saved_characters_total',
+    'Characters (TTS) hits saved (cache_savings.characters).',
+    ['cache_type', 'model'],
+    (r) => [typeModel(r), Number(r.characters)],
+  );
+  saved(
+    'saved_compute_seconds_total',
+    'Compute time hits saved (cache_savings.compute_seconds).',
+    ['cache_type', 'model'],
+    (r) => [typeModel(r), Number(r.compute_seconds)],
+  );
+  saved(
+    'saved_cost_total',
+    "Money hits saved, at the model's price (cache_prices) when each was counted (cache_savings.cost).",
+    ['cache_type', 'model', 'currency'],
+    (r) => [{ ...typeModel(r), currency: r.currency ?? '' }, r.currency === null ? Number.NaN : Number(r.cost)],
+  );
+  const semantic = (name: string, help: string, pick: (row: SemanticQualityRow) => string) =>
+    new Counter({
+      name: prefix + name,
+      help,
+      labelNames: ['cache_type', 'model'],
+      registers: [registry],
+      async collect() {
+        const f = await figures();
+        this.reset();
+        for (const row of f.semantic) this.inc({ cache_type: row.cache_type, model: row.model }, Number(pick(row)));
+      },
+    });
+  semantic('semantic_hits_total', 'Semantic lookups that found an entry within the threshold.', (r) => r.hits);
+  semantic('semantic_misses_total', 'Semantic lookups that found none within the threshold.', (r) => r.misses);
+  semantic(
+    'semantic_wrong_hits_total',
+    'Semantic hits callers reported wrong (cache_semantic_feedback).',
+    (r) => r.wrong_hits,
+  );
+  semantic(
+    'semantic_verifier_rejections_total',
+    'Semantic candidates a client-side verifier rejected.',
+    (r) => r.verifier_rejections,
+  );
 
   perStat('entries', 'Rows of the cache type, live or not yet cleaned up (cache_stats().entries).', (r) => r.entries);
   perStat(

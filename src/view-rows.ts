@@ -5,6 +5,8 @@ import type {
   CacheCronJobsRow,
   CacheHitRateHistoryRow,
   CacheMaintenanceHistoryRow,
+  CacheSavingsRow,
+  CacheSemanticQualityRow,
   CacheSizesRow,
   CacheTopKeysRow,
 } from './generated/rows.js';
@@ -22,3 +24,16 @@ export type RateRow = Present<CacheHitRateHistoryRow, 'cache_type'>;
 export type TopKeyRow = Present<CacheTopKeysRow, 'cache_type' | 'rank' | 'key' | 'hit_score'>;
 /** A row of cache_cron_jobs (or of cache_cron_status_query(), run in pg_cron's database). */
 export type CronRow = Present<CacheCronJobsRow, 'job_name' | 'jobid' | 'schedule' | 'active' | 'recorded_failures'>;
+/** What hits saved per type, model and currency: cache_savings summed over days and tenants. */
+export type SavingsTotalRow = Present<
+  Pick<
+    CacheSavingsRow,
+    'cache_type' | 'model' | 'currency' | 'hits' | 'tokens' | 'characters' | 'compute_seconds' | 'cost'
+  >,
+  'cache_type' | 'hits' | 'tokens' | 'characters' | 'compute_seconds' | 'cost'
+>;
+/** A row of cache_semantic_quality: one per type and embedding model. */
+export type SemanticQualityRow = Present<
+  CacheSemanticQualityRow,
+  'cache_type' | 'model' | 'hits' | 'misses' | 'wrong_hits' | 'verifier_rejections'
+>;

@@ -66,6 +66,13 @@ export function computeTargets(results: BenchResults): TargetRow[] {
   // Read path: against the floor of a Postgres read (named prepared, as the client's statements are) and Keyv.
   for (const c of [1, 16]) ratio('get / bare PK SELECT (named)', 'pgcache.get', 'bare.select.named', c, 0.9, 'SELECT');
   for (const c of [1, 16]) ratio('get / Keyv (@keyv/postgres) get', 'pgcache.get', 'keyv.postgres.get', c, 1, 'Keyv');
+  // Savings on and off (bench/scenarios/savings.ts), information: the same reads of entries with and without a
+  // recorded cost, through the client's view and through cache_get().
+  for (const c of [1, 16]) ratio('get, savings on / off', 'savings.get.on', 'savings.get.off', c, null, 'off');
+  for (const c of [1, 16])
+    ratio('get with savings / bare PK SELECT', 'savings.get.on', 'savings.bare.select.named', c, null, 'SELECT');
+  for (const c of [1, 16])
+    ratio('cache_get(), savings on / off', 'savings.sql.get.on', 'savings.sql.get.off', c, null, 'off');
   // Write path.
   for (const c of [1, 16]) ratio('set durable / bare upsert', 'pgcache.set', 'bare.upsert', c, 0.9, 'upsert');
   ratio('set UNLOGGED / durable bare upsert', 'pgcache.set.unlogged', 'bare.upsert', 1, 1.5, 'upsert');

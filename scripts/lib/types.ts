@@ -18,6 +18,11 @@ export const TYPED_RELATIONS = [
   'cache_top_keys',
   'cache_hit_rate_history',
   'cache_cron_jobs',
+  // Savings (core/22_savings.sql) and semantic quality (vector/02_semantic_stats.sql).
+  'cache_prices',
+  'cache_savings',
+  'cache_semantic_distances',
+  'cache_semantic_quality',
 ];
 export const SCHEMA_FILE = 'zapatos/schema.d.ts';
 

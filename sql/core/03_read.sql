@@ -91,6 +91,9 @@ BEGIN
   END IF;
   IF writable THEN
     PERFORM nextval(t.hits_sequence);
+    IF e.meta ? 'pgcache_cost' THEN
+      PERFORM _save_hit(t, e.meta -> 'pgcache_cost', e.scope);  -- core/22_savings.sql
+    END IF;
     IF e.last_accessed_at < now() - t.touch_interval THEN
       PERFORM _touch(t, ARRAY[p_key]);
     END IF;
@@ -176,6 +179,11 @@ BEGIN
     END IF;
     PERFORM nextval(t.hits_sequence) FROM generate_series(1, found_count);
     PERFORM nextval(t.misses_sequence) FROM generate_series(1, asked - found_count);
+    IF found_count > 0 THEN
+      PERFORM _save_hit(t, c.meta -> 'pgcache_cost', c.scope) FROM entries c  -- core/22_savings.sql
+        WHERE c.type_id = t.id AND c.key = ANY (p_keys) AND c.version = t.version AND c.expires_at > now()
+          AND c.meta ? 'pgcache_cost';
+    END IF;
     IF t.touch_interval IS NOT NULL THEN
       PERFORM _touch(t, p_keys);
     END IF;
@@ -240,6 +248,9 @@ BEGIN
   IF p_offset = 0 AND NOT current_setting('transaction_read_only')::boolean THEN
     IF FOUND THEN
       PERFORM nextval(t.hits_sequence);
+      PERFORM _save_hit(t, c.meta -> 'pgcache_cost', c.scope) FROM entries c  -- core/22_savings.sql
+        WHERE c.type_id = t.id AND c.key = _stored_key(t, p_key) AND c.version = t.version
+          AND c.meta ? 'pgcache_cost';
     ELSE
       PERFORM _check_type_alive(t);
       PERFORM nextval(t.misses_sequence);
@@ -280,7 +291,7 @@ BEGIN
   EXECUTE format($v$
     CREATE OR REPLACE VIEW %1$I.%2$I WITH (security_barrier) AS
     SELECT e.key, e.value_json, e.value_text, e.value_bytes, e.value_vector, e.model, e.meta, e.stale_at,
-           e.expires_at, %5$s AS touch_due
+           e.expires_at, %5$s AS touch_due, e.scope
       FROM %1$I.%3$I e
      WHERE e.type_id = %4$s AND e.expires_at > now()
        AND %6$s

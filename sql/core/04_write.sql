@@ -87,10 +87,14 @@ BEGIN
   END IF;
   SELECT m.key INTO bad FROM jsonb_each(p_meta) m
    WHERE jsonb_typeof(m.value) <> 'null' AND jsonb_typeof(m.value) IS DISTINCT FROM (t.attributes ->> m.key)
+     AND m.key <> 'pgcache_cost'  -- what producing the entry cost, on every type (core/22_savings.sql)
    LIMIT 1;
   IF bad IS NOT NULL THEN
     RAISE EXCEPTION 'pgcache: argument "meta" has attribute "%" that type "%" does not declare as %', bad, t.name,
       coalesce(t.attributes ->> bad, 'anything') USING ERRCODE = 'PC010', DETAIL = format('declared: %s', t.attributes);
+  END IF;
+  IF p_meta ? 'pgcache_cost' THEN
+    PERFORM _check_cost(p_meta -> 'pgcache_cost');
   END IF;
 END $$;
 

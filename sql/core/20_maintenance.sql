@@ -432,6 +432,11 @@ BEGIN
    WHERE id <= (SELECT max(id) FROM cache_maintenance_history) - _setting('maintenance.history_rows')::bigint;
   DELETE FROM cache_stats_snapshots WHERE taken_at < run_start - _setting('stats.snapshot_retention')::interval;
   PERFORM _cron_trim();
+  BEGIN
+    PERFORM _keep_savings();  -- core/22_savings.sql
+  EXCEPTION WHEN lock_not_available THEN
+    NULL;  -- readers held the rows past lock_timeout: the next run moves them
+  END;
 END $$;
 COMMENT ON FUNCTION cache_maintenance() IS
   'Per type: deletes expired rows in batches, evicts down to the budgets under the type''s policy, records the run in cache_maintenance_history and hit-rate snapshots, trims old history. Bounded by maintenance.* settings.';

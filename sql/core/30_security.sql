@@ -197,11 +197,14 @@ BEGIN
                               AND c.relkind = 'v' LOOP
       EXECUTE format('GRANT SELECT ON %s TO %I', f.rel, inst.reader_role);
     END LOOP;
-    -- Monitoring views show keys and sizes: operators only.
+    -- Operators read the prices savings are counted at (core/22_savings.sql) and set them with cache_configure_price().
+    EXECUTE format('GRANT SELECT ON %I.cache_prices TO %I', schema_name, inst.admin_role);
+    -- Monitoring views show keys, sizes, tenants and savings: operators only.
     FOR f IN SELECT c.oid::regclass AS rel FROM pg_class c
               WHERE c.relnamespace = schema_name::regnamespace AND c.relkind = 'v'
                 AND c.relname IN ('cache_sizes', 'cache_top_keys', 'cache_hit_rate_history', 'cache_cron_jobs',
-                                  'cache_partitions', 'cache_watches') LOOP
+                                  'cache_partitions', 'cache_watches', 'cache_savings', 'cache_semantic_distances',
+                                  'cache_semantic_quality') LOOP
       EXECUTE format('GRANT SELECT ON %s TO %I', f.rel, inst.admin_role);
     END LOOP;
   END IF;

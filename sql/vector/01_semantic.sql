@@ -261,7 +261,9 @@ $$;
 -- The nearest live entries to p_embedding among entries of model p_model in scope p_scope (NULL: the
 -- global scope only; another scope never matches), whose cosine distance is at most p_max_distance.
 -- Cosine distance runs from 0 (same direction) to 2 (opposite); 0 means exact matches only. The default,
--- 0.05, is tight: paraphrases of one question, not answers to a different one.
+-- 0.05, is tight: paraphrases of one question, not answers to a different one. Limits operators set for the
+-- type or the scope (cache_configure_semantic_max_distance) cap it. Each lookup adds its nearest distance, hit or
+-- miss, to the histogram of (type, model) (vector/02_semantic_stats.sql).
 CREATE OR REPLACE FUNCTION cache_semantic_get(
   p_type text, p_embedding vector, p_model text,
   p_max_cosine_distance float8 DEFAULT 0.05, p_scope text DEFAULT NULL, p_limit integer DEFAULT 1
@@ -275,6 +277,10 @@ DECLARE
   t cache_types := _type(p_type);
   width integer;
   lookup text;
+  candidates text;
+  r record;
+  nearest float8;
+  served integer := 0;
 BEGIN
   IF p_max_cosine_distance IS NULL OR p_max_cosine_distance < 0 OR p_max_cosine_distance > 2
      OR p_max_cosine_distance = 'NaN' THEN
@@ -298,19 +304,34 @@ BEGIN
     RAISE EXCEPTION 'pgcache: argument "embedding" has % dimensions; model "%" is registered with %',
       cardinality(p_embedding::real[]), p_model, width USING ERRCODE = 'PC006';
   END IF;
+  -- Operators' limits of the type and the tenant: a request may only tighten them (02_semantic_stats.sql).
+  p_max_cosine_distance := _semantic_max_distance(t, p_scope, p_max_cosine_distance);
+  -- The nearest candidates whatever their distance (2 is the largest), so a miss records how near it came;
+  -- only those within the threshold are returned. An exact-only lookup (0) looks for exact repeats alone.
   -- The lookup function cache_semantic_index created for (type, model): its statements are planned once.
   lookup := _semantic_lookup_name(t, p_model);
   IF to_regproc(quote_ident(current_schema()) || '.' || quote_ident(lookup)) IS NOT NULL THEN
-    RETURN QUERY EXECUTE format('SELECT * FROM %I.%I($1, $2, $3, $4, $5, $6)', current_schema(), lookup)
-      USING p_embedding, p_scope, t.version, p_limit, p_max_cosine_distance, t;
-    RETURN;
+    candidates := format('SELECT * FROM %I.%I($1, $2, $3, $4, $5, $6)', current_schema(), lookup);
+  ELSE
+    -- No index for (type, model): an exact search over the model's entries.
+    candidates := format(
+      'SELECT _user_key($6, key) AS key, value_text, value_json, model, meta, scope, distance AS cosine_distance FROM (%s) found
+        WHERE CASE WHEN $5 = 0 THEN exact ELSE distance <= $5 END ORDER BY distance',
+      _semantic_sql(t, p_model, width));
   END IF;
-  -- No index for (type, model): an exact search over the model's entries.
-  RETURN QUERY EXECUTE format(
-    'SELECT _user_key($6, key), value_text, value_json, model, meta, scope, distance FROM (%s) found
-      WHERE CASE WHEN $5 = 0 THEN exact ELSE distance <= $5 END ORDER BY distance',
-    _semantic_sql(t, p_model, width))
-    USING p_embedding, p_scope, t.version, p_limit, p_max_cosine_distance, t;
+  FOR r IN EXECUTE candidates
+    USING p_embedding, p_scope, t.version, p_limit, CASE WHEN p_max_cosine_distance = 0 THEN 0 ELSE 2 END, t LOOP
+    nearest := least(nearest, r.cosine_distance);
+    CONTINUE WHEN r.cosine_distance > p_max_cosine_distance;
+    served := served + 1;
+    key := r.key; value_text := r.value_text; value_json := r.value_json; model := r.model; meta := r.meta;
+    scope := r.scope; cosine_distance := r.cosine_distance;
+    IF r.meta ? 'pgcache_cost' AND NOT current_setting('transaction_read_only')::boolean THEN
+      PERFORM _save_hit(t, r.meta -> 'pgcache_cost', r.scope);  -- core/22_savings.sql
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+  PERFORM _semantic_record(t, p_model, nearest, served > 0);
 END $$;
 COMMENT ON FUNCTION cache_semantic_get(text, vector, text, float8, text, integer) IS
   'Semantic lookup: the nearest live entries of model and scope whose COSINE DISTANCE (0..2; 0 = exact only) is at most max_cosine_distance (default 0.05), nearest first.';

@@ -6,7 +6,7 @@ import type { CacheHandle } from '../client/cache.js';
 import { FeatureUnavailableError, InvalidArgumentError } from '../client/errors.js';
 import { cacheKey } from '../client/key.js';
 import type { Statement } from '../client/statements.js';
-import type { Ttl } from '../client/types.js';
+import type { EntryCost, Ttl } from '../client/types.js';
 import {
   checkString,
   checkTags,
@@ -17,6 +17,7 @@ import {
   describe,
   encodeJson,
   ttlSeconds,
+  withCost,
 } from '../client/validate.js';
 import { toVectorSql } from './pgvector.js';
 
@@ -35,14 +36,23 @@ export interface SemanticHit {
 export interface SemanticOptions {
   /** Namespace or tenant. Entries of another scope never match; undefined is the global scope. */
   scope?: string | undefined;
-  /** Largest cosine distance (0..2) accepted for a semantic hit; 0 accepts identical embeddings only. */
+  /**
+   * Largest cosine distance (0..2) accepted for a semantic hit; 0 accepts identical embeddings only. Limits an
+   * operator set for the type or the scope (cache_configure_semantic_max_distance) cap it: a request only tightens.
+   */
   maxCosineDistance?: number | undefined;
+  /**
+   * Sees a semantic (not exact) candidate before it is served, e.g. a lexical check that a negation did not
+   * flip the meaning: false turns it into a miss, counted as a verifier rejection (cache_semantic_quality).
+   */
+  verify?: ((candidate: SemanticHit, prompt: string) => boolean | Promise<boolean>) | undefined;
 }
 
 export class SemanticLlmCache {
   private readonly lookupSql: Statement;
   private readonly storeSql: Statement;
   private readonly indexSql: Statement;
+  private readonly feedbackSql: Statement;
 
   constructor(
     private readonly cache: CacheHandle,
@@ -62,6 +72,7 @@ export class SemanticLlmCache {
       text: `SELECT ${S}.cache_set_with_embedding($1, $2, $3::text, $4::real[], $5, $6::float8 * interval '1 second', $7, $8::jsonb, $9::text[]) AS expires_at`,
     };
     this.indexSql = { name: n('index'), text: `SELECT ${S}.cache_semantic_index($1, $2) AS name` };
+    this.feedbackSql = { name: n('feedback'), text: `SELECT ${S}.cache_semantic_feedback($1, $2, $3, $4) AS counted` };
   }
 
   /** The exact key of a prompt: sha256 of model, scope and prompt. */
@@ -78,7 +89,10 @@ export class SemanticLlmCache {
     checkString(prompt, 'prompt');
     checkText(options.scope, 'scope');
     if (embedding !== undefined) checkEmbedding(embedding);
-    const { maxCosineDistance } = options;
+    const { maxCosineDistance, verify } = options;
+    if (verify !== undefined && typeof verify !== 'function') {
+      throw new InvalidArgumentError('PC010', `pgcache: argument "verify" must be a function, got ${describe(verify)}`);
+    }
     if (maxCosineDistance !== undefined && (typeof maxCosineDistance !== 'number' || Number.isNaN(maxCosineDistance))) {
       throw new InvalidArgumentError('PC010', `pgcache: argument "maxCosineDistance" must be a number from 0 to 2`);
     }
@@ -103,13 +117,34 @@ export class SemanticLlmCache {
     ]);
     const row = rows[0];
     if (!row) return undefined;
-    return {
+    const hit: SemanticHit = {
       key: row.key as string,
       response: row.value_text as string,
       cosineDistance: row.cosine_distance as number,
       exact: false,
       meta: row.meta as SemanticHit['meta'],
     };
+    if (verify && !(await verify(hit, prompt))) {
+      await this.run(this.feedbackSql, [this.type, hit.key, false, 'verifier']);
+      return undefined;
+    }
+    return hit;
+  }
+
+  /**
+   * Reports whether a semantic hit was right (by its key): wrong hits are counted per type and model
+   * (cache_semantic_quality). False when the entry is gone by then. `cache_semantic_feedback`
+   */
+  async feedback(key: string, correct: boolean): Promise<boolean> {
+    checkString(key, 'key');
+    if (typeof correct !== 'boolean') {
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "correct" must be true or false, got ${describe(correct)}`,
+      );
+    }
+    const rows = await this.run(this.feedbackSql, [this.type, key, correct, 'caller']);
+    return rows[0]?.counted === true;
   }
 
   /** Stores a response under the prompt's exact key, findable by its embedding within the scope. */
@@ -121,6 +156,8 @@ export class SemanticLlmCache {
       scope?: string | undefined;
       ttl?: Ttl | undefined;
       meta?: Record<string, unknown> | undefined;
+      /** What producing the response cost (tokens, model): its hits then count as savings. */
+      cost?: EntryCost | undefined;
       /**
        * Ids of the sources the answer was grounded on: the entry is tagged `<sourceTagPrefix><id>` (default
        * `doc:`), so invalidating a source's tag, or changing its row in a watched table, removes the answer.
@@ -165,7 +202,9 @@ export class SemanticLlmCache {
       this.model,
       ttlSeconds(ttl),
       options.scope ?? null,
-      options.meta === undefined ? null : encodeJson(options.meta, 'meta'),
+      options.meta === undefined && options.cost === undefined
+        ? null
+        : encodeJson(withCost(options.meta ?? {}, options.cost), 'meta'),
       tags,
     ]);
   }

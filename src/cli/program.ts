@@ -8,7 +8,9 @@ import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { evictCommand } from './commands/evict.js';
 import { migrateCommand } from './commands/migrate.js';
+import { savingsCommand } from './commands/savings.js';
 import { scheduleCommand } from './commands/schedule.js';
+import { semanticStatsCommand } from './commands/semantic-stats.js';
 import { statsCommand } from './commands/stats.js';
 import { uninstallCommand } from './commands/uninstall.js';
 import { unscheduleCommand } from './commands/unschedule.js';
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
     .addCommand(migrateCommand())
     .addCommand(uninstallCommand())
     .addCommand(statsCommand())
+    .addCommand(savingsCommand())
+    .addCommand(semanticStatsCommand())
     .addCommand(cleanupCommand())
     .addCommand(evictCommand())
     .addCommand(warmCommand())

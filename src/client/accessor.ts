@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { computeAndStore, computeUnderLease, type LockScope, type Queryable, withComputeLock } from './compute-lock.js';
 import { InvalidArgumentError, translated, translateError, WrongValueKindError } from './errors.js';
 import type { NearCache } from './near-cache.js';
-import type { ReadCounter } from './read-counter.js';
+import type { ReadCounter, StoredCost } from './read-counter.js';
 import { Revalidations } from './revalidation.js';
 import { SingleFlight } from './single-flight.js';
 import {
@@ -19,6 +19,7 @@ import {
   type CacheEntry,
   type ComputeLock,
   type ComputeOptions,
+  type EntryCost,
   type EntryRow,
   type KindValue,
   NEVER_EXPIRES,
@@ -41,6 +42,7 @@ import {
   encodeJson,
   ttlParams,
   ttlSeconds,
+  withCost,
 } from './validate.js';
 
 const VALUE_COLUMN = {
@@ -200,6 +202,7 @@ export class CacheTypeAccessor<V> {
           return undefined;
         }
         view.counter.count(this.name, 1, 0, row.touch_due ? [stored] : undefined);
+        if (row.cost) view.counter.save(this.name, this.tenant, row.cost as StoredCost, row.scope as string | null);
         return row.v as V;
       }
     }
@@ -278,6 +281,8 @@ export class CacheTypeAccessor<V> {
         const asked = new Set(keys).size;
         const due = rows.filter((row) => row.touch_due).map((row) => row.key as string);
         view.counter.count(this.name, found.size, asked - found.size, due);
+        for (const row of rows)
+          if (row.cost) view.counter.save(this.name, this.tenant, row.cost as StoredCost, row.scope as string | null);
         return keys.map((key) => found.get(key));
       }
     }
@@ -293,12 +298,12 @@ export class CacheTypeAccessor<V> {
 
   private async setVia(via: Queryable, key: string, value: V, options: SetOptions = {}): Promise<Date> {
     checkKey(key);
-    const { ttl, model = null, meta, tags } = options;
+    const { ttl, model = null, meta, tags, cost } = options;
     checkText(model, 'model');
     checkTtl(ttl);
     if (tags !== undefined) checkTags(tags);
     const encoded = this.encode(value);
-    const metaJson = meta === undefined ? null : encodeMeta(meta);
+    const metaJson = meta === undefined && cost === undefined ? null : encodeMeta(withCost(meta ?? {}, cost));
     let rows: Row[];
     if (tags !== undefined) {
       // Tagged sets go through cache_set, whose long forms take the tags.
@@ -548,7 +553,15 @@ export class CacheTypeAccessor<V> {
   async getOrCompute(key: string, compute: () => Promise<V> | V, options: ComputeOptions = {}): Promise<V> {
     checkKey(key);
     checkFunction(compute, 'compute');
-    const { lockWaitMs = 10_000, staleWhileRevalidate, onRevalidateError, lock, tagsOf, ...setOptions } = options;
+    const {
+      lockWaitMs = 10_000,
+      staleWhileRevalidate,
+      onRevalidateError,
+      lock,
+      tagsOf,
+      costOf,
+      ...setOptions
+    } = options;
     const lockKind = lock ?? this.computeLock;
     if (lockKind !== 'advisory' && lockKind !== 'lease') {
       throw new InvalidArgumentError(
@@ -557,6 +570,7 @@ export class CacheTypeAccessor<V> {
       );
     }
     if (tagsOf !== undefined) checkFunction(tagsOf, 'tagsOf');
+    if (costOf !== undefined) checkFunction(costOf, 'costOf');
     checkTtl(setOptions.ttl);
     checkText(setOptions.model, 'model');
     if (typeof lockWaitMs !== 'number' || Number.isNaN(lockWaitMs)) {
@@ -565,12 +579,21 @@ export class CacheTypeAccessor<V> {
     // `via`: the compute lock's own connection when there is one. Holding one pooled connection while
     // waiting for another would deadlock a pool that has no other left (a pool of 1, or N misses at once
     // on a pool of N), so the lock, the re-read and the store share that connection.
-    const store = async (value: V, via: Queryable = this.pool) => {
+    // The compute time and costOf's figures are recorded with the value (stale-while-revalidate entries carry none).
+    const store = async (value: V, via: Queryable = this.pool, computeMs?: number) => {
       const tags = tagsOf
         ? [...(setOptions.tags ?? []), ...(tagsOf as (value: V) => readonly string[])(value)]
         : undefined;
+      const cost =
+        computeMs === undefined
+          ? setOptions.cost
+          : {
+              ...setOptions.cost,
+              ...(costOf ? (costOf as (value: V) => EntryCost)(value) : undefined),
+              computeMs: Math.round(computeMs),
+            };
       if (staleWhileRevalidate === undefined)
-        await this.setVia(via, key, value, tags ? { ...setOptions, tags: [...new Set(tags)] } : setOptions);
+        await this.setVia(via, key, value, { ...setOptions, cost, ...(tags ? { tags: [...new Set(tags)] } : {}) });
       else await this.setFreshVia(via, key, value, setOptions.ttl, staleWhileRevalidate);
     };
     // The read is inside the flight too: a caller that arrives while another computes joins it, and one
@@ -586,16 +609,17 @@ export class CacheTypeAccessor<V> {
         const cached = await this.get(key);
         if (cached !== undefined) return cached;
       }
-      if (lockWaitMs <= 0) return computeAndStore(compute, store);
+      const storeTimed = (value: V, computeMs: number) => store(value, this.pool, computeMs);
+      if (lockWaitMs <= 0) return computeAndStore(compute, storeTimed);
       if (lockKind === 'lease') {
-        return computeUnderLease(this.lockScope, key, lockWaitMs, compute, store, () => this.peek(key));
+        return computeUnderLease(this.lockScope, key, lockWaitMs, compute, storeTimed, () => this.peek(key));
       }
       return withComputeLock(this.lockScope, key, lockWaitMs, async (client) => {
         // Whoever held the lock has stored the value by now, or failed: read again (on the primary, which
         // has it even when a read standby lags) before computing. The re-read counts nothing: the read
         // above counted this miss already.
         const found = await this.peek(key, client);
-        return found ? found.value : computeAndStore(compute, (value) => store(value, client));
+        return found ? found.value : computeAndStore(compute, (value, ms) => store(value, client, ms));
       });
     });
   }
@@ -658,14 +682,14 @@ export class CacheTypeAccessor<V> {
   private revalidate(
     key: string,
     compute: () => Promise<V> | V,
-    store: (value: V, via?: Queryable) => Promise<void>,
+    store: (value: V, via?: Queryable, computeMs?: number) => Promise<void>,
     onError: ((error: unknown) => void) | undefined,
     lockKind: ComputeLock,
   ): void {
     const refresh = async (via?: Queryable) => {
       const entry = this.entryOf((await this.query(this.sql.getEntry, [this.name, key], via))[0]);
       if (entry && !entry.stale) return;
-      await computeAndStore(compute, (value) => store(value, via));
+      await computeAndStore(compute, (value, ms) => store(value, via, ms));
     };
     this.revalidations.start(this.lockScope, key, lockKind, refresh, onError);
   }

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { type AccessorFor, CacheTypeAccessor } from './accessor.js';
 import { connectionAsPool } from './connection.js';
 import {
+  FeatureUnavailableError,
   InvalidArgumentError,
   InvalidTypeDefinitionError,
   NotInstalledError,
@@ -41,7 +42,9 @@ import type {
   CacheTypeMap,
   CacheTypeRow,
   ComputeLock,
+  SavingsRow,
   SeedCacheTypes,
+  SemanticStats,
   ValueKind,
 } from './types.js';
 import { checkString, checkTags, sendableText, ttlSeconds } from './validate.js';
@@ -126,7 +129,7 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     /** getOrCompute's default cross-process lock (CacheOptions.computeLock). */
     readonly computeLock: ComputeLock = 'advisory',
   ) {
-    this.counter = new ReadCounter(pool, sql.recordReads);
+    this.counter = new ReadCounter(pool, sql.recordReads, sql.recordSavings);
     this.limiter = rateLimitStatements(schema);
   }
 
@@ -331,10 +334,81 @@ export class Cache<Types extends CacheTypeMap = SeedCacheTypes> implements Cache
     return acquireLease((statement, values) => this.run(statement, values), this.sql, name, lockSettings(options));
   }
 
-  /** Per type: entries, live entries, bytes, exact hits and misses, hit rate. `cache_stats` */
+  /** Per type: entries, live entries, bytes, exact hits and misses, hit rate, savings. `cache_stats` */
   async stats(): Promise<CacheStats[]> {
     await this.counter.flush().catch(() => undefined); // this client's own reads so far
     return (await this.query(this.sql.stats)).map((row) => toCacheStats(row as CacheStatsRow));
+  }
+
+  /**
+   * What hits of entries with a recorded cost saved, per day (UTC), type, model, tenant and currency, since a
+   * day (a Date or YYYY-MM-DD; default: all). Operators only (the admin role). `cache_savings`
+   */
+  async savings(options: { since?: Date | string } = {}): Promise<SavingsRow[]> {
+    const since = options.since instanceof Date ? options.since.toISOString().slice(0, 10) : (options.since ?? null);
+    if (since !== null && !/^\d{4}-\d{2}-\d{2}$/.test(since)) {
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "since" must be a Date or YYYY-MM-DD, got ${JSON.stringify(since)}`,
+      );
+    }
+    const rows = await this.query(this.sql.savings, [since]);
+    return rows.map((r) => ({
+      day: r.day,
+      cacheType: r.cache_type,
+      model: r.model,
+      tenant: r.tenant,
+      currency: r.currency,
+      hits: Number(r.hits),
+      inputTokens: Number(r.input_tokens),
+      outputTokens: Number(r.output_tokens),
+      tokens: Number(r.tokens),
+      characters: Number(r.characters),
+      computeSeconds: Number(r.compute_seconds),
+      cost: Number(r.cost),
+    }));
+  }
+
+  /**
+   * Semantic lookups per type and model: hits, misses, feedback, verifier rejections and the histogram of
+   * nearest distances. Operators only; needs pgvector (PC011 without). `cache_semantic_quality`
+   */
+  async semanticStats(): Promise<SemanticStats[]> {
+    let quality: Record<string, unknown>[];
+    let distances: Record<string, unknown>[];
+    try {
+      quality = await this.query(this.sql.semanticQuality);
+      distances = await this.query(this.sql.semanticDistances);
+    } catch (error) {
+      if ((error as { code?: string }).code === '42P01') {
+        throw new FeatureUnavailableError(
+          'PC011',
+          'pgcache: semantic statistics need the pgvector extension in this database',
+          error,
+        );
+      }
+      throw error;
+    }
+    return quality.map((q) => ({
+      cacheType: q.cache_type as string,
+      model: q.model as string,
+      lookups: Number(q.lookups),
+      hits: Number(q.hits),
+      misses: Number(q.misses),
+      correctHits: Number(q.correct_hits),
+      wrongHits: Number(q.wrong_hits),
+      verifierRejections: Number(q.verifier_rejections),
+      typeMaxDistance: (q.type_max_distance as number | null) ?? null,
+      distances: distances
+        .filter((d) => d.cache_type === q.cache_type && d.model === q.model)
+        .map((d) => ({
+          bucket: Number(d.bucket),
+          distanceFrom: d.distance_from as number | null,
+          distanceTo: d.distance_to as number | null,
+          hits: Number(d.hits),
+          misses: Number(d.misses),
+        })),
+    }));
   }
 
   /** Registers a cache type and creates its table. `cache_create_type` */

@@ -32,12 +32,14 @@ function computeLeaseName(type: string, key: string): string {
   return `pgcache:compute:${type}:${createHash('sha256').update(key).digest('hex')}`;
 }
 
+/** Computes and stores, telling store how long the computation took (ms: recorded as the entry's cost). */
 export async function computeAndStore<V>(
   compute: () => Promise<V> | V,
-  store: (value: V) => Promise<void>,
+  store: (value: V, computeMs: number) => Promise<void>,
 ): Promise<V> {
+  const started = performance.now();
   const value = await compute();
-  await store(value);
+  await store(value, performance.now() - started);
   return value;
 }
 
@@ -88,7 +90,7 @@ export async function computeUnderLease<V>(
   key: string,
   waitMs: number,
   compute: () => Promise<V> | V,
-  store: (value: V) => Promise<void>,
+  store: (value: V, computeMs: number) => Promise<void>,
   peek: () => Promise<{ value: V } | undefined>,
 ): Promise<V> {
   const name = computeLeaseName(scope.type, key);

@@ -192,11 +192,37 @@ export function buildStatements(schema: string) {
       name: n('scan'),
       text: `SELECT *, coalesce(stale_at <= now(), false) AS stale FROM ${S}.cache_scan($1, $2, $3, $4)`,
     },
-    stats: { name: n('stats'), text: `SELECT * FROM ${S}.cache_stats()` },
+    // With what hits saved, per type (core/22_savings.sql).
+    stats: {
+      name: n('stats'),
+      text: `SELECT s.*, v.saved_hits, v.saved_tokens, v.saved_characters, v.saved_compute_seconds, v.saved_cost
+               FROM ${S}.cache_stats() s LEFT JOIN ${S}.cache_savings_stats() v USING (cache_type)`,
+    },
     kinds: { name: n('kinds'), text: `SELECT id, name, value_kind, notify, tenant_scoped FROM ${S}.cache_types` },
     recordReads: {
       name: n('record_reads'),
       text: `SELECT ${S}.cache_record_reads($1, $2::bigint, $3::bigint, $4::text[])`,
+    },
+    // Savings per day, type, model, tenant and currency since day $1 (NULL: all); day as text, not a local Date.
+    savings: {
+      name: n('savings'),
+      text: `SELECT day::text AS day, cache_type, model, tenant, currency, hits, input_tokens, output_tokens, tokens,
+                    characters, compute_seconds, cost
+               FROM ${S}.cache_savings WHERE $1::date IS NULL OR day >= $1::date
+              ORDER BY day, cache_type, model NULLS FIRST, tenant NULLS FIRST, currency NULLS FIRST`,
+    },
+    semanticDistances: {
+      name: n('semantic_distances'),
+      text: `SELECT cache_type, model, bucket, distance_from, distance_to, hits, misses FROM ${S}.cache_semantic_distances
+              ORDER BY cache_type, model, bucket`,
+    },
+    semanticQuality: {
+      name: n('semantic_quality'),
+      text: `SELECT * FROM ${S}.cache_semantic_quality ORDER BY cache_type, model`,
+    },
+    recordSavings: {
+      name: n('record_savings'),
+      text: `SELECT ${S}.cache_record_savings($1, $2::jsonb)`,
     },
     deleteMany: { name: n('delete_many'), text: `SELECT ${S}.cache_delete_many($1, $2::text[]) AS n` },
     // $3: seconds; Infinity (sent for defaultTtl 'never') is the no-expiry TTL.
@@ -232,8 +258,10 @@ export function viewStatements(schema: string, id: number, type: string, kind: V
   const view = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(`cache_${type}_live`)}`;
   const n = (name: string) => `pgcache:${schema}:${name}:${id}`;
   const column = VALUE_COLUMNS[kind];
-  const get = `SELECT ${column} AS v, touch_due FROM ${view} WHERE key = $1`;
-  const getMany = `SELECT key, ${column} AS v, touch_due FROM ${view} WHERE key = ANY ($1::text[])`;
+  // cost and scope: what a hit saved, for the read counter (core/22_savings.sql).
+  const saved = `meta -> 'pgcache_cost' AS cost, scope`;
+  const get = `SELECT ${column} AS v, touch_due, ${saved} FROM ${view} WHERE key = $1`;
+  const getMany = `SELECT key, ${column} AS v, touch_due, ${saved} FROM ${view} WHERE key = ANY ($1::text[])`;
   const forTenant = (inner: string, p: number) =>
     `WITH tenant AS MATERIALIZED (SELECT set_config('pgcache.tenant', $${p}, true) AS t)
      SELECT q.* FROM tenant, LATERAL (${inner} AND tenant.t IS NOT NULL OFFSET 0) q`;

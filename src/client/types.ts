@@ -39,6 +39,23 @@ export type Ttl = number | TtlClass;
 /** The expiresAt of an entry that never expires (the latest Date JavaScript can hold). */
 export const NEVER_EXPIRES: Date = new Date(8.64e15);
 
+/**
+ * What producing a value cost, recorded with the entry (the attribute pgcache_cost of its meta): every hit
+ * of the entry adds it to the savings (`cache_savings`, `stats()`). Money is derived from the model's price
+ * (cache_prices) when a hit is counted. Counts are whole numbers from 0 to 10^12.
+ */
+export interface EntryCost {
+  /** The model that produced the value (an LLM, a TTS model): the price of this model applies. */
+  model?: string | undefined;
+  inputTokens?: number | undefined;
+  outputTokens?: number | undefined;
+  /** Characters synthesised (TTS). */
+  characters?: number | undefined;
+  voice?: string | undefined;
+  /** Time the computation took, in milliseconds (getOrCompute measures it itself). */
+  computeMs?: number | undefined;
+}
+
 export interface SetOptions {
   ttl?: Ttl | undefined;
   /** The model that produced the value (required for vector types; checked against its width). */
@@ -50,6 +67,8 @@ export interface SetOptions {
    * `invalidateTags(['doc:42'])` or a watched table's change removes the entry. An overwrite replaces them.
    */
   tags?: readonly string[] | undefined;
+  /** What producing the value cost: its hits then count as savings. */
+  cost?: EntryCost | undefined;
 }
 
 export type ComputeLock = 'advisory' | 'lease';
@@ -77,6 +96,11 @@ export interface ComputeOptions extends SetOptions {
   onRevalidateError?: ((error: unknown) => void) | undefined;
   /** Tags from the computed value (e.g. the ids of the documents a search returned); added to `tags`. */
   tagsOf?: ((value: never) => readonly string[]) | undefined;
+  /**
+   * What computing the value cost (e.g. the tokens an LLM call reports), recorded with it; the compute time
+   * is measured and added as computeMs. Without it, the compute time alone is recorded.
+   */
+  costOf?: ((value: never) => EntryCost) | undefined;
 }
 
 /** A live entry with its value decoded. */
@@ -101,6 +125,13 @@ export interface CacheStats {
   evictionPolicy: EvictionPolicy;
   maxEntries: number | null;
   maxBytes: number | null;
+  /** Hits of entries with a recorded cost, and what they saved (the tenant's own on a tenant view of a tenant-scoped type). */
+  savedHits: number;
+  savedTokens: number;
+  savedCharacters: number;
+  savedComputeSeconds: number;
+  /** Money saved per currency, at the prices when the hits were counted. */
+  savedCost: Record<string, number>;
 }
 
 export interface CacheTypeDefinition {
@@ -115,4 +146,47 @@ export interface CacheTypeDefinition {
   maxValueBytes?: number | undefined;
   attributes?: Record<string, 'string' | 'number' | 'boolean' | 'object' | 'array'> | undefined;
   description?: string | undefined;
+}
+
+/** What hits of entries with a recorded cost saved on one day (UTC), per type, model, tenant and currency. */
+export interface SavingsRow {
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  cacheType: string;
+  model: string | null;
+  tenant: string | null;
+  /** Currency of the model's price when the hits were counted; null: the model had no price. */
+  currency: string | null;
+  hits: number;
+  inputTokens: number;
+  outputTokens: number;
+  tokens: number;
+  characters: number;
+  computeSeconds: number;
+  cost: number;
+}
+
+/** Semantic lookups of one type and model whose nearest distance fell in [distanceFrom, distanceTo). */
+export interface SemanticDistanceBucket {
+  /** 0..199 (0.01 wide); -1: the lookup found no candidate (distanceFrom and distanceTo null). */
+  bucket: number;
+  distanceFrom: number | null;
+  distanceTo: number | null;
+  hits: number;
+  misses: number;
+}
+
+export interface SemanticStats {
+  cacheType: string;
+  model: string;
+  lookups: number;
+  hits: number;
+  misses: number;
+  correctHits: number;
+  wrongHits: number;
+  verifierRejections: number;
+  /** The operator's limit on the type's lookups (cache_configure_semantic_max_distance), or null. */
+  typeMaxDistance: number | null;
+  /** Nearest distances of the lookups, by bucket. */
+  distances: SemanticDistanceBucket[];
 }

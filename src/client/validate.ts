@@ -10,6 +10,7 @@ import {
   PgcacheError,
   WrongValueKindError,
 } from './errors.js';
+import type { EntryCost } from './types.js';
 
 const UNSENDABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -260,4 +261,33 @@ export function ttlParams(ttl: unknown, argument = 'ttl'): [number | null, strin
     );
   }
   return [seconds, null];
+}
+
+const COST_FIELDS = {
+  model: 'model',
+  inputTokens: 'input_tokens',
+  outputTokens: 'output_tokens',
+  characters: 'characters',
+  voice: 'voice',
+  computeMs: 'compute_ms',
+} as const satisfies Record<keyof EntryCost, string>;
+
+/** Meta with the cost attribute (pgcache_cost, as core/22_savings.sql names it) added; the SQL checks its fields. */
+export function withCost(meta: Record<string, unknown>, cost: EntryCost | undefined): Record<string, unknown> {
+  if (cost === undefined) return meta;
+  if (typeof cost !== 'object' || cost === null || Array.isArray(cost)) {
+    throw new InvalidArgumentError('PC010', `pgcache: argument "cost" must be an object, got ${describe(cost)}`);
+  }
+  const stored: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(cost)) {
+    const name = COST_FIELDS[field as keyof EntryCost];
+    if (name === undefined) {
+      throw new InvalidArgumentError(
+        'PC010',
+        `pgcache: argument "cost" has an unknown field "${field}" (known: ${Object.keys(COST_FIELDS).join(', ')})`,
+      );
+    }
+    if (value !== undefined) stored[name] = value;
+  }
+  return { ...meta, pgcache_cost: stored };
 }

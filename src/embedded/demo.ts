@@ -6,8 +6,9 @@ import pg from 'pg';
 import { createCache } from '../client/cache.js';
 import { migrate } from '../install/migrate.js';
 import { formatBytes, formatCount, formatDuration } from '../text/format.js';
+import { formatMoney, renderSavings } from '../text/savings-table.js';
 import { renderStats } from '../text/stats-table.js';
-import { EMBEDDING_DIMENSIONS } from './fakes.js';
+import { EMBEDDING_DIMENSIONS, LLM_MODEL, TTS_MODEL } from './fakes.js';
 import { type EmbeddedMaintenance, type MaintenanceRun, startEmbeddedMaintenance } from './maintenance.js';
 import { hasDatabase, startEmbedded } from './server.js';
 import { DOCUMENTS, runWorkload, SESSION_TTL_SECONDS } from './workload.js';
@@ -102,6 +103,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     await pool.query(
       `UPDATE "${schema.replaceAll('"', '""')}".cache_settings SET value = '0' WHERE name = 'maintenance.expired_grace'`,
     );
+    // Example prices of the fake models (per 1,000 tokens and characters), so hits are counted in money too.
+    await pool.query(
+      `SELECT ${s}.cache_configure_price($1, 0.0025, 0.01), ${s}.cache_configure_price($2, p_characters_per_1k => 0.015)`,
+      [LLM_MODEL, TTS_MODEL],
+    );
 
     maintenance = startEmbeddedMaintenance(embedded.url, {
       schema,
@@ -119,7 +125,22 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
         `(${EMBEDDING_DIMENSIONS} dimensions), a fake LLM and a fake TTS voice, all deterministic.`,
     );
     const workloadStart = new Date();
+    // What hits saved comes from the database (cache_savings_stats(), cache_savings): read before and after the workload.
+    const stats = await createCache({ pool, schema });
+    const savedBefore = await stats.stats();
     const r = await runWorkload(pool, schema);
+    const savedAfter = await stats.stats();
+    const saved = (type: string) => {
+      const [before, after] = [savedBefore, savedAfter].map((all) => all.find((t) => t.cacheType === type));
+      const cost = Object.entries(after?.savedCost ?? {}).map(
+        ([currency, amount]) => `${formatMoney(amount - (before?.savedCost[currency] ?? 0), currency)}`,
+      );
+      return {
+        tokens: (after?.savedTokens ?? 0) - (before?.savedTokens ?? 0),
+        characters: (after?.savedCharacters ?? 0) - (before?.savedCharacters ?? 0),
+        cost: cost.join(', ') || '-',
+      };
+    };
     const line = (label: string, text: string) => log(`  ${label.padEnd(14)}${text}`);
     line(
       'embeddings',
@@ -132,12 +153,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     line(
       'LLM responses',
       `${r.answers.lookups} questions: ${r.answers.computed} LLM calls (${formatCount(r.answers.tokensSpent)} tokens), ` +
-        `${r.answers.cached} answered from the cache (${formatCount(r.answers.tokensSaved)} tokens saved)`,
+        `${r.answers.cached} answered from the cache (${formatCount(saved('llm_responses').tokens)} tokens, ` +
+        `${saved('llm_responses').cost} saved)`,
     );
     line(
       'audio chunks',
       `${r.speech.lookups} answers spoken: ${r.speech.computed} synthesized (${formatBytes(r.speech.bytesSynthesized)}), ` +
-        `${r.speech.cached} from the cache`,
+        `${r.speech.cached} from the cache (${formatCount(saved('audio_chunks').characters)} characters, ` +
+        `${saved('audio_chunks').cost} saved)`,
     );
     line(
       'sessions',
@@ -148,7 +171,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     // the wait may have begun its transaction a moment too early to see them as expired).
     await sleep(Math.max(0, r.sessionsExpireAt - Date.now()) + 50);
     const runs: MaintenanceRun[] = [];
-    const stats = await createCache({ pool, schema });
     do runs.push(await maintenance.nextRun());
     while (runs.length < 5 && (await stats.stats()).find((t) => t.cacheType === 'default')?.entries);
     const last = runs.at(-1) as MaintenanceRun;
@@ -168,6 +190,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     log('');
     log(`SELECT * FROM ${s}.cache_stats();`);
     log(renderStats(await stats.stats()));
+    log('');
+    log(`SELECT * FROM ${s}.cache_savings;  -- what hits saved, at the prices in ${s}.cache_prices`);
+    log(renderSavings(await stats.savings()));
     await stats.close();
     log('');
     if (options.serve) {

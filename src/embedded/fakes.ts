@@ -6,6 +6,7 @@ export const EMBEDDING_MODEL = 'fake-embedder-384';
 export const EMBEDDING_DIMENSIONS = 384;
 export const LLM_MODEL = 'fake-llm-1';
 export const TTS_VOICE = 'fake-tts-alloy';
+export const TTS_MODEL = 'fake-tts-1';
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -47,14 +48,19 @@ export function cosineDistance(a: number[], b: number[]): number {
 
 export interface FakeCompletion {
   text: string;
+  /** Prompt tokens (question and context) and answer tokens, as an LLM API reports them. */
+  inputTokens: number;
+  outputTokens: number;
   tokensUsed: number;
 }
 
 /** An "answer" built from the question and the retrieved context; tokens counted as words * 4/3. */
 export function fakeLlm(question: string, context: string[]): FakeCompletion {
   const text = `Q: ${question}\nA: ${context.map((c) => c.split('. ')[0]).join('. ')}.`;
-  const tokensUsed = Math.ceil(((words(question).length + context.join(' ').split(/\s+/).length) * 4) / 3);
-  return { text, tokensUsed };
+  const tokens = (wordCount: number) => Math.ceil((wordCount * 4) / 3);
+  const inputTokens = tokens(words(question).length + context.join(' ').split(/\s+/).length);
+  const outputTokens = tokens(text.split(/\s+/).length);
+  return { text, inputTokens, outputTokens, tokensUsed: inputTokens + outputTokens };
 }
 
 export interface FakeSpeech {

@@ -253,6 +253,226 @@ export interface CacheModelsRow {
   model: string;
 }
 
+/** A row of pgcache.cache_prices. */
+export interface CachePricesRow {
+  /**
+  * **pgcache.cache_prices.characters_per_1k**
+  * - `numeric` in database
+  * - `NOT NULL`, default: `0`
+  */
+  characters_per_1k: Int8String;
+  /**
+  * **pgcache.cache_prices.currency**
+  * - `text` in database
+  * - `NOT NULL`, default: `'USD'::text`
+  */
+  currency: string;
+  /**
+  * **pgcache.cache_prices.input_per_1k**
+  * - `numeric` in database
+  * - `NOT NULL`, default: `0`
+  */
+  input_per_1k: Int8String;
+  /**
+  * **pgcache.cache_prices.model**
+  * - `text` in database
+  * - `NOT NULL`, no default
+  */
+  model: string;
+  /**
+  * **pgcache.cache_prices.output_per_1k**
+  * - `numeric` in database
+  * - `NOT NULL`, default: `0`
+  */
+  output_per_1k: Int8String;
+  /**
+  * **pgcache.cache_prices.updated_at**
+  * - `timestamptz` in database
+  * - `NOT NULL`, default: `now()`
+  */
+  updated_at: Date;
+}
+
+/** A row of pgcache.cache_savings. */
+export interface CacheSavingsRow {
+  /**
+  * **pgcache.cache_savings.cache_type**
+  * - `text` in database
+  * - Nullable, no default
+  */
+  cache_type: string | null;
+  /**
+  * **pgcache.cache_savings.characters**
+  * - `int8` in database
+  * - Nullable, no default
+  */
+  characters: Int8String | null;
+  /**
+  * **pgcache.cache_savings.compute_seconds**
+  * - `float8` in database
+  * - Nullable, no default
+  */
+  compute_seconds: number | null;
+  /**
+  * **pgcache.cache_savings.cost**
+  * - `numeric` in database
+  * - Nullable, no default
+  */
+  cost: Int8String | null;
+  /**
+  * **pgcache.cache_savings.currency**
+  * - `text` in database
+  * - Nullable, no default
+  */
+  currency: string | null;
+  /**
+  * **pgcache.cache_savings.day**
+  * - `date` in database
+  * - Nullable, no default
+  */
+  day: Date | null;
+  /**
+  * **pgcache.cache_savings.hits**
+  * - `int8` in database
+  * - Nullable, no default
+  */
+  hits: Int8String | null;
+  /**
+  * **pgcache.cache_savings.input_tokens**
+  * - `int8` in database
+  * - Nullable, no default
+  */
+  input_tokens: Int8String | null;
+  /**
+  * **pgcache.cache_savings.model**
+  * - `text` in database
+  * - Nullable, no default
+  */
+  model: string | null;
+  /**
+  * **pgcache.cache_savings.output_tokens**
+  * - `int8` in database
+  * - Nullable, no default
+  */
+  output_tokens: Int8String | null;
+  /**
+  * **pgcache.cache_savings.tenant**
+  * - `text` in database
+  * - Nullable, no default
+  */
+  tenant: string | null;
+  /**
+  * **pgcache.cache_savings.tokens**
+  * - `int8` in database
+  * - Nullable, no default
+  */
+  tokens: Int8String | null;
+}
+
+/** A row of pgcache.cache_semantic_distances. */
+export interface CacheSemanticDistancesRow {
+  /**
+  * **pgcache.cache_semantic_distances.bucket**
+  * - `int2` in database
+  * - Nullable, no default
+  */
+  bucket: number | null;
+  /**
+  * **pgcache.cache_semantic_distances.cache_type**
+  * - `text` in database
+  * - Nullable, no default
+  */
+  cache_type: string | null;
+  /**
+  * **pgcache.cache_semantic_distances.distance_from**
+  * - `float8` in database
+  * - Nullable, no default
+  */
+  distance_from: number | null;
+  /**
+  * **pgcache.cache_semantic_distances.distance_to**
+  * - `float8` in database
+  * - Nullable, no default
+  */
+  distance_to: number | null;
+  /**
+  * **pgcache.cache_semantic_distances.hits**
+  * - `int8` in database
+  * - Nullable, no default
+  */
+  hits: Int8String | null;
+  /**
+  * **pgcache.cache_semantic_distances.misses**
+  * - `int8` in database
+  * - Nullable, no default
+  */
+  misses: Int8String | null;
+  /**
+  * **pgcache.cache_semantic_distances.model**
+  * - `text` in database
+  * - Nullable, no default
+  */
+  model: string | null;
+}
+
+/** A row of pgcache.cache_semantic_quality. */
+export interface CacheSemanticQualityRow {
+  /**
+  * **pgcache.cache_semantic_quality.cache_type**
+  * - `text` in database
+  * - Nullable, no default
+  */
+  cache_type: string | null;
+  /**
+  * **pgcache.cache_semantic_quality.correct_hits**
+  * - `int8` in database
+  * - Nullable, no default
+  */
+  correct_hits: Int8String | null;
+  /**
+  * **pgcache.cache_semantic_quality.hits**
+  * - `int8` in database
+  * - Nullable, no default
+  */
+  hits: Int8String | null;
+  /**
+  * **pgcache.cache_semantic_quality.lookups**
+  * - `int8` in database
+  * - Nullable, no default
+  */
+  lookups: Int8String | null;
+  /**
+  * **pgcache.cache_semantic_quality.misses**
+  * - `int8` in database
+  * - Nullable, no default
+  */
+  misses: Int8String | null;
+  /**
+  * **pgcache.cache_semantic_quality.model**
+  * - `text` in database
+  * - Nullable, no default
+  */
+  model: string | null;
+  /**
+  * **pgcache.cache_semantic_quality.type_max_distance**
+  * - `float8` in database
+  * - Nullable, no default
+  */
+  type_max_distance: number | null;
+  /**
+  * **pgcache.cache_semantic_quality.verifier_rejections**
+  * - `int8` in database
+  * - Nullable, no default
+  */
+  verifier_rejections: Int8String | null;
+  /**
+  * **pgcache.cache_semantic_quality.wrong_hits**
+  * - `int8` in database
+  * - Nullable, no default
+  */
+  wrong_hits: Int8String | null;
+}
+
 /** A row of pgcache.cache_settings. */
 export interface CacheSettingsRow {
   /**

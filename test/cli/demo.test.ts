@@ -25,8 +25,9 @@ function npmStart(args: string[]): Promise<CliResult> {
 function statsTable(stdout: string): Record<string, string[]> {
   const start = stdout.indexOf('SELECT * FROM "pgcache".cache_stats();');
   expect(start).toBeGreaterThan(-1);
-  const rows = stdout
-    .slice(start)
+  // The table ends at the first blank line (the savings table follows).
+  const table = stdout.slice(start).split('\n\n')[0] ?? '';
+  const rows = table
     .split('\n')
     .filter((l) => l.startsWith('│ '))
     .map((l) =>
@@ -50,6 +51,24 @@ function statsTable(stdout: string): Record<string, string[]> {
   return Object.fromEntries(rows.slice(1).map((r) => [r[0], [r[2], r[3], r[5], r[6], r[7]]]));
 }
 
+/** The savings table's rows as {type: [model, hits, tokens, characters]}, read from cache_savings. */
+function savingsTable(stdout: string): Record<string, string[]> {
+  const start = stdout.indexOf('SELECT * FROM "pgcache".cache_savings;');
+  expect(start).toBeGreaterThan(-1);
+  const rows = stdout
+    .slice(start)
+    .split('\n')
+    .filter((l) => l.startsWith('│ '))
+    .map((l) =>
+      l
+        .split('│')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
+  expect(rows[0]?.slice(0, 5)).toEqual(['day', 'type', 'model', 'tenant', 'hits']);
+  return Object.fromEntries(rows.slice(1).map((r) => [r[1], [r[2], r[4], r[5], r[6]]]));
+}
+
 describe('npm start', () => {
   it('runs the demo on a new PGlite database with no server, to the end, and prints the stats table', async () => {
     const { code, stdout, stderr } = await npmStart(['--data-dir', dataDir]);
@@ -61,8 +80,16 @@ describe('npm start', () => {
     expect(stdout).toContain('Maintenance: PGlite has no pg_cron, so this process runs "pgcache".cache_maintenance()');
     expect(stdout).toContain('embeddings    72 lookups: 32 embedded, 40 from the cache');
     expect(stdout).toContain('vector search 60 searches (top 3 by cosine distance): 20 run, 40 from the cache');
-    expect(stdout).toMatch(/LLM responses 60 questions: 20 LLM calls \([\d,]+ tokens\), 40 answered from the cache/);
-    expect(stdout).toMatch(/audio chunks {2}6 answers spoken: 2 synthesized \([\d.]+ kB\), 4 from the cache/);
+    expect(stdout).toMatch(
+      /LLM responses 60 questions: 20 LLM calls \([\d,]+ tokens\), 40 answered from the cache \([\d,]+ tokens, [\d.]+ USD saved\)/,
+    );
+    expect(stdout).toMatch(
+      /audio chunks {2}6 answers spoken: 2 synthesized \([\d.]+ kB\), 4 from the cache \([\d,]+ characters, [\d.]+ USD saved\)/,
+    );
+    // What hits saved comes from cache_savings: 40 answers and 4 spoken answers, each at its recorded cost.
+    const saved = savingsTable(stdout);
+    expect(saved.llm_responses?.slice(0, 2)).toEqual(['fake-llm-1', '40']);
+    expect(saved.audio_chunks?.slice(0, 2)).toEqual(['fake-tts-1', '4']);
     expect(stdout).toMatch(/maintenance {3}the timer ran cache_maintenance\(\) at .* UTC: expired 10, evicted 0 in /);
     // entries, live, hits, misses, hit rate
     expect(statsTable(stdout)).toEqual({
@@ -81,6 +108,7 @@ describe('npm start', () => {
     expect(stdout).toContain(`Opening the PGlite database in ${dataDir}`);
     expect(stdout).toContain('pgcache is already installed in schema "pgcache" (migrations up to date).');
     expect(stdout).toMatch(/LLM responses 60 questions: 0 LLM calls \(0 tokens\), 60 answered from the cache/);
+    expect(savingsTable(stdout).llm_responses?.slice(0, 2)).toEqual(['fake-llm-1', '100']); // both runs, one day
     expect(statsTable(stdout).llm_responses).toEqual(['20', '20', '100', '20', '83.3%']);
   }, 180_000);
 });

@@ -153,6 +153,29 @@ describe('createMetrics', () => {
     expect(await samples({ pool: db.pool, topKeys: 1, topKeyLabel: 'truncated' })).toEqual(['k12']);
   });
 
+  it('publishes what hits saved per type and model, money with its currency, and semantic quality', async () => {
+    await q(`SELECT pgcache.cache_configure_price('m-gpt', 2, 8, p_currency => 'EUR')`);
+    await q(
+      `SELECT pgcache.cache_set('llm_responses', 'saved', 'answer'::text, interval '1 hour', NULL, pgcache.cache_cost('m-gpt', 500, 250, p_compute_ms => 1500))`,
+    );
+    for (let i = 0; i < 4; i++) await q(`SELECT pgcache.cache_get_text('llm_responses', 'saved')`);
+    await q(
+      `SELECT pgcache.cache_set_with_embedding('llm_responses', 'e', 'v'::text, '{1,0,0}'::real[], 'm-emb', interval '1 hour')`,
+    );
+    await q(`SELECT * FROM pgcache.cache_semantic_get('llm_responses', '[1,0,0]'::vector, 'm-emb', 0.1)`);
+    const families = parseExposition(await createMetrics({ pool: db.pool }).metrics());
+    const l = { cache_type: 'llm_responses', model: 'm-gpt' };
+    expect(families.get('pgcache_saved_tokens_total')?.type).toBe('counter');
+    expect(value(families, 'pgcache_saved_hits_total', l)).toBe(4);
+    expect(value(families, 'pgcache_saved_tokens_total', l)).toBe(4 * 750);
+    expect(value(families, 'pgcache_saved_compute_seconds_total', l)).toBe(4 * 1.5);
+    expect(value(families, 'pgcache_saved_cost_total', { ...l, currency: 'EUR' })).toBe(4 * 3); // (500 x 2 + 250 x 8) / 1000
+    expect(value(families, 'pgcache_semantic_hits_total', { cache_type: 'llm_responses', model: 'm-emb' })).toBe(1);
+    expect(value(families, 'pgcache_semantic_wrong_hits_total', { cache_type: 'llm_responses', model: 'm-emb' })).toBe(
+      0,
+    );
+  });
+
   it('reads the figures again at each scrape', async () => {
     const registry = new Registry();
     const metrics = createMetrics({ pool: db.pool, registry, prefix: 'app_cache_', topKeys: 0 });

@@ -94,6 +94,8 @@ function plausible(fn: Fn, arg: { name: string; type: string }): string {
       return '10';
     case 'double precision':
       return '0.5';
+    case 'numeric':
+      return '1';
     case 'boolean':
       return 'false';
     case 'text[]':
@@ -116,6 +118,8 @@ function hostile(type: string): string[] {
       return [...base, '-1', '0', '9223372036854775807'];
     case 'double precision':
       return [...base, `'NaN'::float8`, `'Infinity'::float8`, `'-Infinity'::float8`, '-1'];
+    case 'numeric':
+      return [...base, `'NaN'::numeric`, `'Infinity'::numeric`, '-1', '1e1000'];
     case 'interval':
       return [
         ...base,

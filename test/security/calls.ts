@@ -278,6 +278,22 @@ export const CALLS: Call[] = [
     group: 'reader',
     sql: `SELECT SCHEMA.cache_record_reads('default', 1, 1, ARRAY['k'])`,
   },
+  {
+    fn: 'cache_cost(text,bigint,bigint,bigint,text,bigint)',
+    group: 'reader',
+    sql: `SELECT SCHEMA.cache_cost('gpt', 1, 2)`,
+  },
+  { fn: 'cache_savings_stats()', group: 'reader', sql: `SELECT * FROM SCHEMA.cache_savings_stats()` },
+  {
+    fn: 'cache_record_savings(text,jsonb)',
+    group: 'reader',
+    sql: `SELECT SCHEMA.cache_record_savings('default', '[{"model": "gpt", "hits": 1, "input_tokens": 5}]')`,
+  },
+  {
+    fn: 'cache_semantic_feedback(text,text,boolean,text)',
+    group: 'reader',
+    sql: `SELECT SCHEMA.cache_semantic_feedback('llm_responses', 'k', false)`,
+  },
   // writer: removals, after the reads
   {
     fn: 'cache_invalidate_tags(text[],text)',
@@ -317,6 +333,16 @@ export const CALLS: Call[] = [
     fn: 'cache_configure_tenant_scoped(text,boolean)',
     group: 'admin',
     sql: `SELECT SCHEMA.cache_configure_tenant_scoped('adv_made', true)`,
+  },
+  {
+    fn: 'cache_configure_price(text,numeric,numeric,numeric,text)',
+    group: 'admin',
+    sql: `SELECT SCHEMA.cache_configure_price('gpt', 2.5, 10)`,
+  },
+  {
+    fn: 'cache_configure_semantic_max_distance(text,double precision,text)',
+    group: 'admin',
+    sql: `SELECT SCHEMA.cache_configure_semantic_max_distance('llm_responses', 0.1, 'scope1')`,
   },
   {
     fn: 'cache_set_tenant_scoped(text,boolean)',

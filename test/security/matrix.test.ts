@@ -40,6 +40,10 @@ const READABLE: Record<string, Group> = {
   cache_cron_jobs: 'admin',
   cache_partitions: 'admin',
   cache_watches: 'admin',
+  cache_prices: 'admin',
+  cache_savings: 'admin',
+  cache_semantic_distances: 'admin',
+  cache_semantic_quality: 'admin',
 };
 
 beforeAll(async () => {

@@ -966,6 +966,788 @@ declare module 'zapatos/schema' {
     }
   
     /**
+     * **pgcache.cache_prices**
+     * - Table in database
+     */
+    export namespace cache_prices {
+      export type Table = 'pgcache.cache_prices';
+      export interface Selectable {
+        /**
+        * **pgcache.cache_prices.characters_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        characters_per_1k: db.NumericString;
+        /**
+        * **pgcache.cache_prices.currency**
+        * - `text` in database
+        * - `NOT NULL`, default: `'USD'::text`
+        */
+        currency: string;
+        /**
+        * **pgcache.cache_prices.input_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        input_per_1k: db.NumericString;
+        /**
+        * **pgcache.cache_prices.model**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        model: string;
+        /**
+        * **pgcache.cache_prices.output_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        output_per_1k: db.NumericString;
+        /**
+        * **pgcache.cache_prices.updated_at**
+        * - `timestamptz` in database
+        * - `NOT NULL`, default: `now()`
+        */
+        updated_at: Date;
+      }
+      export interface JSONSelectable {
+        /**
+        * **pgcache.cache_prices.characters_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        characters_per_1k: number;
+        /**
+        * **pgcache.cache_prices.currency**
+        * - `text` in database
+        * - `NOT NULL`, default: `'USD'::text`
+        */
+        currency: string;
+        /**
+        * **pgcache.cache_prices.input_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        input_per_1k: number;
+        /**
+        * **pgcache.cache_prices.model**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        model: string;
+        /**
+        * **pgcache.cache_prices.output_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        output_per_1k: number;
+        /**
+        * **pgcache.cache_prices.updated_at**
+        * - `timestamptz` in database
+        * - `NOT NULL`, default: `now()`
+        */
+        updated_at: db.TimestampTzString;
+      }
+      export interface Whereable {
+        /**
+        * **pgcache.cache_prices.characters_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        characters_per_1k?: (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_prices.currency**
+        * - `text` in database
+        * - `NOT NULL`, default: `'USD'::text`
+        */
+        currency?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_prices.input_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        input_per_1k?: (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_prices.model**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        model?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_prices.output_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        output_per_1k?: (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_prices.updated_at**
+        * - `timestamptz` in database
+        * - `NOT NULL`, default: `now()`
+        */
+        updated_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        /**
+        * **pgcache.cache_prices.characters_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        characters_per_1k?: (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.DefaultType | db.SQLFragment;
+        /**
+        * **pgcache.cache_prices.currency**
+        * - `text` in database
+        * - `NOT NULL`, default: `'USD'::text`
+        */
+        currency?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment;
+        /**
+        * **pgcache.cache_prices.input_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        input_per_1k?: (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.DefaultType | db.SQLFragment;
+        /**
+        * **pgcache.cache_prices.model**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        model: string | db.Parameter<string> | db.SQLFragment;
+        /**
+        * **pgcache.cache_prices.output_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        output_per_1k?: (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.DefaultType | db.SQLFragment;
+        /**
+        * **pgcache.cache_prices.updated_at**
+        * - `timestamptz` in database
+        * - `NOT NULL`, default: `now()`
+        */
+        updated_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment;
+      }
+      export interface Updatable {
+        /**
+        * **pgcache.cache_prices.characters_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        characters_per_1k?: (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.DefaultType | db.SQLFragment>;
+        /**
+        * **pgcache.cache_prices.currency**
+        * - `text` in database
+        * - `NOT NULL`, default: `'USD'::text`
+        */
+        currency?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.DefaultType | db.SQLFragment>;
+        /**
+        * **pgcache.cache_prices.input_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        input_per_1k?: (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.DefaultType | db.SQLFragment>;
+        /**
+        * **pgcache.cache_prices.model**
+        * - `text` in database
+        * - `NOT NULL`, no default
+        */
+        model?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        /**
+        * **pgcache.cache_prices.output_per_1k**
+        * - `numeric` in database
+        * - `NOT NULL`, default: `0`
+        */
+        output_per_1k?: (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.DefaultType | db.SQLFragment>;
+        /**
+        * **pgcache.cache_prices.updated_at**
+        * - `timestamptz` in database
+        * - `NOT NULL`, default: `now()`
+        */
+        updated_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment>;
+      }
+      export type UniqueIndex = 'cache_prices_pkey';
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    /**
+     * **pgcache.cache_savings**
+     * - View in database
+     */
+    export namespace cache_savings {
+      export type Table = 'pgcache.cache_savings';
+      export interface Selectable {
+        /**
+        * **pgcache.cache_savings.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type: string | null;
+        /**
+        * **pgcache.cache_savings.characters**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        characters: db.Int8String | null;
+        /**
+        * **pgcache.cache_savings.compute_seconds**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        compute_seconds: number | null;
+        /**
+        * **pgcache.cache_savings.cost**
+        * - `numeric` in database
+        * - Nullable, no default
+        */
+        cost: db.NumericString | null;
+        /**
+        * **pgcache.cache_savings.currency**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        currency: string | null;
+        /**
+        * **pgcache.cache_savings.day**
+        * - `date` in database
+        * - Nullable, no default
+        */
+        day: Date | null;
+        /**
+        * **pgcache.cache_savings.hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hits: db.Int8String | null;
+        /**
+        * **pgcache.cache_savings.input_tokens**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        input_tokens: db.Int8String | null;
+        /**
+        * **pgcache.cache_savings.model**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        model: string | null;
+        /**
+        * **pgcache.cache_savings.output_tokens**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        output_tokens: db.Int8String | null;
+        /**
+        * **pgcache.cache_savings.tenant**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        tenant: string | null;
+        /**
+        * **pgcache.cache_savings.tokens**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        tokens: db.Int8String | null;
+      }
+      export interface JSONSelectable {
+        /**
+        * **pgcache.cache_savings.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type: string | null;
+        /**
+        * **pgcache.cache_savings.characters**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        characters: number | null;
+        /**
+        * **pgcache.cache_savings.compute_seconds**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        compute_seconds: number | null;
+        /**
+        * **pgcache.cache_savings.cost**
+        * - `numeric` in database
+        * - Nullable, no default
+        */
+        cost: number | null;
+        /**
+        * **pgcache.cache_savings.currency**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        currency: string | null;
+        /**
+        * **pgcache.cache_savings.day**
+        * - `date` in database
+        * - Nullable, no default
+        */
+        day: db.DateString | null;
+        /**
+        * **pgcache.cache_savings.hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hits: number | null;
+        /**
+        * **pgcache.cache_savings.input_tokens**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        input_tokens: number | null;
+        /**
+        * **pgcache.cache_savings.model**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        model: string | null;
+        /**
+        * **pgcache.cache_savings.output_tokens**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        output_tokens: number | null;
+        /**
+        * **pgcache.cache_savings.tenant**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        tenant: string | null;
+        /**
+        * **pgcache.cache_savings.tokens**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        tokens: number | null;
+      }
+      export interface Whereable {
+        /**
+        * **pgcache.cache_savings.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_savings.characters**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        characters?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_savings.compute_seconds**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        compute_seconds?: number | db.Parameter<number> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_savings.cost**
+        * - `numeric` in database
+        * - Nullable, no default
+        */
+        cost?: (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.NumericString) | db.Parameter<(number | db.NumericString)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_savings.currency**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        currency?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_savings.day**
+        * - `date` in database
+        * - Nullable, no default
+        */
+        day?: (db.DateString | Date) | db.Parameter<(db.DateString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.DateString | Date) | db.Parameter<(db.DateString | Date)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_savings.hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hits?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_savings.input_tokens**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        input_tokens?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_savings.model**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        model?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_savings.output_tokens**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        output_tokens?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_savings.tenant**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        tenant?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_savings.tokens**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        tokens?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        [key: string]: never;
+      }
+      export interface Updatable {
+        [key: string]: never;
+      }
+      export type UniqueIndex = never;
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    /**
+     * **pgcache.cache_semantic_distances**
+     * - View in database
+     */
+    export namespace cache_semantic_distances {
+      export type Table = 'pgcache.cache_semantic_distances';
+      export interface Selectable {
+        /**
+        * **pgcache.cache_semantic_distances.bucket**
+        * - `int2` in database
+        * - Nullable, no default
+        */
+        bucket: number | null;
+        /**
+        * **pgcache.cache_semantic_distances.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type: string | null;
+        /**
+        * **pgcache.cache_semantic_distances.distance_from**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        distance_from: number | null;
+        /**
+        * **pgcache.cache_semantic_distances.distance_to**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        distance_to: number | null;
+        /**
+        * **pgcache.cache_semantic_distances.hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hits: db.Int8String | null;
+        /**
+        * **pgcache.cache_semantic_distances.misses**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        misses: db.Int8String | null;
+        /**
+        * **pgcache.cache_semantic_distances.model**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        model: string | null;
+      }
+      export interface JSONSelectable {
+        /**
+        * **pgcache.cache_semantic_distances.bucket**
+        * - `int2` in database
+        * - Nullable, no default
+        */
+        bucket: number | null;
+        /**
+        * **pgcache.cache_semantic_distances.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type: string | null;
+        /**
+        * **pgcache.cache_semantic_distances.distance_from**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        distance_from: number | null;
+        /**
+        * **pgcache.cache_semantic_distances.distance_to**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        distance_to: number | null;
+        /**
+        * **pgcache.cache_semantic_distances.hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hits: number | null;
+        /**
+        * **pgcache.cache_semantic_distances.misses**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        misses: number | null;
+        /**
+        * **pgcache.cache_semantic_distances.model**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        model: string | null;
+      }
+      export interface Whereable {
+        /**
+        * **pgcache.cache_semantic_distances.bucket**
+        * - `int2` in database
+        * - Nullable, no default
+        */
+        bucket?: number | db.Parameter<number> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_distances.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_distances.distance_from**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        distance_from?: number | db.Parameter<number> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_distances.distance_to**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        distance_to?: number | db.Parameter<number> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_distances.hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hits?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_distances.misses**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        misses?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_distances.model**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        model?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        [key: string]: never;
+      }
+      export interface Updatable {
+        [key: string]: never;
+      }
+      export type UniqueIndex = never;
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    /**
+     * **pgcache.cache_semantic_quality**
+     * - View in database
+     */
+    export namespace cache_semantic_quality {
+      export type Table = 'pgcache.cache_semantic_quality';
+      export interface Selectable {
+        /**
+        * **pgcache.cache_semantic_quality.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type: string | null;
+        /**
+        * **pgcache.cache_semantic_quality.correct_hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        correct_hits: db.Int8String | null;
+        /**
+        * **pgcache.cache_semantic_quality.hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hits: db.Int8String | null;
+        /**
+        * **pgcache.cache_semantic_quality.lookups**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        lookups: db.Int8String | null;
+        /**
+        * **pgcache.cache_semantic_quality.misses**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        misses: db.Int8String | null;
+        /**
+        * **pgcache.cache_semantic_quality.model**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        model: string | null;
+        /**
+        * **pgcache.cache_semantic_quality.type_max_distance**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        type_max_distance: number | null;
+        /**
+        * **pgcache.cache_semantic_quality.verifier_rejections**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        verifier_rejections: db.Int8String | null;
+        /**
+        * **pgcache.cache_semantic_quality.wrong_hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        wrong_hits: db.Int8String | null;
+      }
+      export interface JSONSelectable {
+        /**
+        * **pgcache.cache_semantic_quality.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type: string | null;
+        /**
+        * **pgcache.cache_semantic_quality.correct_hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        correct_hits: number | null;
+        /**
+        * **pgcache.cache_semantic_quality.hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hits: number | null;
+        /**
+        * **pgcache.cache_semantic_quality.lookups**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        lookups: number | null;
+        /**
+        * **pgcache.cache_semantic_quality.misses**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        misses: number | null;
+        /**
+        * **pgcache.cache_semantic_quality.model**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        model: string | null;
+        /**
+        * **pgcache.cache_semantic_quality.type_max_distance**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        type_max_distance: number | null;
+        /**
+        * **pgcache.cache_semantic_quality.verifier_rejections**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        verifier_rejections: number | null;
+        /**
+        * **pgcache.cache_semantic_quality.wrong_hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        wrong_hits: number | null;
+      }
+      export interface Whereable {
+        /**
+        * **pgcache.cache_semantic_quality.cache_type**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        cache_type?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_quality.correct_hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        correct_hits?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_quality.hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        hits?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_quality.lookups**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        lookups?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_quality.misses**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        misses?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_quality.model**
+        * - `text` in database
+        * - Nullable, no default
+        */
+        model?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_quality.type_max_distance**
+        * - `float8` in database
+        * - Nullable, no default
+        */
+        type_max_distance?: number | db.Parameter<number> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_quality.verifier_rejections**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        verifier_rejections?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        /**
+        * **pgcache.cache_semantic_quality.wrong_hits**
+        * - `int8` in database
+        * - Nullable, no default
+        */
+        wrong_hits?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        [key: string]: never;
+      }
+      export interface Updatable {
+        [key: string]: never;
+      }
+      export type UniqueIndex = never;
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    /**
      * **pgcache.cache_settings**
      * - Table in database
      */
@@ -2875,20 +3657,20 @@ declare module 'zapatos/schema' {
   
     /* --- aggregate types --- */
   
-    export type Table = cache_cron_jobs.Table | cache_hit_rate_history.Table | cache_maintenance_history.Table | cache_models.Table | cache_settings.Table | cache_sizes.Table | cache_stats_snapshots.Table | cache_top_keys.Table | cache_types.Table | entries.Table;
-    export type Selectable = cache_cron_jobs.Selectable | cache_hit_rate_history.Selectable | cache_maintenance_history.Selectable | cache_models.Selectable | cache_settings.Selectable | cache_sizes.Selectable | cache_stats_snapshots.Selectable | cache_top_keys.Selectable | cache_types.Selectable | entries.Selectable;
-    export type JSONSelectable = cache_cron_jobs.JSONSelectable | cache_hit_rate_history.JSONSelectable | cache_maintenance_history.JSONSelectable | cache_models.JSONSelectable | cache_settings.JSONSelectable | cache_sizes.JSONSelectable | cache_stats_snapshots.JSONSelectable | cache_top_keys.JSONSelectable | cache_types.JSONSelectable | entries.JSONSelectable;
-    export type Whereable = cache_cron_jobs.Whereable | cache_hit_rate_history.Whereable | cache_maintenance_history.Whereable | cache_models.Whereable | cache_settings.Whereable | cache_sizes.Whereable | cache_stats_snapshots.Whereable | cache_top_keys.Whereable | cache_types.Whereable | entries.Whereable;
-    export type Insertable = cache_cron_jobs.Insertable | cache_hit_rate_history.Insertable | cache_maintenance_history.Insertable | cache_models.Insertable | cache_settings.Insertable | cache_sizes.Insertable | cache_stats_snapshots.Insertable | cache_top_keys.Insertable | cache_types.Insertable | entries.Insertable;
-    export type Updatable = cache_cron_jobs.Updatable | cache_hit_rate_history.Updatable | cache_maintenance_history.Updatable | cache_models.Updatable | cache_settings.Updatable | cache_sizes.Updatable | cache_stats_snapshots.Updatable | cache_top_keys.Updatable | cache_types.Updatable | entries.Updatable;
-    export type UniqueIndex = cache_cron_jobs.UniqueIndex | cache_hit_rate_history.UniqueIndex | cache_maintenance_history.UniqueIndex | cache_models.UniqueIndex | cache_settings.UniqueIndex | cache_sizes.UniqueIndex | cache_stats_snapshots.UniqueIndex | cache_top_keys.UniqueIndex | cache_types.UniqueIndex | entries.UniqueIndex;
-    export type Column = cache_cron_jobs.Column | cache_hit_rate_history.Column | cache_maintenance_history.Column | cache_models.Column | cache_settings.Column | cache_sizes.Column | cache_stats_snapshots.Column | cache_top_keys.Column | cache_types.Column | entries.Column;
+    export type Table = cache_cron_jobs.Table | cache_hit_rate_history.Table | cache_maintenance_history.Table | cache_models.Table | cache_prices.Table | cache_savings.Table | cache_semantic_distances.Table | cache_semantic_quality.Table | cache_settings.Table | cache_sizes.Table | cache_stats_snapshots.Table | cache_top_keys.Table | cache_types.Table | entries.Table;
+    export type Selectable = cache_cron_jobs.Selectable | cache_hit_rate_history.Selectable | cache_maintenance_history.Selectable | cache_models.Selectable | cache_prices.Selectable | cache_savings.Selectable | cache_semantic_distances.Selectable | cache_semantic_quality.Selectable | cache_settings.Selectable | cache_sizes.Selectable | cache_stats_snapshots.Selectable | cache_top_keys.Selectable | cache_types.Selectable | entries.Selectable;
+    export type JSONSelectable = cache_cron_jobs.JSONSelectable | cache_hit_rate_history.JSONSelectable | cache_maintenance_history.JSONSelectable | cache_models.JSONSelectable | cache_prices.JSONSelectable | cache_savings.JSONSelectable | cache_semantic_distances.JSONSelectable | cache_semantic_quality.JSONSelectable | cache_settings.JSONSelectable | cache_sizes.JSONSelectable | cache_stats_snapshots.JSONSelectable | cache_top_keys.JSONSelectable | cache_types.JSONSelectable | entries.JSONSelectable;
+    export type Whereable = cache_cron_jobs.Whereable | cache_hit_rate_history.Whereable | cache_maintenance_history.Whereable | cache_models.Whereable | cache_prices.Whereable | cache_savings.Whereable | cache_semantic_distances.Whereable | cache_semantic_quality.Whereable | cache_settings.Whereable | cache_sizes.Whereable | cache_stats_snapshots.Whereable | cache_top_keys.Whereable | cache_types.Whereable | entries.Whereable;
+    export type Insertable = cache_cron_jobs.Insertable | cache_hit_rate_history.Insertable | cache_maintenance_history.Insertable | cache_models.Insertable | cache_prices.Insertable | cache_savings.Insertable | cache_semantic_distances.Insertable | cache_semantic_quality.Insertable | cache_settings.Insertable | cache_sizes.Insertable | cache_stats_snapshots.Insertable | cache_top_keys.Insertable | cache_types.Insertable | entries.Insertable;
+    export type Updatable = cache_cron_jobs.Updatable | cache_hit_rate_history.Updatable | cache_maintenance_history.Updatable | cache_models.Updatable | cache_prices.Updatable | cache_savings.Updatable | cache_semantic_distances.Updatable | cache_semantic_quality.Updatable | cache_settings.Updatable | cache_sizes.Updatable | cache_stats_snapshots.Updatable | cache_top_keys.Updatable | cache_types.Updatable | entries.Updatable;
+    export type UniqueIndex = cache_cron_jobs.UniqueIndex | cache_hit_rate_history.UniqueIndex | cache_maintenance_history.UniqueIndex | cache_models.UniqueIndex | cache_prices.UniqueIndex | cache_savings.UniqueIndex | cache_semantic_distances.UniqueIndex | cache_semantic_quality.UniqueIndex | cache_settings.UniqueIndex | cache_sizes.UniqueIndex | cache_stats_snapshots.UniqueIndex | cache_top_keys.UniqueIndex | cache_types.UniqueIndex | entries.UniqueIndex;
+    export type Column = cache_cron_jobs.Column | cache_hit_rate_history.Column | cache_maintenance_history.Column | cache_models.Column | cache_prices.Column | cache_savings.Column | cache_semantic_distances.Column | cache_semantic_quality.Column | cache_settings.Column | cache_sizes.Column | cache_stats_snapshots.Column | cache_top_keys.Column | cache_types.Column | entries.Column;
   
-    export type AllBaseTables = [cache_maintenance_history.Table, cache_models.Table, cache_settings.Table, cache_stats_snapshots.Table, cache_types.Table, entries.Table];
+    export type AllBaseTables = [cache_maintenance_history.Table, cache_models.Table, cache_prices.Table, cache_settings.Table, cache_stats_snapshots.Table, cache_types.Table, entries.Table];
     export type AllForeignTables = [];
-    export type AllViews = [cache_cron_jobs.Table, cache_hit_rate_history.Table, cache_sizes.Table, cache_top_keys.Table];
+    export type AllViews = [cache_cron_jobs.Table, cache_hit_rate_history.Table, cache_savings.Table, cache_semantic_distances.Table, cache_semantic_quality.Table, cache_sizes.Table, cache_top_keys.Table];
     export type AllMaterializedViews = [];
-    export type AllTablesAndViews = [cache_cron_jobs.Table, cache_hit_rate_history.Table, cache_maintenance_history.Table, cache_models.Table, cache_settings.Table, cache_sizes.Table, cache_stats_snapshots.Table, cache_top_keys.Table, cache_types.Table, entries.Table];
+    export type AllTablesAndViews = [cache_cron_jobs.Table, cache_hit_rate_history.Table, cache_maintenance_history.Table, cache_models.Table, cache_prices.Table, cache_savings.Table, cache_semantic_distances.Table, cache_semantic_quality.Table, cache_settings.Table, cache_sizes.Table, cache_stats_snapshots.Table, cache_top_keys.Table, cache_types.Table, entries.Table];
   }
 
 
@@ -2919,6 +3701,10 @@ declare module 'zapatos/schema' {
     "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.Selectable;
     "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.Selectable;
     "pgcache.cache_models": pgcache.cache_models.Selectable;
+    "pgcache.cache_prices": pgcache.cache_prices.Selectable;
+    "pgcache.cache_savings": pgcache.cache_savings.Selectable;
+    "pgcache.cache_semantic_distances": pgcache.cache_semantic_distances.Selectable;
+    "pgcache.cache_semantic_quality": pgcache.cache_semantic_quality.Selectable;
     "pgcache.cache_settings": pgcache.cache_settings.Selectable;
     "pgcache.cache_sizes": pgcache.cache_sizes.Selectable;
     "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.Selectable;
@@ -2932,6 +3718,10 @@ declare module 'zapatos/schema' {
     "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.JSONSelectable;
     "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.JSONSelectable;
     "pgcache.cache_models": pgcache.cache_models.JSONSelectable;
+    "pgcache.cache_prices": pgcache.cache_prices.JSONSelectable;
+    "pgcache.cache_savings": pgcache.cache_savings.JSONSelectable;
+    "pgcache.cache_semantic_distances": pgcache.cache_semantic_distances.JSONSelectable;
+    "pgcache.cache_semantic_quality": pgcache.cache_semantic_quality.JSONSelectable;
     "pgcache.cache_settings": pgcache.cache_settings.JSONSelectable;
     "pgcache.cache_sizes": pgcache.cache_sizes.JSONSelectable;
     "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.JSONSelectable;
@@ -2945,6 +3735,10 @@ declare module 'zapatos/schema' {
     "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.Whereable;
     "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.Whereable;
     "pgcache.cache_models": pgcache.cache_models.Whereable;
+    "pgcache.cache_prices": pgcache.cache_prices.Whereable;
+    "pgcache.cache_savings": pgcache.cache_savings.Whereable;
+    "pgcache.cache_semantic_distances": pgcache.cache_semantic_distances.Whereable;
+    "pgcache.cache_semantic_quality": pgcache.cache_semantic_quality.Whereable;
     "pgcache.cache_settings": pgcache.cache_settings.Whereable;
     "pgcache.cache_sizes": pgcache.cache_sizes.Whereable;
     "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.Whereable;
@@ -2958,6 +3752,10 @@ declare module 'zapatos/schema' {
     "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.Insertable;
     "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.Insertable;
     "pgcache.cache_models": pgcache.cache_models.Insertable;
+    "pgcache.cache_prices": pgcache.cache_prices.Insertable;
+    "pgcache.cache_savings": pgcache.cache_savings.Insertable;
+    "pgcache.cache_semantic_distances": pgcache.cache_semantic_distances.Insertable;
+    "pgcache.cache_semantic_quality": pgcache.cache_semantic_quality.Insertable;
     "pgcache.cache_settings": pgcache.cache_settings.Insertable;
     "pgcache.cache_sizes": pgcache.cache_sizes.Insertable;
     "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.Insertable;
@@ -2971,6 +3769,10 @@ declare module 'zapatos/schema' {
     "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.Updatable;
     "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.Updatable;
     "pgcache.cache_models": pgcache.cache_models.Updatable;
+    "pgcache.cache_prices": pgcache.cache_prices.Updatable;
+    "pgcache.cache_savings": pgcache.cache_savings.Updatable;
+    "pgcache.cache_semantic_distances": pgcache.cache_semantic_distances.Updatable;
+    "pgcache.cache_semantic_quality": pgcache.cache_semantic_quality.Updatable;
     "pgcache.cache_settings": pgcache.cache_settings.Updatable;
     "pgcache.cache_sizes": pgcache.cache_sizes.Updatable;
     "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.Updatable;
@@ -2984,6 +3786,10 @@ declare module 'zapatos/schema' {
     "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.UniqueIndex;
     "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.UniqueIndex;
     "pgcache.cache_models": pgcache.cache_models.UniqueIndex;
+    "pgcache.cache_prices": pgcache.cache_prices.UniqueIndex;
+    "pgcache.cache_savings": pgcache.cache_savings.UniqueIndex;
+    "pgcache.cache_semantic_distances": pgcache.cache_semantic_distances.UniqueIndex;
+    "pgcache.cache_semantic_quality": pgcache.cache_semantic_quality.UniqueIndex;
     "pgcache.cache_settings": pgcache.cache_settings.UniqueIndex;
     "pgcache.cache_sizes": pgcache.cache_sizes.UniqueIndex;
     "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.UniqueIndex;
@@ -2997,6 +3803,10 @@ declare module 'zapatos/schema' {
     "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.Column;
     "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.Column;
     "pgcache.cache_models": pgcache.cache_models.Column;
+    "pgcache.cache_prices": pgcache.cache_prices.Column;
+    "pgcache.cache_savings": pgcache.cache_savings.Column;
+    "pgcache.cache_semantic_distances": pgcache.cache_semantic_distances.Column;
+    "pgcache.cache_semantic_quality": pgcache.cache_semantic_quality.Column;
     "pgcache.cache_settings": pgcache.cache_settings.Column;
     "pgcache.cache_sizes": pgcache.cache_sizes.Column;
     "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.Column;
@@ -3010,6 +3820,10 @@ declare module 'zapatos/schema' {
     "pgcache.cache_hit_rate_history": pgcache.cache_hit_rate_history.SQL;
     "pgcache.cache_maintenance_history": pgcache.cache_maintenance_history.SQL;
     "pgcache.cache_models": pgcache.cache_models.SQL;
+    "pgcache.cache_prices": pgcache.cache_prices.SQL;
+    "pgcache.cache_savings": pgcache.cache_savings.SQL;
+    "pgcache.cache_semantic_distances": pgcache.cache_semantic_distances.SQL;
+    "pgcache.cache_semantic_quality": pgcache.cache_semantic_quality.SQL;
     "pgcache.cache_settings": pgcache.cache_settings.SQL;
     "pgcache.cache_sizes": pgcache.cache_sizes.SQL;
     "pgcache.cache_stats_snapshots": pgcache.cache_stats_snapshots.SQL;
