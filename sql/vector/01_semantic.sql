@@ -228,11 +228,14 @@ BEGIN
 END $body$ $f$, current_schema(), fn, vs, kind, width, t.table_name, p_model,
     coalesce(quote_literal(_semantic_ef_search()::text),
              -- auto: from the size of the graph (of the largest one, on a hash-partitioned type: each
-             -- partition's graph is searched on its own); 200 if the index is gone
-             format($e$coalesce((SELECT least(200, greatest(40, ceil(max(c.reltuples) / 500)))::integer::text
-                                   FROM pg_catalog.pg_partition_tree(pg_catalog.to_regclass(%L)) p
-                                   JOIN pg_catalog.pg_class c ON c.oid = p.relid
-                                  WHERE p.isleaf), '200')$e$,
+             -- partition's graph is searched on its own; pg_partition_tree lists nothing for a plain
+             -- index); 200 if the index is gone
+             format($e$(SELECT CASE WHEN max(c.reltuples) IS NULL THEN '200'
+                                    ELSE least(200, greatest(40, ceil(max(c.reltuples) / 500)))::integer::text END
+                          FROM pg_catalog.pg_class c
+                         WHERE c.oid = pg_catalog.to_regclass(%1$L)
+                            OR c.oid IN (SELECT p.relid FROM pg_catalog.pg_partition_tree(pg_catalog.to_regclass(%1$L)) p
+                                          WHERE p.isleaf))$e$,
                     format('%I.%I', current_schema(), _semantic_index_name(t, p_model)))));
   sig := format('%I.%I(%s.vector, text, integer, integer, float8, %I.cache_types)', current_schema(), fn, vs, current_schema());
   EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', sig);
