@@ -1,23 +1,39 @@
-// CPU per call on both sides of the wire: runs each read path at c=16 for a few seconds against the database
-// `npm run bench -- --keep-cluster` leaves (pgcache_bench), and reports the Node process's CPU (client JS, pg
-// driver, kernel) and the server backends' CPU (from /proc, summed over the pool's backends) per call.
-//   npx tsx bench/profile/split.ts [seconds per case] [rounds]
+// CPU per call on both sides of the wire: runs each read (or write) path at c=16 for a few seconds against the
+// database `npm run bench -- --keep-cluster` leaves (pgcache_bench), and reports the Node process's CPU (client
+// JS, pg driver, kernel) and the server backends' CPU (from /proc, summed over the pool's backends) per call.
+// Writes run with synchronous_commit=off, so a backend's CPU is its own work, not the wait for the disk.
+//   npx tsx bench/profile/split.ts [seconds per case] [rounds] [reads|writes]
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { clusterInfo } from '../../scripts/lib/cluster.js';
 import { createCache } from '../../src/client/cache.js';
-import { randomKey } from '../lib/fixtures.js';
+import { randomKey, VALUE } from '../lib/fixtures.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 const rounds = Number(process.argv[3] ?? 3);
-const pool = new pg.Pool({ connectionString: clusterInfo().url('pgcache_bench'), max: 16 });
+const group = process.argv[4] ?? 'reads';
+const pool = new pg.Pool({
+  connectionString: clusterInfo().url('pgcache_bench'),
+  max: 16,
+  options: group === 'writes' ? '-c synchronous_commit=off' : undefined,
+});
 const cache = await createCache({ pool });
 const bench = cache.type('bench');
-const cases: Record<string, (k: string) => Promise<unknown>> = {
+const reads: Record<string, (k: string) => Promise<unknown>> = {
   'bare.select.named': async (k) =>
     (await pool.query({ name: 'bench_bare_get', text: 'SELECT v FROM kv WHERE k = $1', values: [k] })).rows[0]?.v,
   'pgcache.get': (k) => bench.get(k),
 };
+const writes: Record<string, (k: string) => Promise<unknown>> = {
+  'bare.upsert': (k) =>
+    pool.query({
+      name: 'bench_bare_upsert',
+      text: 'INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v',
+      values: [k, VALUE],
+    }),
+  'pgcache.set': (k) => bench.set(k, VALUE, { ttl: 3600 }),
+};
+const cases = group === 'writes' ? writes : reads;
 // Open all 16 connections and learn their backends' pids.
 const clients = await Promise.all(Array.from({ length: 16 }, () => pool.connect()));
 const pids = await Promise.all(clients.map(async (c) => (await c.query('SELECT pg_backend_pid() AS p')).rows[0].p));

@@ -284,14 +284,26 @@ LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   schema_name text := current_schema();
   view_name text := t.table_name || '_live';
+  value_column text := CASE t.value_kind WHEN 'jsonb' THEN 'value_json' WHEN 'text' THEN 'value_text'
+                                          WHEN 'bytea' THEN 'value_bytes' ELSE 'value_vector' END;
 BEGIN
   -- One shape per type, no join: the type's version is a one-row InitPlan (read once per call, never per row)
   -- and touch_interval a literal (it is fixed at cache_create_type). A tenant-scoped type adds the scope and
   -- the tenant's version; cache_configure_tenant_scoped re-creates the view when that changes.
+  -- Only the columns a read returns (key, the kind's value column, touch_due, and for what a hit saved the
+  -- entry's cost and scope, core/22_savings.sql): every column of a view costs each execution its share of
+  -- the projection and tuple descriptor, read or not, and a query that names all of them in order plans
+  -- without the barrier's Subquery Scan. A view of another shape (an older install's) is dropped first:
+  -- CREATE OR REPLACE VIEW cannot drop columns.
+  IF EXISTS (SELECT 1 FROM pg_attribute a
+              WHERE a.attrelid = to_regclass(format('%I.%I', schema_name, view_name)) AND a.attnum > 0
+                AND NOT a.attisdropped
+                AND a.attname NOT IN ('key', value_column, 'touch_due', 'cost', 'scope')) THEN
+    EXECUTE format('DROP VIEW %I.%I', schema_name, view_name);
+  END IF;
   EXECUTE format($v$
     CREATE OR REPLACE VIEW %1$I.%2$I WITH (security_barrier) AS
-    SELECT e.key, e.value_json, e.value_text, e.value_bytes, e.value_vector, e.model, e.meta, e.stale_at,
-           e.expires_at, %5$s AS touch_due, e.scope
+    SELECT e.key, e.%7$I, %5$s AS touch_due, e.meta -> 'pgcache_cost' AS cost, e.scope
       FROM %1$I.%3$I e
      WHERE e.type_id = %4$s AND e.expires_at > now()
        AND %6$s
@@ -303,7 +315,8 @@ BEGIN
        AND e.version = coalesce((SELECT v.version FROM %1$I.cache_tenant_versions v
                                   WHERE v.type_id = %2$s AND v.tenant = current_setting('pgcache.tenant', true)),
                                 (SELECT r.version FROM %1$I.cache_types r WHERE r.id = %2$s))$c$, schema_name, t.id)
-         ELSE format('e.version = (SELECT r.version FROM %I.cache_types r WHERE r.id = %s)', schema_name, t.id) END);
+         ELSE format('e.version = (SELECT r.version FROM %I.cache_types r WHERE r.id = %s)', schema_name, t.id) END,
+    value_column);
   EXECUTE format('COMMENT ON VIEW %I.%I IS %L', schema_name, view_name,
     format('pgcache live entries of type %s, for the client''s reads (SELECT: the reader role). Does not count hits.', t.name));
   EXECUTE format('REVOKE ALL ON %I.%I FROM PUBLIC', schema_name, view_name);

@@ -109,30 +109,37 @@ $$;
 COMMENT ON FUNCTION _semantic_lookup_name(cache_types, text) IS
   'pgcache internal: the name of the lookup function of (type, model), by the OID of the type''s table and the md5 of the model.';
 
--- Candidates kept per HNSW search (hnsw.ef_search, pgvector's default): the exact probe answers exact repeats,
--- so this only has to find near ones. The lookup sets it in its body and restores it before returning (a
--- non-superuser may put SET hnsw.* on a function only once pgvector is loaded in the session).
--- hnsw.ef_search of the graph search, baked into each lookup function when cache_semantic_index (re)creates
--- it. 200 by default, not pgvector's 40: at 100,000 random 1536-wide vectors ef_search 40 finds the true
--- nearest neighbour about 7 times in 10, 200 about 99 in 100. Exact repeats skip the graph either way.
+-- hnsw.ef_search of the graph search (candidates kept per HNSW search); the exact probe answers exact
+-- repeats, so this only has to find near ones. The lookup sets it in its body and restores it before
+-- returning (a non-superuser may put SET hnsw.* on a function only once pgvector is loaded in the session).
+-- 'auto' (the default) scales it with the graph: one candidate per 500 rows of the model's HNSW index
+-- (pg_class.reltuples, kept by CREATE INDEX, VACUUM and ANALYZE; the largest partition's on a
+-- hash-partitioned type), at least pgvector's default of 40, at most 200. Measured on random 1536-wide
+-- vectors (docs/performance.md): at 10,000 rows 40 finds 998 near repeats in 1,000; at 100,000 it finds about
+-- 7 in 10 and 200 about 99 in 100. A search costs about linearly in ef_search, so a small graph should not
+-- pay for a large one's recall. An integer fixes it instead.
 INSERT INTO cache_settings (name, value, description) VALUES
-  ('semantic.ef_search', '200',
-   'hnsw.ef_search of semantic lookups (recall against speed); applies to lookup functions cache_semantic_index creates after the change')
+  ('semantic.ef_search', 'auto',
+   'hnsw.ef_search of semantic lookups (recall against speed): auto (rows of the model''s index / 500, from 40 to 200) or an integer; applies to lookup functions cache_semantic_index creates after the change')
 ON CONFLICT (name) DO NOTHING;
 
+-- The setting as a number, NULL for 'auto'.
 CREATE OR REPLACE FUNCTION _semantic_ef_search() RETURNS integer
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
   v text := _setting('semantic.ef_search');
 BEGIN
+  IF v = 'auto' THEN
+    RETURN NULL;
+  END IF;
   IF v !~ '^[0-9]{1,4}$' OR v::integer NOT BETWEEN 1 AND 1000 THEN
-    RAISE EXCEPTION 'pgcache: setting "semantic.ef_search" must be an integer from 1 to 1000, got %', quote_literal(v)
+    RAISE EXCEPTION 'pgcache: setting "semantic.ef_search" must be auto or an integer from 1 to 1000, got %', quote_literal(v)
       USING ERRCODE = 'PC010';
   END IF;
   RETURN v::integer;
 END $$;
 COMMENT ON FUNCTION _semantic_ef_search() IS
-  'pgcache internal: hnsw.ef_search of a semantic lookup''s graph search.';
+  'pgcache internal: hnsw.ef_search of a semantic lookup''s graph search (NULL: scaled with the index, see semantic.ef_search).';
 
 -- (Re)creates the lookup function of (type, model): static SQL with the model, width, table and every
 -- pgvector name (qualified) as literals, so PL/pgSQL plans each statement once per session (a generic plan:
@@ -189,7 +196,7 @@ BEGIN
   -- prefer sorting what a B-tree index or a sequential scan returns. LIMIT 1, the common case, is a literal
   -- for the same reason (a generic plan takes LIMIT $n for a tenth of the rows). Exact matches the probe
   -- returned are not returned twice.
-  PERFORM set_config('hnsw.ef_search', '%8$s', true);
+  PERFORM set_config('hnsw.ef_search', %8$s, true);
   IF p_limit = 1 THEN
     RETURN QUERY
     SELECT _user_key(t, s.key), s.value_text, s.value_json, s.model, s.meta, s.scope, s.distance
@@ -218,7 +225,18 @@ BEGIN
      LIMIT p_limit - n;
   END IF;
   PERFORM set_config('hnsw.ef_search', ef, true);
-END $body$ $f$, current_schema(), fn, vs, kind, width, t.table_name, p_model, _semantic_ef_search());
+END $body$ $f$, current_schema(), fn, vs, kind, width, t.table_name, p_model,
+    coalesce(quote_literal(_semantic_ef_search()::text),
+             -- auto: from the size of the graph (of the largest one, on a hash-partitioned type: each
+             -- partition's graph is searched on its own; pg_partition_tree lists nothing for a plain
+             -- index); 200 if the index is gone
+             format($e$(SELECT CASE WHEN max(c.reltuples) IS NULL THEN '200'
+                                    ELSE least(200, greatest(40, ceil(max(c.reltuples) / 500)))::integer::text END
+                          FROM pg_catalog.pg_class c
+                         WHERE c.oid = pg_catalog.to_regclass(%1$L)
+                            OR c.oid IN (SELECT p.relid FROM pg_catalog.pg_partition_tree(pg_catalog.to_regclass(%1$L)) p
+                                          WHERE p.isleaf))$e$,
+                    format('%I.%I', current_schema(), _semantic_index_name(t, p_model)))));
   sig := format('%I.%I(%s.vector, text, integer, integer, float8, %I.cache_types)', current_schema(), fn, vs, current_schema());
   EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', sig);
   EXECUTE format('COMMENT ON FUNCTION %s IS %L', sig,

@@ -258,10 +258,11 @@ export function viewStatements(schema: string, id: number, type: string, kind: V
   const view = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(`cache_${type}_live`)}`;
   const n = (name: string) => `pgcache:${schema}:${name}:${id}`;
   const column = VALUE_COLUMNS[kind];
-  // cost and scope: what a hit saved, for the read counter (core/22_savings.sql).
-  const saved = `meta -> 'pgcache_cost' AS cost, scope`;
-  const get = `SELECT ${column} AS v, touch_due, ${saved} FROM ${view} WHERE key = $1`;
-  const getMany = `SELECT key, ${column} AS v, touch_due, ${saved} FROM ${view} WHERE key = ANY ($1::text[])`;
+  // Every column of the view, in its order: the plan then needs no Subquery Scan over the barrier. cost and
+  // scope: what a hit saved, for the read counter (core/22_savings.sql).
+  const columns = `key, ${column} AS v, touch_due, cost, scope`;
+  const get = `SELECT ${columns} FROM ${view} WHERE key = $1`;
+  const getMany = `SELECT ${columns} FROM ${view} WHERE key = ANY ($1::text[])`;
   const forTenant = (inner: string, p: number) =>
     `WITH tenant AS MATERIALIZED (SELECT set_config('pgcache.tenant', $${p}, true) AS t)
      SELECT q.* FROM tenant, LATERAL (${inner} AND tenant.t IS NOT NULL OFFSET 0) q`;

@@ -78,9 +78,13 @@ describe('from psql', () => {
   });
 
   it('uses the per-model partial HNSW index (768, 1536, 3072 wide models each get one)', async () => {
-    // pgvector costs an HNSW scan by the tuples ef_search visits: over these 1,000 rows per model the default
-    // of 200 would visit them all, so the planner would sort them instead. 40 keeps the index cheaper here.
-    await db.pool.query(`UPDATE pgcache.cache_settings SET value = '40' WHERE name = 'semantic.ef_search'`);
+    // pgvector costs an HNSW scan by the tuples ef_search visits: over these 1,000 rows per model an ef_search
+    // of 200 would visit them all, so the planner would sort them instead. The default (auto) searches a graph
+    // of 1,000 rows at 40, which keeps the index cheaper.
+    const { rows: setting } = await db.pool.query(
+      `SELECT value FROM pgcache.cache_settings WHERE name = 'semantic.ef_search'`,
+    );
+    expect(setting[0].value).toBe('auto');
     for (const width of [768, 1536, 3072]) {
       const model = `m${width}`;
       const other = new SemanticLlmCache(cache, model);
@@ -122,4 +126,52 @@ describe('from psql', () => {
       client.release();
     }
   }, 180_000); // builds HNSW indexes over 1,000 rows of 1536 and of 3072 dimensions
+
+  it('searches at an ef_search that grows with the graph, or at the one the setting fixes', async () => {
+    const client = await db.pool.connect();
+    try {
+      const lookup = async () => {
+        const { rows } = await client.query(
+          `SELECT count(*) AS n FROM pgcache.cache_semantic_get('llm_responses', $1::vector, 'fake-32', 0.05, 'tenant-a')`,
+          [JSON.stringify(nudge(q1, 0.05))],
+        );
+        return rows[0];
+      };
+      const body = async () =>
+        (
+          await client.query(
+            `SELECT string_agg(prosrc, '') AS src FROM pg_proc WHERE proname ~ ('^_semantic_lookup_[0-9]+_' || md5('fake-32') || '$')`,
+          )
+        ).rows[0].src as string;
+      // auto: 40 at least, one per 500 rows of the index above that, 200 at most. The size is the index's
+      // reltuples (CREATE INDEX, VACUUM and ANALYZE keep it); set here to stand for a larger graph.
+      const auto = (await body()).match(/set_config\('hnsw.ef_search', (\(SELECT CASE[\s\S]*?isleaf\)\)), true\)/);
+      expect(auto).not.toBeNull();
+      const index = await llm.ensureIndex();
+      for (const [rows, ef] of [
+        [0, '40'],
+        [10_000, '40'],
+        [60_000, '120'],
+        [100_000, '200'],
+        [1_000_000, '200'],
+      ] as const) {
+        await client.query('BEGIN');
+        await client.query(`UPDATE pg_class SET reltuples = $1 WHERE oid = $2::regclass`, [rows, `pgcache.${index}`]);
+        expect((await client.query(`SELECT ${(auto as RegExpMatchArray)[1]} AS ef`)).rows[0].ef, `${rows} rows`).toBe(
+          ef,
+        );
+        await client.query('ROLLBACK');
+      }
+      expect(await lookup()).toMatchObject({ n: '1' });
+      await db.pool.query(`UPDATE pgcache.cache_settings SET value = '64' WHERE name = 'semantic.ef_search'`);
+      await llm.ensureIndex();
+      expect(await body()).toContain(`set_config('hnsw.ef_search', '64', true)`);
+      expect(await lookup()).toMatchObject({ n: '1' });
+      await db.pool.query(`UPDATE pgcache.cache_settings SET value = 'many' WHERE name = 'semantic.ef_search'`);
+      expect(await sqlState(llm.ensureIndex())).toBe('PC010');
+    } finally {
+      await db.pool.query(`UPDATE pgcache.cache_settings SET value = 'auto' WHERE name = 'semantic.ef_search'`);
+      client.release();
+    }
+  });
 });
