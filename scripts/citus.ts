@@ -7,8 +7,8 @@ const command = process.argv[2] ?? 'start';
 const cluster = citusCluster();
 try {
   if (command === 'start') {
-    const coordinator = await startCitus(cluster);
-    console.log(coordinator.url(CITUS_DATABASE));
+    await startCitus(cluster);
+    console.log(cluster.coordinator.url(CITUS_DATABASE));
   } else if (command === 'stop') {
     stopCitus(cluster);
   } else if (command === 'url') {

@@ -12,7 +12,7 @@ import {
   startCluster,
   stopCluster,
 } from './cluster.js';
-import { ensureDatabase, withClient } from './databases.js';
+import { withClient } from './databases.js';
 
 export const CITUS_DATABASE = 'pgcache';
 const CITUS_LIBRARY = '/usr/lib/postgresql/15/lib/citus.so';
@@ -42,8 +42,8 @@ export function citusCluster(): CitusCluster {
 }
 
 /** Starts a node and makes sure Citus is preloaded (first, as Citus requires) and created in the database. */
-async function startNode(info: ClusterInfo): Promise<void> {
-  await startCluster(info);
+async function startNode(info: ClusterInfo): Promise<boolean> {
+  const { started } = await startCluster(info);
   const preload = await withClient(info.url(), async (admin) => {
     const { rows } = await admin.query(`SELECT current_setting('shared_preload_libraries') AS libs`);
     return rows[0].libs as string;
@@ -52,15 +52,30 @@ async function startNode(info: ClusterInfo): Promise<void> {
     await withClient(info.url(), (admin) => admin.query(`ALTER SYSTEM SET shared_preload_libraries = citus, pg_cron`));
     await restartCluster(info, 'fast');
   }
-  await ensureDatabase(info, CITUS_DATABASE);
-  await withClient(info.url(CITUS_DATABASE), (db) => db.query('CREATE EXTENSION IF NOT EXISTS citus'));
+  await withClient(info.url(), async (admin) => {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [CITUS_DATABASE]);
+    if (rowCount === 0) await admin.query(`CREATE DATABASE ${CITUS_DATABASE}`);
+  });
+  // Citus first; once a worker has joined, Citus refuses CREATE EXTENSION there (even IF NOT EXISTS) for
+  // extensions the coordinator created and propagated.
+  await withClient(info.url(CITUS_DATABASE), async (db) => {
+    for (const extension of ['citus', 'vector', 'pg_cron']) {
+      const { rowCount } = await db.query('SELECT 1 FROM pg_extension WHERE extname = $1', [extension]);
+      if (rowCount === 0) await db.query(`CREATE EXTENSION ${extension}`);
+    }
+  });
+  return started;
 }
 
-/** Starts the coordinator and both workers and joins the workers (idempotent). Returns the coordinator. */
-export async function startCitus(cluster = citusCluster()): Promise<ClusterInfo> {
+/**
+ * Starts the coordinator and both workers and joins the workers (idempotent). Returns whether this call
+ * started any node, so the caller that started the cluster is the one that stops it.
+ */
+export async function startCitus(cluster = citusCluster()): Promise<{ started: boolean }> {
   const missing = citusMissing();
   if (missing) throw new ClusterError(`pgcache: ${missing}`);
-  for (const node of [cluster.coordinator, ...cluster.workers]) await startNode(node);
+  let started = false;
+  for (const node of [cluster.coordinator, ...cluster.workers]) started = (await startNode(node)) || started;
   await withClient(cluster.coordinator.url(CITUS_DATABASE), async (db) => {
     await db.query('SELECT citus_set_coordinator_host($1, $2)', [cluster.coordinator.host, cluster.coordinator.port]);
     for (const worker of cluster.workers) {
@@ -71,7 +86,7 @@ export async function startCitus(cluster = citusCluster()): Promise<ClusterInfo>
       if (rowCount === 0) await db.query('SELECT citus_add_node($1, $2)', [worker.host, worker.port]);
     }
   });
-  return cluster.coordinator;
+  return { started };
 }
 
 export function stopCitus(cluster = citusCluster()): void {

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { cleanupCommand } from './commands/cleanup.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
+import { distributeCommand } from './commands/distribute.js';
 import { evictCommand } from './commands/evict.js';
 import { migrateCommand } from './commands/migrate.js';
 import { savingsCommand } from './commands/savings.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .addCommand(migrateCommand())
     .addCommand(uninstallCommand())
+    .addCommand(distributeCommand())
     .addCommand(statsCommand())
     .addCommand(savingsCommand())
     .addCommand(semanticStatsCommand())
