@@ -76,6 +76,27 @@ BEGIN
   RETURN deleted;
 END $$;
 
+-- A type's entries and bytes, and how far its shards exceed their shares of the budgets (the sum over the
+-- shards of what each holds beyond budget / shard count): what cache_evict below removes, so that
+-- cache_maintenance() stops when every shard is within its share.
+CREATE OR REPLACE FUNCTION _over_budget(p_type_id smallint, p_max_entries bigint, p_max_bytes bigint,
+                                        OUT entry_count bigint, OUT byte_count bigint,
+                                        OUT excess_entries bigint, OUT excess_bytes bigint)
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  t cache_types;
+  shards integer;
+BEGIN
+  SELECT * INTO t FROM cache_types WHERE id = p_type_id;
+  shards := _citus_shard_count(t);
+  SELECT coalesce(sum(split_part(r.result, ',', 1)::bigint), 0), coalesce(sum(split_part(r.result, ',', 2)::bigint), 0),
+         coalesce(sum(greatest(split_part(r.result, ',', 1)::bigint - ceil(p_max_entries::numeric / shards), 0)), 0),
+         coalesce(sum(greatest(split_part(r.result, ',', 2)::bigint - ceil(p_max_bytes::numeric / shards), 0)), 0)
+    INTO entry_count, byte_count, excess_entries, excess_bytes
+    FROM run_command_on_shards(format('%I.%I', current_schema(), t.table_name),
+                               'SELECT count(*) || '','' || coalesce(sum(byte_size), 0) FROM %s') r;
+END $$;
+
 -- Eviction per shard: each shard keeps at most its share (budget / shard count) of entries and bytes, expired
 -- and invalidated rows first, then the policy's order, skipping rows writers hold. Approximate as a whole,
 -- as Redis Cluster's per-node maxmemory is: keys hash evenly, so the shares fill evenly.
@@ -143,6 +164,66 @@ BEGIN
   END LOOP;
 END $$;
 
+-- The expiry of an entry written now: as core/01_checks.sql says, but a call rather than inlined SQL. Citus
+-- computes every stable expression of a routed statement on the coordinator before it sends the statement,
+-- the branch of a CASE that does not apply included: inlined, now() + 1000000 years (cache_ttl('never'))
+-- would overflow.
+CREATE OR REPLACE FUNCTION _expiry(p_ttl interval) RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+  IF p_ttl = _ttl_never() THEN
+    RETURN 'infinity';
+  END IF;
+  RETURN now() + p_ttl;
+END $$;
+
+-- Citus refuses to write a reference table (the registry) after a statement of the same transaction ran on
+-- many shards over parallel connections: switching a type's tenant scope checks the type's shards first.
+ALTER FUNCTION cache_configure_tenant_scoped(text, boolean) SET citus.multi_shard_modify_mode = 'sequential';
+
+-- Monitoring views over the shards. The coordinator's own copy of a type's table is empty: cache_sizes asks
+-- Citus for the sizes of every shard (row estimates, vacuum and analyze times stay on the workers, NULL here);
+-- cache_top_keys takes each type's top 100 across the shards (Citus cannot plan the lateral join of one node).
+CREATE OR REPLACE VIEW cache_sizes AS
+SELECT t.cache_type,
+       t.type_table COLLATE "C" AS table_name,
+       NULL::bigint AS rows_estimate,
+       citus_relation_size(t.leaf)::bigint AS table_bytes,
+       (citus_table_size(t.leaf) - citus_relation_size(t.leaf))::bigint AS toast_bytes,
+       (citus_total_relation_size(t.leaf) - citus_table_size(t.leaf))::bigint AS index_bytes,
+       citus_total_relation_size(t.leaf)::bigint AS total_bytes,
+       NULL::bigint AS live_rows,
+       NULL::bigint AS dead_rows,
+       NULL::timestamptz AS last_vacuum,
+       NULL::timestamptz AS last_analyze,
+       NULL::bigint AS autovacuum_count
+  FROM _type_tables() t;
+
+CREATE OR REPLACE FUNCTION _citus_top_keys()
+RETURNS TABLE (cache_type text, rank bigint, key text, hit_score bigint, last_accessed_at timestamptz,
+               created_at timestamptz, expires_at timestamptz, byte_size integer)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  t cache_types;
+BEGIN
+  FOR t IN SELECT * FROM cache_types ORDER BY name LOOP
+    RETURN QUERY
+      SELECT t.name, row_number() OVER (ORDER BY top.hit_count DESC, top.last_accessed_at DESC, top.key),
+             top.key::text, top.hit_count, top.last_accessed_at, top.created_at, top.expires_at, top.byte_size
+        FROM (SELECT e.key, e.hit_count, e.last_accessed_at, e.created_at, e.expires_at, e.byte_size
+                FROM entries e
+                LEFT JOIN cache_tenant_versions tv ON t.tenant_scoped AND tv.type_id = t.id AND tv.tenant = e.scope
+               WHERE e.type_id = t.id AND e.expires_at > now() AND e.version = coalesce(tv.version, t.version)
+               ORDER BY e.hit_count DESC, e.last_accessed_at DESC, e.key
+               LIMIT 100) top;
+  END LOOP;
+END $$;
+
+CREATE OR REPLACE VIEW cache_top_keys AS
+SELECT k.cache_type, k.rank, k.key COLLATE "C" AS key, k.hit_score, k.last_accessed_at, k.created_at, k.expires_at,
+       k.byte_size
+  FROM _citus_top_keys() k;
+
 -- Shards take the place of hash partitions.
 CREATE OR REPLACE FUNCTION cache_hash_partition_type(p_type text, p_partitions integer, p_keep_entries boolean DEFAULT true)
 RETURNS bigint
@@ -206,9 +287,23 @@ BEGIN
   END LOOP;
 END $$;
 
--- Helpers run only by the install's own functions.
+-- Helpers run only by the install's own functions (the owner's; core/30_security.sql keeps it so on upgrades).
 REVOKE ALL ON FUNCTION _citus_on_shards(cache_types, text), _citus_shard_count(cache_types),
-  _citus_current_version_sql(cache_types) FROM PUBLIC;
+  _citus_current_version_sql(cache_types), _over_budget(smallint, bigint, bigint) FROM PUBLIC;
+-- _citus_top_keys is the admin's: the view cache_top_keys, granted to the admin role, runs it as the caller.
+REVOKE ALL ON FUNCTION _citus_top_keys() FROM PUBLIC;
+DO $$
+DECLARE
+  admin text := (SELECT admin_role FROM pgcache_install);
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = admin) THEN
+    EXECUTE format('GRANT EXECUTE ON FUNCTION _citus_top_keys() TO %I', admin);
+  END IF;
+END $$;
+INSERT INTO pgcache_functions (function_name, role_group) VALUES
+  ('_citus_top_keys', 'admin'), ('_citus_on_shards', 'internal'), ('_citus_shard_count', 'internal'), ('_citus_current_version_sql', 'internal'),
+  ('_citus_follow_ddl', 'internal')
+ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;
 
 -- Plans: see 1. above. Functions created later get the same through the event trigger.
 DO $$
