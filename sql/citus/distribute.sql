@@ -23,8 +23,11 @@ BEGIN
   IF shards NOT BETWEEN 1 AND 1024 THEN
     RAISE EXCEPTION 'pgcache: the shard count must be from 1 to 1024, got %', shards USING ERRCODE = 'PC010';
   END IF;
-  -- Shards take the place of hash partitions: a hash-partitioned type must be merged back first.
-  SELECT t.name INTO split FROM cache_types t WHERE _type_partitions(t) > 1 ORDER BY t.name LIMIT 1;
+  -- Shards take the place of hash partitions: a hash-partitioned type must be merged back first (once
+  -- distributed, cache_hash_partition_type refuses).
+  IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = format('%I.entries', schema_name)::regclass) THEN
+    SELECT t.name INTO split FROM cache_types t WHERE _type_partitions(t) > 1 ORDER BY t.name LIMIT 1;
+  END IF;
   IF split IS NOT NULL THEN
     RAISE EXCEPTION 'pgcache: type "%" is hash-partitioned; Citus distributes by key itself', split
       USING ERRCODE = 'PC021', HINT = format('SELECT %I.cache_hash_partition_type(%L, 1) first.', schema_name, split);

@@ -179,7 +179,14 @@ END $$;
 
 -- Citus refuses to write a reference table (the registry) after a statement of the same transaction ran on
 -- many shards over parallel connections: switching a type's tenant scope checks the type's shards first.
+-- Likewise creating a function (propagated to every node) after an index was built on every shard.
 ALTER FUNCTION cache_configure_tenant_scoped(text, boolean) SET citus.multi_shard_modify_mode = 'sequential';
+DO $$
+BEGIN
+  IF to_regprocedure('cache_semantic_index(text,text)') IS NOT NULL THEN  -- with pgvector only
+    ALTER FUNCTION cache_semantic_index(text, text) SET citus.multi_shard_modify_mode = 'sequential';
+  END IF;
+END $$;
 
 -- Monitoring views over the shards. The coordinator's own copy of a type's table is empty: cache_sizes asks
 -- Citus for the sizes of every shard (row estimates, vacuum and analyze times stay on the workers, NULL here);
@@ -238,9 +245,11 @@ END $$;
 -- for a prefix or pattern; the tag search without its per-tag branch, a join Citus cannot plan); now() read once into a variable where Citus allows no stable
 -- function (RETURNING); an increment's jsonb built by a cast rather than to_jsonb(), which is only stable.
 -- Derived from the installed definitions, so they cannot drift from them: a change there that removes the
--- text replaced here stops this file (PC021) until it is brought in line.
+-- text replaced here stops this file (PC021) until it is brought in line. A marker line keeps a second run
+-- from patching again (an install or upgrade re-creates the function of one node, and with it the text).
 DO $$
 DECLARE
+  marker constant text := '-- The variant of a distributed install (sql/citus/functions.sql).';
   fn_name text;
   patch record;
   definition text;
@@ -276,6 +285,8 @@ BEGIN
      '_incremented(value_json, value_text, p_delta)::text::jsonb');
   FOR fn_name IN SELECT p.fn FROM citus_patches p GROUP BY p.fn ORDER BY min(p.o) LOOP
     definition := pg_get_functiondef(format('%I.%s', current_schema(), fn_name)::regprocedure);
+    CONTINUE WHEN position(marker IN definition) > 0;  -- patched by an earlier run
+    definition := replace(definition, E'AS $function$\n', E'AS $function$\n' || marker || E'\n');
     FOR patch IN SELECT * FROM citus_patches p WHERE p.fn = fn_name ORDER BY p.o LOOP
       IF position(patch.old IN definition) = 0 THEN
         RAISE EXCEPTION 'pgcache: % no longer holds the text this Citus variant replaces: %', fn_name, left(btrim(patch.old), 60)
@@ -302,23 +313,39 @@ BEGIN
 END $$;
 INSERT INTO pgcache_functions (function_name, role_group) VALUES
   ('_citus_top_keys', 'admin'), ('_citus_on_shards', 'internal'), ('_citus_shard_count', 'internal'), ('_citus_current_version_sql', 'internal'),
-  ('_citus_follow_ddl', 'internal')
+  ('_citus_follow_ddl', 'internal'), ('_citus_adapt', 'internal')
 ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;
 
--- Plans: see 1. above. Functions created later get the same through the event trigger.
-DO $$
+-- Plans and locks of a function of the install. 1. above: plan_cache_mode = auto where one node forces generic
+-- plans. The table locks that order writes against version bumps and drops (_lock_type, the type writers,
+-- core/01_checks.sql) are taken on the coordinator only, where every call runs: Citus would otherwise send
+-- each LOCK to every worker, a round trip to all of them per write, and fail every write while a worker is down.
+CREATE OR REPLACE FUNCTION _citus_adapt(f regprocedure) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-  f regprocedure;
+  config text[];
+  locker boolean;
 BEGIN
-  FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
-            WHERE p.pronamespace = current_schema()::regnamespace
-              AND 'plan_cache_mode=force_generic_plan' = ANY (p.proconfig) LOOP
+  SELECT p.proconfig, p.oid = to_regprocedure('_lock_type(text,text)')
+                      OR p.proname IN (SELECT t.table_name || '_set' FROM cache_types t)
+    INTO config, locker
+    FROM pg_proc p WHERE p.oid = f;
+  IF 'plan_cache_mode=force_generic_plan' = ANY (config) THEN
     EXECUTE format('ALTER FUNCTION %s SET plan_cache_mode = auto', f);
-  END LOOP;
+  END IF;
+  IF locker AND NOT ('citus.enable_ddl_propagation=off' = ANY (coalesce(config, '{}'))) THEN
+    EXECUTE format('ALTER FUNCTION %s SET citus.enable_ddl_propagation = off', f);
+  END IF;
+END $$;
+REVOKE ALL ON FUNCTION _citus_adapt(regprocedure) FROM PUBLIC;
+
+DO $$
+BEGIN
+  PERFORM _citus_adapt(p.oid::regprocedure) FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace;
 END $$;
 
--- Follows DDL in the install's schema: a function created forcing generic plans (a type's writer or lookup)
--- gets plan_cache_mode = auto; a sequence created or dropped (a type's hit and miss counters) is created or
+-- Follows DDL in the install's schema: a function created later (a type's writer or lookup) is adapted as
+-- above; a sequence created or dropped (a type's hit and miss counters) is created or
 -- dropped on the workers too. The schema is written into the body: the function runs as whoever ran the DDL.
 DO $$
 BEGIN
@@ -336,14 +363,13 @@ BEGIN
     RETURN;
   END IF;
   FOR c IN SELECT * FROM pg_event_trigger_ddl_commands() d WHERE d.schema_name = %1$L LOOP
-    IF c.command_tag = 'CREATE FUNCTION' AND EXISTS (
-         SELECT 1 FROM pg_proc p WHERE p.oid = c.objid AND 'plan_cache_mode=force_generic_plan' = ANY (p.proconfig)) THEN
-      EXECUTE format('ALTER FUNCTION %%s SET plan_cache_mode = auto', c.objid::regprocedure);
+    IF c.command_tag = 'CREATE FUNCTION' THEN
+      PERFORM %2$I._citus_adapt(c.objid::regprocedure);
     ELSIF c.command_tag = 'CREATE SEQUENCE' THEN
       PERFORM run_command_on_workers(format('CREATE UNLOGGED SEQUENCE IF NOT EXISTS %%s', c.object_identity));
     END IF;
   END LOOP;
-END $b$ $f$, current_schema());
+END $b$ $f$, current_schema(), current_schema());
 END $$;
 REVOKE ALL ON FUNCTION _citus_follow_ddl() FROM PUBLIC;
 
