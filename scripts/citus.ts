@@ -1,7 +1,8 @@
 // `npm run citus:start` / `npm run citus:stop`: a Citus coordinator and two workers on this machine, for the
 // opt-in Citus suite and for trying a distributed install by hand. Needs Citus built into PostgreSQL 15.
-import { ClusterError } from './lib/cluster.js';
+
 import { CITUS_DATABASE, citusCluster, startCitus, stopCitus } from './lib/citus.js';
+import { ClusterError } from './lib/cluster.js';
 
 const command = process.argv[2] ?? 'start';
 const cluster = citusCluster();

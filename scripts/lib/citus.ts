@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  type ClusterInfo,
   ClusterError,
+  type ClusterInfo,
   clusterInfoAt,
   repoRoot,
   restartCluster,
@@ -48,7 +48,12 @@ async function startNode(info: ClusterInfo): Promise<boolean> {
     const { rows } = await admin.query(`SELECT current_setting('shared_preload_libraries') AS libs`);
     return rows[0].libs as string;
   });
-  if (!preload.split(',').map((s) => s.trim()).includes('citus')) {
+  if (
+    !preload
+      .split(',')
+      .map((s) => s.trim())
+      .includes('citus')
+  ) {
     await withClient(info.url(), (admin) => admin.query(`ALTER SYSTEM SET shared_preload_libraries = citus, pg_cron`));
     await restartCluster(info, 'fast');
   }

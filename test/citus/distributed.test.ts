@@ -48,9 +48,9 @@ describe('layout', () => {
 
   it('is idempotent: distributing again changes nothing', async () => {
     await distribute({ databaseUrl: db.url, shards: TEST_SHARDS });
-    expect((await one(`SELECT count(*)::int AS n FROM pg_dist_shard WHERE logicalrelid = 'pgcache.entries'::regclass`)).n).toBe(
-      TEST_SHARDS,
-    );
+    expect(
+      (await one(`SELECT count(*)::int AS n FROM pg_dist_shard WHERE logicalrelid = 'pgcache.entries'::regclass`)).n,
+    ).toBe(TEST_SHARDS);
   });
 
   it('refuses a database without Citus (PC011)', async () => {
@@ -142,7 +142,10 @@ describe('types created after distribution', () => {
     expect(
       (await one(`SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = 'pgcache.cache_sessions'::regclass`))
         .colocationid,
-    ).toBe((await one(`SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = 'pgcache.entries'::regclass`)).colocationid);
+    ).toBe(
+      (await one(`SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = 'pgcache.entries'::regclass`))
+        .colocationid,
+    );
     expect((await rowsPerShard('cache_sessions')).reduce((a, b) => a + b, 0)).toBe(50);
     const sequences = await all(
       `SELECT result FROM run_command_on_workers($$SELECT count(*) FROM pg_class WHERE relname IN ('cache_sessions_hits', 'cache_sessions_misses')$$)`,
@@ -162,13 +165,13 @@ describe('types created after distribution', () => {
 
 describe('semantic lookups', () => {
   it('merge the nearest entries of every shard', async () => {
-    const vector = (i: number) => `[${Array.from({ length: 8 }, (_, d) => (d === i % 8 ? 1 : 0.01 * (i + d))).join(',')}]`;
+    const vector = (i: number) =>
+      `[${Array.from({ length: 8 }, (_, d) => (d === i % 8 ? 1 : 0.01 * (i + d))).join(',')}]`;
     for (let i = 0; i < 40; i++) {
-      await one(`SELECT pgcache.cache_set_with_embedding('llm_responses', $1, $2, $3::vector, 'fake-8', interval '1 hour')`, [
-        `prompt:${i}`,
-        `answer ${i}`,
-        vector(i),
-      ]);
+      await one(
+        `SELECT pgcache.cache_set_with_embedding('llm_responses', $1, $2, $3::vector, 'fake-8', interval '1 hour')`,
+        [`prompt:${i}`, `answer ${i}`, vector(i)],
+      );
     }
     await one(`SELECT pgcache.cache_semantic_index('llm_responses', 'fake-8')`);
     const near = await all(

@@ -1,7 +1,7 @@
 // A worker killed under a distributed install: what callers see while it is down, and that it comes back.
 import { afterAll, describe, expect, it } from 'vitest';
-import { killCluster, startCluster } from '../../scripts/lib/cluster.js';
 import { citusCluster } from '../../scripts/lib/citus.js';
+import { killCluster, startCluster } from '../../scripts/lib/cluster.js';
 import { createCache } from '../../src/index.js';
 import { useDatabase } from '../helpers/db.js';
 
@@ -51,7 +51,10 @@ describe('a worker killed', () => {
     await entries.set(alive, { key: alive, again: true });
     // A key on the dead worker: the call fails at once with Citus' connection error, from SQL and the client.
     const read = await failure(db.pool.query(`SELECT pgcache.cache_get('default', $1)`, [dead]));
-    expect(read).toMatchObject({ code: '08006', message: expect.stringMatching(/connection to the remote node .* failed/) });
+    expect(read).toMatchObject({
+      code: '08006',
+      message: expect.stringMatching(/connection to the remote node .* failed/),
+    });
     const viaClient = await failure(entries.get(dead));
     expect(viaClient.message).toMatch(/connection to the remote node .* failed/);
     await expect(entries.set(dead, { key: dead })).rejects.toThrow(/connection to the remote node/);
