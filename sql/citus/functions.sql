@@ -1,17 +1,20 @@
--- The functions of a distributed install (after distribute.sql, same search_path). Citus routes a statement
--- with key = <value> to the one shard that holds the key, runs statements without row locks across all shards,
--- and refuses the rest. What changes here, and only in a distributed install:
--- 1. Plans. A generic plan leaves the key a parameter, which Citus cannot always route (an upsert, a join
---    with the registry): every function that forces generic plans gets plan_cache_mode = auto instead, so
---    PostgreSQL falls back to a custom plan wherever Citus prices the generic one out.
--- 2. Row locks. SELECT ... FOR UPDATE may touch one shard only. Keys locked together are locked shard by
---    shard (_touch); bulk deletes by prefix, pattern or tag delete without locking first (Citus detects a
---    deadlock between two of them and cancels one); expiry and eviction run on each shard (_citus_on_shards).
--- 3. Types created later. Their table becomes a distributed partition by itself; their writer and lookup
---    functions get the plan setting, and their hit and miss sequences exist on every node (the registry's
---    copies name them), through the event triggers below.
+-- The functions of a distributed install (after distribute.sql, same search_path). Every call runs on the
+-- coordinator; Citus routes each statement in it: key = <value> to the one shard that holds the key, statements
+-- without row locks across all shards; it refuses the rest. What changes here, only in a distributed install:
+-- 1. Plans. A generic plan leaves the key a parameter, which Citus cannot always route (an upsert, a join with
+--    the registry): functions that force generic plans get plan_cache_mode = auto, so PostgreSQL falls back to
+--    a custom plan wherever Citus prices the generic one out (_citus_adapt).
+-- 2. Row locks. SELECT ... FOR UPDATE may touch one shard only: keys locked together are locked shard by shard
+--    (_touch); bulk deletes by prefix, pattern or tag delete without locking first (Citus detects a deadlock
+--    between two of them and cancels one); expiry and eviction run on each shard (_citus_on_shards).
+-- 3. Table locks. The locks that order writes against bumps and drops are taken on the coordinator only.
+-- 4. Expressions Citus refuses (now() in RETURNING, to_jsonb() in UPDATE): variants of the functions of one
+--    node, made from their installed text.
+-- 5. Types created later. Their table becomes a distributed partition by itself; their writer and lookup
+--    functions are adapted, and their hit and miss sequences exist on every node (the registry's copies name
+--    them), through the event triggers at the end.
 -- Hit and miss counters stay on the coordinator, where every call runs: cache_stats() reads them unchanged.
--- Re-run this file after every upgrade of the install.
+-- Re-run this file after every upgrade of the install (pgcache distribute does).
 
 -- Runs p_sql (the shard's table as %1$s) on every shard of a type's table, each shard in its own transaction
 -- on its worker, where row locks and LIMIT work as on one node. Returns the sum of the counts the shards return.
@@ -242,8 +245,13 @@ END $$;
 
 -- Functions of one node that Citus refuses as they stand, rewritten by the smallest change that it accepts:
 -- bulk deletes by prefix, pattern and tag without the row locks they take first (one DELETE across the shards
--- for a prefix or pattern; the tag search without its per-tag branch, a join Citus cannot plan); now() read once into a variable where Citus allows no stable
--- function (RETURNING); an increment's jsonb built by a cast rather than to_jsonb(), which is only stable.
+-- for a prefix or pattern; the tag search without its per-tag branch, a join Citus cannot plan); a tenant's
+-- stored key or pattern computed on the coordinator before a statement that Citus sends to every shard (the
+-- workers have no pgcache.tenant); now() read once into a variable where Citus allows no stable
+-- function (RETURNING); an increment's jsonb built by a cast rather than to_jsonb(), which is only stable; no
+-- read view for a tenant-scoped type: its filter reads the session's pgcache.tenant, which the workers, where
+-- Citus runs the filter, do not have (the client then reads such types through the functions, which resolve
+-- the tenant on the coordinator).
 -- Derived from the installed definitions, so they cannot drift from them: a change there that removes the
 -- text replaced here stops this file (PC021) until it is brought in line. A marker line keeps a second run
 -- from patching again (an install or upgrade re-creates the function of one node, and with it the text).
@@ -256,16 +264,25 @@ DECLARE
 BEGIN
   CREATE TEMPORARY TABLE citus_patches (fn text, old text, new text, o serial) ON COMMIT DROP;
   INSERT INTO citus_patches (fn, old, new) VALUES
+    ('cache_invalidate_prefix(text,text)', E'deleted bigint;\nBEGIN', E'deleted bigint;\n  stored_like text;\nBEGIN'),
     ('cache_invalidate_prefix(text,text)', $old$WITH doomed AS MATERIALIZED (
-    SELECT key FROM entries WHERE type_id = t.id AND key LIKE $old$, 'DELETE FROM entries WHERE type_id = t.id AND key LIKE '),
+    SELECT key FROM entries WHERE type_id = t.id AND key LIKE _like_prefix(_stored_key(t, p_prefix))$old$,
+     $new$stored_like := _like_prefix(_stored_key(t, p_prefix));
+  DELETE FROM entries WHERE type_id = t.id AND key LIKE stored_like$new$),
     ('cache_invalidate_prefix(text,text)', $old$
      ORDER BY key FOR UPDATE)
   DELETE FROM entries e USING doomed d WHERE e.type_id = t.id AND e.key = d.key;$old$, ';'),
+    ('cache_invalidate_pattern(text,text)', E'deleted bigint;\nBEGIN', E'deleted bigint;\n  stored_like text;\nBEGIN'),
     ('cache_invalidate_pattern(text,text)', $old$WITH doomed AS MATERIALIZED (
-    SELECT key FROM entries WHERE type_id = t.id AND key LIKE $old$, 'DELETE FROM entries WHERE type_id = t.id AND key LIKE '),
+    SELECT key FROM entries WHERE type_id = t.id AND key LIKE left(_like_prefix(_stored_key(t, '')), -1) || p_pattern$old$,
+     $new$stored_like := left(_like_prefix(_stored_key(t, '')), -1) || p_pattern;
+  DELETE FROM entries WHERE type_id = t.id AND key LIKE stored_like$new$),
     ('cache_invalidate_pattern(text,text)', $old$
      ORDER BY key FOR UPDATE)
   DELETE FROM entries e USING doomed d WHERE e.type_id = t.id AND e.key = d.key;$old$, ';'),
+    ('cache_get_bytea_slice(text,text,integer,integer)', '  -- An offset at or past the end reads an empty chunk;',
+     E'  p_key := _stored_key(t, p_key);\n  -- An offset at or past the end reads an empty chunk;'),
+    ('cache_get_bytea_slice(text,text,integer,integer)', 'e.key = _stored_key(t, p_key) AND', 'e.key = p_key AND'),
     ('_invalidate_tags(text[],smallint,text,boolean)',
      'PERFORM 1 FROM entries WHERE type_id = t.id AND key = ANY (found_keys.keys) ORDER BY key FOR UPDATE;', ''),
     ('_invalidate_tags(text[],smallint,text,boolean)', 'WHERE cardinality(p_tags) <= 64 AND e.tags && p_tags', 'WHERE e.tags && p_tags'),
@@ -282,7 +299,14 @@ BEGIN
     ('cache_delete_many(text,text[])', 'gone text[];', 'gone text[]; stamp timestamptz := now();'),
     ('cache_delete_many(text,text[])', 'expires_at > now() AS was_live', 'expires_at > stamp AS was_live'),
     ('cache_incr(text,text,bigint,interval)', 'to_jsonb(_incremented(value_json, value_text, p_delta))',
-     '_incremented(value_json, value_text, p_delta)::text::jsonb');
+     '_incremented(value_json, value_text, p_delta)::text::jsonb'),
+    ('_create_read_view(cache_types)', $old$BEGIN
+  -- One shape per type$old$, $new$BEGIN
+  IF t.tenant_scoped THEN
+    PERFORM _drop_read_view(t);
+    RETURN;
+  END IF;
+  -- One shape per type$new$);
   FOR fn_name IN SELECT p.fn FROM citus_patches p GROUP BY p.fn ORDER BY min(p.o) LOOP
     definition := pg_get_functiondef(format('%I.%s', current_schema(), fn_name)::regprocedure);
     CONTINUE WHEN position(marker IN definition) > 0;  -- patched by an earlier run
@@ -295,6 +319,15 @@ BEGIN
       definition := replace(definition, patch.old, patch.new);
     END LOOP;
     EXECUTE definition;
+  END LOOP;
+END $$;
+
+DO $$
+DECLARE
+  t cache_types;
+BEGIN
+  FOR t IN SELECT * FROM cache_types WHERE tenant_scoped LOOP
+    PERFORM _drop_read_view(t);  -- a call per row: a function over the rows would run on a worker
   END LOOP;
 END $$;
 

@@ -27,7 +27,8 @@ async function dropUserObjects(url: string): Promise<void> {
                          CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, r.rel);
         END LOOP;
         FOR r IN SELECT t.oid::regtype AS typ FROM pg_type t
-                  WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('c', 'e', 'd') AND t.typrelid = 0
+                  WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('c', 'e', 'd')
+                    AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
                     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e') LOOP
           EXECUTE format('DROP TYPE IF EXISTS %s CASCADE', r.typ);
         END LOOP;

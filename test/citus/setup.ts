@@ -7,6 +7,8 @@ export default async function setup(): Promise<() => void> {
   const cluster = citusCluster();
   const { started } = await startCitus(cluster);
   process.env[CITUS_URL_VARIABLE] = cluster.coordinator.url(CITUS_DATABASE);
+  // Tests that connect as other roles build their URLs from the test cluster's port: the coordinator's here.
+  process.env.PGCACHE_TEST_PORT = String(cluster.coordinator.port);
   return () => {
     if (started) stopCitus(cluster);
   };
