@@ -1,10 +1,7 @@
 // A distributed install (pgcache distribute) on a coordinator and two workers: the layout, what happens per
 // shard (expiry, budgets), counters, semantic lookups across shards, types created afterwards, and the PCnnn
 // errors of what Citus cannot do.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../scripts/lib/cluster.js';
 import {
   createCache,
   DistributedRefusedError,
@@ -188,19 +185,5 @@ describe('semantic lookups', () => {
       [keys],
     );
     expect(shards.length).toBeGreaterThan(1);
-  });
-});
-
-describe('upgrades', () => {
-  it('re-run the install in sequential multi-shard mode, then distribute adapts the functions again', async () => {
-    execFileSync('psql', [db.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', join(repoRoot, 'sql/install.sql')], {
-      env: { ...process.env, PGOPTIONS: '-c citus.multi_shard_modify_mode=sequential -c client_min_messages=error' },
-      stdio: 'pipe',
-    });
-    // The install re-created the functions of one node: a bulk delete takes its row locks again.
-    expect(await sqlState(db.pool.query(`SELECT pgcache.cache_invalidate_prefix('default', 'x')`))).toBe('0A000');
-    await distribute({ databaseUrl: db.url, shards: TEST_SHARDS });
-    await one(`SELECT pgcache.cache_set('default', 'x:' || g, '1'::jsonb) FROM generate_series(1, 20) g`);
-    expect((await one(`SELECT pgcache.cache_invalidate_prefix('default', 'x:') AS n`)).n).toBe('20');
   });
 });
