@@ -27,8 +27,10 @@ interface Target {
 async function open(name: string, url: string): Promise<Target> {
   const pool = new pg.Pool({ connectionString: url, max: CONCURRENCY });
   const cache = await createCache({ pool });
+  // Batches of 1000, set_many's limit.
   await pool.query(
-    `SELECT pgcache.cache_set_many('default', array_agg('k' || g), array_agg(to_jsonb(g))) FROM generate_series(1, $1) g`,
+    `SELECT pgcache.cache_set_many('default', array_agg('k' || g), array_agg(to_jsonb(g)))
+       FROM generate_series(1, $1) g GROUP BY g / 1000`,
     [KEYS],
   );
   return { name, pool, cache };

@@ -251,7 +251,9 @@ END $$;
 -- function (RETURNING); an increment's jsonb built by a cast rather than to_jsonb(), which is only stable; no
 -- read view for a tenant-scoped type: its filter reads the session's pgcache.tenant, which the workers, where
 -- Citus runs the filter, do not have (the client then reads such types through the functions, which resolve
--- the tenant on the coordinator).
+-- the tenant on the coordinator); type writers without their short path, an upsert that reads the registry
+-- in its own SELECT, which Citus can only run by pulling the row to the coordinator first (three times slower
+-- than the full path).
 -- Derived from the installed definitions, so they cannot drift from them: a change there that removes the
 -- text replaced here stops this file (PC021) until it is brought in line. A marker line keeps a second run
 -- from patching again (an install or upgrade re-creates the function of one node, and with it the text).
@@ -300,6 +302,9 @@ BEGIN
     ('cache_delete_many(text,text[])', 'expires_at > now() AS was_live', 'expires_at > stamp AS was_live'),
     ('cache_incr(text,text,bigint,interval)', 'to_jsonb(_incremented(value_json, value_text, p_delta))',
      '_incremented(value_json, value_text, p_delta)::text::jsonb'),
+    ('_create_type_writer(cache_types)', $old$  IF t.value_kind <> 'vector' THEN
+    -- The seconds-only TTL test$old$, $new$  IF false THEN
+    -- The seconds-only TTL test$new$),
     ('_create_read_view(cache_types)', $old$BEGIN
   -- One shape per type$old$, $new$BEGIN
   IF t.tenant_scoped THEN
@@ -322,12 +327,15 @@ BEGIN
   END LOOP;
 END $$;
 
+-- The views and writers of the types that exist, as the variants make them (a call per row: a function over
+-- the rows of the registry would run on a worker).
 DO $$
 DECLARE
   t cache_types;
 BEGIN
-  FOR t IN SELECT * FROM cache_types WHERE tenant_scoped LOOP
-    PERFORM _drop_read_view(t);  -- a call per row: a function over the rows would run on a worker
+  FOR t IN SELECT * FROM cache_types LOOP
+    PERFORM _create_read_view(t);
+    PERFORM _create_type_writer(t);
   END LOOP;
 END $$;
 
