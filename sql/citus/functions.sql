@@ -437,7 +437,15 @@ DECLARE
 BEGIN
   FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
             WHERE p.pronamespace = current_schema()::regnamespace
-              AND NOT EXISTS (SELECT 1 FROM pg_dist_object o WHERE o.classid = 'pg_proc'::regclass AND o.objid = p.oid) LOOP
+              AND NOT EXISTS (SELECT 1 FROM pg_dist_object o WHERE o.classid = 'pg_proc'::regclass AND o.objid = p.oid)
+              -- Nor one that names a table or view of the coordinator alone (as a row type, say): the workers
+              -- have no such type, and their error would end the transaction.
+              AND NOT EXISTS (
+                SELECT 1 FROM pg_class c
+                 WHERE c.relnamespace = p.pronamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+                   AND NOT EXISTS (SELECT 1 FROM pg_dist_partition d WHERE d.logicalrelid = c.oid)
+                   AND (p.prosrc ~ ('\m' || c.relname || '\M')
+                        OR c.reltype = ANY (p.proargtypes::oid[] || p.prorettype || coalesce(p.proallargtypes, '{}')))) LOOP
     BEGIN
       PERFORM create_distributed_function(f);
     EXCEPTION WHEN feature_not_supported OR invalid_object_definition THEN
