@@ -247,7 +247,8 @@ END $$;
 -- bulk deletes by prefix, pattern and tag without the row locks they take first (one DELETE across the shards
 -- for a prefix or pattern; the tag search without its per-tag branch, a join Citus cannot plan); a tenant's
 -- stored key or pattern computed on the coordinator before a statement that Citus sends to every shard (the
--- workers have no pgcache.tenant); now() read once into a variable where Citus allows no stable
+-- workers have no pgcache.tenant); savings of the hits of many keys recorded row by row on the coordinator
+-- (a function over the rows of entries would run on the workers, and it writes tables of the coordinator); now() read once into a variable where Citus allows no stable
 -- function (RETURNING); an increment's jsonb built by a cast rather than to_jsonb(), which is only stable; no
 -- read view for a tenant-scoped type: its filter reads the session's pgcache.tenant, which the workers, where
 -- Citus runs the filter, do not have (the client then reads such types through the functions, which resolve
@@ -285,6 +286,17 @@ BEGIN
     ('cache_get_bytea_slice(text,text,integer,integer)', '  -- An offset at or past the end reads an empty chunk;',
      E'  p_key := _stored_key(t, p_key);\n  -- An offset at or past the end reads an empty chunk;'),
     ('cache_get_bytea_slice(text,text,integer,integer)', 'e.key = _stored_key(t, p_key) AND', 'e.key = p_key AND'),
+    ('cache_get_bytea_slice(text,text,integer,integer)', 'c.key = _stored_key(t, p_key) AND', 'c.key = p_key AND'),
+    ('cache_get_bytea_slice(text,text,integer,integer)', E'  t cache_types := _type(p_type);\nBEGIN', E'  t cache_types := _type(p_type);\n  hit record;\nBEGIN'),
+    ('cache_get_bytea_slice(text,text,integer,integer)', $t$PERFORM _save_hit(t, c.meta -> 'pgcache_cost', c.scope) FROM entries c  -- core/22_savings.sql$t$, $t$FOR hit IN SELECT c.meta -> 'pgcache_cost' AS cost, c.scope FROM entries c$t$),
+    ('cache_get_bytea_slice(text,text,integer,integer)', $t$AND c.meta ? 'pgcache_cost';$t$, $t$AND c.meta ? 'pgcache_cost' LOOP
+        PERFORM _save_hit(t, hit.cost, hit.scope);  -- here: it writes tables of the coordinator
+      END LOOP;$t$),
+    ('cache_get_many(text,text[])', E'  e entries;\nBEGIN', E'  e entries;\n  hit record;\nBEGIN'),
+    ('cache_get_many(text,text[])', $t$PERFORM _save_hit(t, c.meta -> 'pgcache_cost', c.scope) FROM entries c  -- core/22_savings.sql$t$, $t$FOR hit IN SELECT c.meta -> 'pgcache_cost' AS cost, c.scope FROM entries c$t$),
+    ('cache_get_many(text,text[])', $t$AND c.meta ? 'pgcache_cost';$t$, $t$AND c.meta ? 'pgcache_cost' LOOP
+        PERFORM _save_hit(t, hit.cost, hit.scope);  -- here: it writes tables of the coordinator
+      END LOOP;$t$),
     ('_invalidate_tags(text[],smallint,text,boolean)',
      'PERFORM 1 FROM entries WHERE type_id = t.id AND key = ANY (found_keys.keys) ORDER BY key FOR UPDATE;', ''),
     ('_invalidate_tags(text[],smallint,text,boolean)', 'WHERE cardinality(p_tags) <= 64 AND e.tags && p_tags', 'WHERE e.tags && p_tags'),
