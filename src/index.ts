@@ -17,4 +17,5 @@ export type { RateLimitOptions, RateLimitResult } from './client/rate-limit.js';
 export type * from './client/types.js';
 export { NEVER_EXPIRES } from './client/types.js';
 export type * from './generated/rows.js';
+export { type DistributeOptions, distribute } from './install/distribute.js';
 export { installRoles, type MigrateOptions, migrate, type UninstallOptions, uninstall } from './install/migrate.js';

@@ -165,6 +165,12 @@ export function restartCluster(info: ClusterInfo, mode: 'immediate' | 'fast'): P
   });
 }
 
+/** Stops a cluster at once, as a crash would (no shutdown checkpoint); startCluster brings it back. */
+export function killCluster(info: ClusterInfo): void {
+  if (isRunning(info.dataDir))
+    pgRun('pg_ctl', ['stop', '-w', '-m', 'immediate', '-D', info.dataDir], { allowFail: true });
+}
+
 /** Stops a throwaway cluster at once and deletes its directory (data, sockets, log). */
 export function destroyCluster(info: ClusterInfo): void {
   stopImmediately(info.dataDir);

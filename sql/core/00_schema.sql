@@ -92,8 +92,14 @@ COMMENT ON COLUMN entries.last_accessed_at IS 'Last touch by a read (at most one
 ALTER TABLE entries ADD COLUMN IF NOT EXISTS scope text;
 ALTER TABLE entries ADD COLUMN IF NOT EXISTS stale_at timestamptz;
 -- Audio and other bytea values are usually compressed already: store them uncompressed, which also lets
--- cache_get_bytea_slice() read a slice without detoasting the whole value.
-ALTER TABLE entries ALTER COLUMN value_bytes SET STORAGE EXTERNAL;
+-- cache_get_bytea_slice() read a slice without detoasting the whole value. Only when not so yet: Citus refuses
+-- the statement on a distributed install, which a re-run of this file must pass.
+DO $$
+BEGIN
+  IF (SELECT a.attstorage FROM pg_attribute a WHERE a.attrelid = 'entries'::regclass AND a.attname = 'value_bytes') <> 'e' THEN
+    ALTER TABLE entries ALTER COLUMN value_bytes SET STORAGE EXTERNAL;
+  END IF;
+END $$;
 COMMENT ON COLUMN entries.scope IS 'Namespace or tenant of the entry; semantic lookups match only their own scope (NULL is the global scope).';
 COMMENT ON COLUMN entries.stale_at IS 'After this the entry is stale but still served while one caller refreshes it (stale-while-revalidate).';
 COMMENT ON COLUMN entries.embedding IS 'The vector a semantic lookup finds the entry by (e.g. the prompt embedding of an LLM response), as real[].';

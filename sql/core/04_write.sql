@@ -181,8 +181,9 @@ BEGIN
          model = excluded.model, meta = excluded.meta, scope = excluded.scope, byte_size = excluded.byte_size,
          created_at = excluded.created_at, expires_at = excluded.expires_at, stale_at = excluded.stale_at,
          last_accessed_at = excluded.last_accessed_at, tags = excluded.tags,
-         -- A key's read score survives an overwrite, not an expiry or invalidation.
-         hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > now() THEN e.hit_count ELSE 0 END;
+         -- A key's read score survives an overwrite, not an expiry or invalidation. excluded.created_at is now():
+         -- Citus takes no stable function in ON CONFLICT (docs/scaling.md).
+         hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > excluded.created_at THEN e.hit_count ELSE 0 END;
   IF t.notify THEN
     PERFORM _notify(t, jsonb_build_object('k', p_key));
   END IF;
@@ -384,8 +385,9 @@ BEGIN
          model = excluded.model, meta = excluded.meta, scope = excluded.scope, byte_size = excluded.byte_size,
          created_at = excluded.created_at, expires_at = excluded.expires_at, stale_at = excluded.stale_at,
          last_accessed_at = excluded.last_accessed_at, tags = excluded.tags,
-         -- A key's read score survives an overwrite, not an expiry or invalidation.
-         hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > now() THEN e.hit_count ELSE 0 END;
+         -- A key's read score survives an overwrite, not an expiry or invalidation. excluded.created_at is now():
+         -- Citus takes no stable function in ON CONFLICT (docs/scaling.md).
+         hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > excluded.created_at THEN e.hit_count ELSE 0 END;
   IF t.notify THEN
     FOR stored IN SELECT DISTINCT prefix || k FROM unnest(p_keys) k LOOP
       PERFORM _notify(t, jsonb_build_object('k', stored));
@@ -537,8 +539,9 @@ BEGIN
                model = excluded.model, meta = NULL, scope = NULL, byte_size = excluded.byte_size,
                created_at = excluded.created_at, expires_at = excluded.expires_at, stale_at = excluded.stale_at,
                last_accessed_at = excluded.last_accessed_at, tags = NULL,
-               -- A key's read score survives an overwrite, not an expiry or invalidation.
-               hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > now() THEN e.hit_count ELSE 0 END
+               -- A key's read score survives an overwrite, not an expiry or invalidation. excluded.created_at is now():
+               -- Citus takes no stable function in ON CONFLICT (docs/scaling.md).
+               hit_count = CASE WHEN e.version = excluded.version AND e.expires_at > excluded.created_at THEN e.hit_count ELSE 0 END
         RETURNING e.expires_at INTO expiry;
         IF FOUND THEN
           RETURN expiry;

@@ -67,7 +67,8 @@ BEGIN
          value_bytes = excluded.value_bytes, value_vector = NULL, embedding = NULL, model = NULL, meta = NULL,
          scope = excluded.scope, byte_size = excluded.byte_size, created_at = excluded.created_at,
          expires_at = excluded.expires_at, stale_at = NULL, last_accessed_at = excluded.last_accessed_at, hit_count = 0
-   WHERE e.version <> excluded.version OR e.expires_at <= now()
+   -- excluded.created_at is now(): Citus takes no stable function in ON CONFLICT (docs/scaling.md).
+   WHERE e.version <> excluded.version OR e.expires_at <= excluded.created_at
   RETURNING true INTO written;
   IF written AND t.notify THEN
     PERFORM _notify(t, jsonb_build_object('k', stored));

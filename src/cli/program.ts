@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { cleanupCommand } from './commands/cleanup.js';
 import { demoCommand } from './commands/demo.js';
+import { distributeCommand } from './commands/distribute.js';
 import { doctorCommand } from './commands/doctor.js';
 import { evictCommand } from './commands/evict.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .addCommand(migrateCommand())
     .addCommand(uninstallCommand())
+    .addCommand(distributeCommand())
     .addCommand(statsCommand())
     .addCommand(savingsCommand())
     .addCommand(semanticStatsCommand())

@@ -22,6 +22,7 @@ export const SQLSTATES = {
   PC018: 'invalid tags (NULL or empty tag, tag over 256 bytes, more than 64 per entry)',
   PC019: 'table watch refused (not the table owner, not a table, bad tag template or columns)',
   PC020: 'install or uninstall refused (shared or foreign schema, role name too long or taken, not a pgcache install)',
+  PC021: 'not possible on a distributed (Citus) install, or distribution refused',
 } as const;
 
 export type PgcacheSqlState = keyof typeof SQLSTATES;
@@ -62,6 +63,8 @@ export class NotAnIntegerError extends PgcacheError {}
 export class NotAnObjectError extends PgcacheError {}
 export class InvalidTagsError extends PgcacheError {}
 export class WatchRefusedError extends PgcacheError {}
+/** What a Citus-distributed install cannot do (hash partitioning), or a distribution Citus refuses. */
+export class DistributedRefusedError extends PgcacheError {}
 
 const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: string, cause?: unknown) => PgcacheError> =
   {
@@ -84,6 +87,7 @@ const CLASSES: Record<PgcacheSqlState, new (code: PgcacheSqlState, message: stri
     PC018: InvalidTagsError,
     PC019: WatchRefusedError,
     PC020: InstallRefusedError,
+    PC021: DistributedRefusedError,
   };
 
 /** Turns a pgcache SQLSTATE into its error class; anything else (connection errors too) passes unchanged. */

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { clusterInfo } from '../../scripts/lib/cluster.js';
 import { cloneDatabase, dropDatabase } from '../../scripts/lib/databases.js';
+import { CITUS_URL_VARIABLE, useDistributedDatabase } from '../citus/database.js';
 
 export interface TestDatabase {
   name: string;
@@ -16,6 +17,9 @@ export interface TestDatabase {
  * in schema `pgcache`; `bare` has only pgvector.
  */
 export function useDatabase(template: 'installed' | 'bare' = 'installed'): TestDatabase {
+  // In the opt-in Citus suite (vitest.citus.config.ts): a fresh distributed install on the coordinator.
+  const citusUrl = process.env[CITUS_URL_VARIABLE];
+  if (citusUrl && template === 'installed') return useDistributedDatabase(citusUrl);
   const info = clusterInfo();
   const db = { name: `t_${randomBytes(6).toString('hex')}` } as TestDatabase;
   beforeAll(async () => {
