@@ -7,7 +7,9 @@
 -- Counters are sharded by backend pid as the savings are (core/22_savings.sql).
 
 -- Buckets: 0 to 199 hold distances [b/100, (b+1)/100) (199 also holds 2.0); -1 a lookup that found no candidate.
-CREATE TABLE IF NOT EXISTS cache_semantic_histogram (
+-- UNLOGGED, like the statistics PostgreSQL keeps itself: a lookup writes no WAL and its commit waits for no
+-- flush; a clean restart keeps the histogram, a crash empties it.
+CREATE UNLOGGED TABLE IF NOT EXISTS cache_semantic_histogram (
   type_id smallint NOT NULL REFERENCES cache_types (id) ON DELETE CASCADE,
   model   text NOT NULL,
   bucket  smallint NOT NULL CHECK (bucket BETWEEN -1 AND 199),
