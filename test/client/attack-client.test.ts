@@ -16,6 +16,9 @@ const pools: pg.Pool[] = [];
 
 function onePool(): pg.Pool {
   const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+  // pg requires a listener on an application's own pool: this file terminates backends, and an idle
+  // connection that dies would otherwise surface as an unhandled error (test/helpers/db.ts does the same).
+  pool.on('error', () => undefined);
   pools.push(pool);
   return pool;
 }
