@@ -8,7 +8,7 @@
 //   --keep-cluster     leave the private PostgreSQL running if this run started it
 //   --out=DIR          where to write the results
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import KeyvPostgres from '@keyv/postgres';
 import Keyv from 'keyv';
@@ -108,7 +108,9 @@ try {
   for (const table of ['pgcache.cache_bench', 'pgcache.cache_bench_unlogged', 'pgcache.cache_keyv', 'keyv_bench']) {
     await pool.query(`VACUUM ANALYZE ${table}`);
   }
-  const cluster = `port ${db.info.port}, ${db.info.dataDir}`;
+  // The data directory relative to the repository, never a path of this machine.
+  const dataDir = relative(repoRoot, db.info.dataDir);
+  const cluster = `port ${db.info.port}, ${dataDir.startsWith('..') || isAbsolute(dataDir) ? 'a private data directory' : dataDir}`;
   const machine = await describeMachine(pool, redisServer.version, cluster);
   log(`machine: ${machineLine(machine)}`);
   if (partial)
