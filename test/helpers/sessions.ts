@@ -51,3 +51,26 @@ export async function groupLogins(
     },
   };
 }
+
+/** The statements that succeed when `role` logs in to `database` and runs each in its own rolled-back transaction. */
+export async function succeededAs(role: string, database: string, statements: string[]): Promise<string[]> {
+  const info = clusterInfo();
+  const client = new pg.Client({ connectionString: `postgres://${role}@${info.host}:${info.port}/${database}` });
+  await client.connect();
+  const succeeded: string[] = [];
+  try {
+    for (const sql of statements) {
+      await client.query('BEGIN');
+      try {
+        await client.query(sql);
+        succeeded.push(sql);
+      } catch {
+        /* refused */
+      }
+      await client.query('ROLLBACK');
+    }
+  } finally {
+    await client.end();
+  }
+  return succeeded;
+}

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterInfo, repoRoot } from '../../scripts/lib/cluster.js';
 import { useDatabase } from '../helpers/db.js';
+import { succeededAs } from '../helpers/sessions.js';
 
 const db = useDatabase();
 const info = clusterInfo();
@@ -14,28 +15,6 @@ const dbOwner = `${db.name}_dbowner`;
 const adminLogin = `${db.name}_admin`;
 const writerLogin = `${db.name}_writer`;
 let roles: { reader_role: string; writer_role: string; admin_role: string };
-
-/** The statements that succeeded when run by `role`, each in its own rolled-back transaction. */
-async function succeededAs(role: string, statements: string[]): Promise<string[]> {
-  const client = new pg.Client({ connectionString: `postgres://${role}@${info.host}:${info.port}/${db.name}` });
-  await client.connect();
-  const succeeded: string[] = [];
-  try {
-    for (const sql of statements) {
-      await client.query('BEGIN');
-      try {
-        await client.query(sql);
-        succeeded.push(sql);
-      } catch {
-        /* refused */
-      }
-      await client.query('ROLLBACK');
-    }
-  } finally {
-    await client.end();
-  }
-  return succeeded;
-}
 
 /** Functions of the install a group role may execute although pgcache_functions gives them to no group of its. */
 async function misgranted(r: typeof roles): Promise<string[]> {
@@ -84,7 +63,7 @@ describe('pgcache_functions', () => {
     ];
     for (const role of [dbOwner, adminLogin, writerLogin]) {
       // Only the caller's own temporary table may be created: the installer never reads it (path of its own).
-      expect(await succeededAs(role, attempts)).toEqual(attempts.slice(-1));
+      expect(await succeededAs(role, db.name, attempts)).toEqual(attempts.slice(-1));
     }
   });
 
@@ -132,7 +111,7 @@ describe('pgcache_functions', () => {
     install();
     expect(await misgranted(roles)).toEqual([]);
     expect(
-      await succeededAs(writerLogin, [
+      await succeededAs(writerLogin, db.name, [
         `SELECT pgcache._invalidate_tags(ARRAY['x'], NULL, NULL, true)`,
         `SELECT pgcache.cache_maintenance()`,
       ]),

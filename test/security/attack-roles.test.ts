@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterInfo } from '../../scripts/lib/cluster.js';
 import { catalog, catalogDiff } from '../helpers/catalog.js';
 import { sqlState, useDatabase } from '../helpers/db.js';
+import { succeededAs } from '../helpers/sessions.js';
 
 const db = useDatabase();
 const info = clusterInfo();
@@ -20,26 +21,8 @@ let before: string[];
 // install's own roles (<database>_<schema>_...) are compared.
 const UNCOMPARED = [/^cache_type: /, /^role: SCHEMA_(reader|writer|admin) /];
 
-async function as(role: string, statements: string[]): Promise<string[]> {
-  const client = new pg.Client({ connectionString: `postgres://${role}@${info.host}:${info.port}/${db.name}` });
-  await client.connect();
-  const succeeded: string[] = [];
-  try {
-    for (const sql of statements) {
-      await client.query('BEGIN');
-      try {
-        await client.query(sql);
-        succeeded.push(sql);
-      } catch {
-        /* refused, as it should be */
-      }
-      await client.query('ROLLBACK');
-    }
-  } finally {
-    await client.end();
-  }
-  return succeeded;
-}
+/** The statements `role` may run in this file's database (each rolled back). */
+const as = (role: string, statements: string[]) => succeededAs(role, db.name, statements);
 
 beforeAll(async () => {
   roles = (await db.pool.query(`SELECT reader_role, writer_role, admin_role FROM pgcache.pgcache_install`)).rows[0];
