@@ -246,6 +246,23 @@ END $$;
 COMMENT ON FUNCTION _cleanup_batches(text, text, integer, interval, timestamptz) IS
   'Runs one clean-up (expired, leases, rate_limits) in batches until done or past the deadline; the rows deleted and whether it finished.';
 
+-- One row of cache_stats_snapshots for a type: its hit and miss counters now, and its size where the run
+-- measured it (NULL when it ran out of time before the type). A type dropped while the run went on is skipped.
+CREATE OR REPLACE FUNCTION _snapshot_stats(t cache_types, p_taken_at timestamptz, p_entries bigint, p_bytes bigint)
+RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  INSERT INTO cache_stats_snapshots (taken_at, type_id, cache_type, hits, misses, entries, bytes)
+  VALUES (p_taken_at, t.id, t.name, coalesce(pg_sequence_last_value(t.hits_sequence), 0),
+          coalesce(pg_sequence_last_value(t.misses_sequence), 0), p_entries, p_bytes);
+EXCEPTION WHEN OTHERS THEN
+  IF NOT _type_dropped(t) THEN
+    RAISE;
+  END IF;  -- dropped while we ran
+END $$;
+COMMENT ON FUNCTION _snapshot_stats(cache_types, timestamptz, bigint, bigint) IS
+  'pgcache internal: records a type''s counters (and size, when measured) in cache_stats_snapshots for cache_maintenance.';
+
 CREATE OR REPLACE FUNCTION cache_maintenance() RETURNS SETOF cache_maintenance_history
 LANGUAGE plpgsql
 SET search_path FROM CURRENT
@@ -310,15 +327,7 @@ BEGIN
     IF done_types > 0 AND type_start >= deadline THEN
       -- Out of time: no history row, so this type is early in line next run; the snapshot still counts its hits.
       IF snapshot_due THEN
-        BEGIN
-          INSERT INTO cache_stats_snapshots (taken_at, type_id, cache_type, hits, misses)
-          VALUES (run_start, t.id, t.name, coalesce(pg_sequence_last_value(t.hits_sequence), 0),
-                  coalesce(pg_sequence_last_value(t.misses_sequence), 0));
-        EXCEPTION WHEN OTHERS THEN
-          IF NOT _type_dropped(t) THEN
-            RAISE;
-          END IF;  -- dropped while we ran
-        END;
+        PERFORM _snapshot_stats(t, run_start, NULL, NULL);
       END IF;
       CONTINUE;
     END IF;
@@ -387,15 +396,7 @@ BEGIN
     RETURN NEXT h;
 
     IF snapshot_due THEN
-      BEGIN
-        INSERT INTO cache_stats_snapshots (taken_at, type_id, cache_type, hits, misses, entries, bytes)
-        VALUES (run_start, t.id, t.name, coalesce(pg_sequence_last_value(t.hits_sequence), 0),
-                coalesce(pg_sequence_last_value(t.misses_sequence), 0), entry_count, byte_count);
-      EXCEPTION WHEN OTHERS THEN
-        IF NOT _type_dropped(t) THEN
-          RAISE;
-        END IF;  -- dropped while we ran
-      END;
+      PERFORM _snapshot_stats(t, run_start, entry_count, byte_count);
     END IF;
   END LOOP;
 
@@ -449,5 +450,6 @@ INSERT INTO pgcache_functions (function_name, role_group) VALUES
   ('cache_evict', 'admin'),
   ('cache_evict_lru', 'admin'),
   ('_cleanup_batches', 'internal'),
+  ('_snapshot_stats', 'internal'),
   ('cache_maintenance', 'admin')
 ON CONFLICT (function_name) DO UPDATE SET role_group = excluded.role_group;
