@@ -146,18 +146,28 @@ export function createMetrics(options: MetricsOptions): PgcacheMetrics {
         });
       },
     });
-  // Totals that only grow (sequences): counters, set to the database's value at each scrape.
-  const counter = (name: string, help: string, pick: (row: CacheStatsRow) => string) =>
+  // Totals that only grow (sequences, savings, semantic counts): counters, set to the database's value at each
+  // scrape.
+  const counterOf = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    fill: (f: Figures, inc: (l: Labels, v: number) => void) => void,
+  ) =>
     new Counter({
       name: prefix + name,
       help,
-      labelNames: ['cache_type'],
+      labelNames,
       registers: [registry],
       async collect() {
         const f = await figures();
         this.reset();
-        for (const row of f.stats) this.inc({ cache_type: row.cache_type }, Number(pick(row)));
+        fill(f, (labels, value) => this.inc(labels, value));
       },
+    });
+  const counter = (name: string, help: string, pick: (row: CacheStatsRow) => string) =>
+    counterOf(name, help, ['cache_type'], (f, inc) => {
+      for (const row of f.stats) inc({ cache_type: row.cache_type }, Number(pick(row)));
     });
   const perStat = (name: string, help: string, pick: (row: CacheStatsRow) => string | number | null) =>
     gauge(name, help, ['cache_type'], (f, set) => {
@@ -170,19 +180,11 @@ export function createMetrics(options: MetricsOptions): PgcacheMetrics {
   // What hits of entries with a recorded cost saved, per type and model (tenants summed: one series per tenant
   // would grow without bound; cache_savings has them).
   const saved = (name: string, help: string, labelNames: string[], fill: (row: SavingsTotalRow) => [Labels, number]) =>
-    new Counter({
-      name: prefix + name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        const f = await figures();
-        this.reset();
-        for (const row of f.savings) {
-          const [labels, value] = fill(row);
-          if (Number.isFinite(value) && value > 0) this.inc(labels, value);
-        }
-      },
+    counterOf(name, help, labelNames, (f, inc) => {
+      for (const row of f.savings) {
+        const [labels, value] = fill(row);
+        if (Number.isFinite(value) && value > 0) inc(labels, value);
+      }
     });
   const typeModel = (r: SavingsTotalRow) => ({ cache_type: r.cache_type, model: r.model ?? '' });
   saved(
@@ -216,16 +218,8 @@ export function createMetrics(options: MetricsOptions): PgcacheMetrics {
     (r) => [{ ...typeModel(r), currency: r.currency ?? '' }, r.currency === null ? Number.NaN : Number(r.cost)],
   );
   const semantic = (name: string, help: string, pick: (row: SemanticQualityRow) => string) =>
-    new Counter({
-      name: prefix + name,
-      help,
-      labelNames: ['cache_type', 'model'],
-      registers: [registry],
-      async collect() {
-        const f = await figures();
-        this.reset();
-        for (const row of f.semantic) this.inc({ cache_type: row.cache_type, model: row.model }, Number(pick(row)));
-      },
+    counterOf(name, help, ['cache_type', 'model'], (f, inc) => {
+      for (const row of f.semantic) inc({ cache_type: row.cache_type, model: row.model }, Number(pick(row)));
     });
   semantic('semantic_hits_total', 'Semantic lookups that found an entry within the threshold.', (r) => r.hits);
   semantic('semantic_misses_total', 'Semantic lookups that found none within the threshold.', (r) => r.misses);
