@@ -108,19 +108,13 @@ CREATE OR REPLACE FUNCTION cache_evict(p_type text, p_max_entries bigint DEFAULT
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   t cache_types := _type(p_type);
-  policy text := coalesce(p_policy, t.eviction_policy);
-  entry_budget bigint := coalesce(p_max_entries, t.max_entries);
-  byte_budget bigint := coalesce(p_max_bytes, t.max_bytes);
+  policy text;
+  entry_budget bigint;
+  byte_budget bigint;
   shards integer;
   deleted bigint;
 BEGIN
-  IF policy IS NULL OR policy NOT IN ('lru', 'lfu', 'fifo', 'ttl') THEN
-    RAISE EXCEPTION 'pgcache: argument "policy" must be lru, lfu, fifo or ttl, got %', coalesce(p_policy, 'NULL')
-      USING ERRCODE = 'PC010';
-  END IF;
-  IF entry_budget < 0 OR byte_budget < 0 THEN
-    RAISE EXCEPTION 'pgcache: budgets must not be negative' USING ERRCODE = 'PC010';
-  END IF;
+  SELECT * INTO policy, entry_budget, byte_budget FROM _eviction_args(t, p_max_entries, p_max_bytes, p_policy);
   IF entry_budget IS NULL AND byte_budget IS NULL THEN
     RETURN 0;
   END IF;

@@ -143,6 +143,26 @@ $$;
 COMMENT ON FUNCTION _over_budget(smallint, bigint, bigint) IS
   'A type''s entries and bytes, and by how much they exceed the budgets given (NULL: no budget).';
 
+-- The policy and budgets an eviction of type t works to: each argument, or else the type's own; PC010 for
+-- an unknown policy or a negative budget.
+CREATE OR REPLACE FUNCTION _eviction_args(t cache_types, p_max_entries bigint, p_max_bytes bigint, p_policy text,
+                                          OUT policy text, OUT entry_budget bigint, OUT byte_budget bigint)
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  policy := coalesce(p_policy, t.eviction_policy);
+  entry_budget := coalesce(p_max_entries, t.max_entries);
+  byte_budget := coalesce(p_max_bytes, t.max_bytes);
+  IF policy IS NULL OR policy NOT IN ('lru', 'lfu', 'fifo', 'ttl') THEN
+    RAISE EXCEPTION 'pgcache: argument "policy" must be lru, lfu, fifo or ttl, got %', coalesce(p_policy, 'NULL')
+      USING ERRCODE = 'PC010';
+  END IF;
+  IF entry_budget < 0 OR byte_budget < 0 THEN
+    RAISE EXCEPTION 'pgcache: budgets must not be negative' USING ERRCODE = 'PC010';
+  END IF;
+END $$;
+COMMENT ON FUNCTION _eviction_args(cache_types, bigint, bigint, text) IS
+  'pgcache internal: the policy and budgets of an eviction (arguments, else the type''s), checked (PC010).';
+
 -- Evicts entries of a type until it holds at most p_max_entries entries and p_max_bytes bytes (each NULL:
 -- the type's budget). Expired and invalidated entries go first, then the policy's order:
 --   lru  least recently touched first   lfu  lowest hit score first
@@ -152,22 +172,16 @@ CREATE OR REPLACE FUNCTION cache_evict(p_type text, p_max_entries bigint DEFAULT
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   t cache_types := _type(p_type);
-  policy text := coalesce(p_policy, t.eviction_policy);
-  entry_budget bigint := coalesce(p_max_entries, t.max_entries);
-  byte_budget bigint := coalesce(p_max_bytes, t.max_bytes);
+  policy text;
+  entry_budget bigint;
+  byte_budget bigint;
   entry_count bigint;
   byte_count bigint;
   excess_entries bigint;
   excess_bytes bigint;
   deleted bigint;
 BEGIN
-  IF policy IS NULL OR policy NOT IN ('lru', 'lfu', 'fifo', 'ttl') THEN
-    RAISE EXCEPTION 'pgcache: argument "policy" must be lru, lfu, fifo or ttl, got %', coalesce(p_policy, 'NULL')
-      USING ERRCODE = 'PC010';
-  END IF;
-  IF entry_budget < 0 OR byte_budget < 0 THEN
-    RAISE EXCEPTION 'pgcache: budgets must not be negative' USING ERRCODE = 'PC010';
-  END IF;
+  SELECT * INTO policy, entry_budget, byte_budget FROM _eviction_args(t, p_max_entries, p_max_bytes, p_policy);
   IF entry_budget IS NULL AND byte_budget IS NULL THEN
     RETURN 0;
   END IF;
@@ -447,6 +461,7 @@ INSERT INTO pgcache_functions (function_name, role_group) VALUES
   ('_cleanup_expired', 'internal'),
   ('cache_cleanup_expired', 'admin'),
   ('_over_budget', 'internal'),
+  ('_eviction_args', 'internal'),
   ('cache_evict', 'admin'),
   ('cache_evict_lru', 'admin'),
   ('_cleanup_batches', 'internal'),
